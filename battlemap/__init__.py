@@ -1,0 +1,12 @@
+"""battlemap: 挂图作战 battle maps for river-chief offices (河长办).
+
+Stages: load → validate → join → stats → render (web, poster), driven by build.
+"""
+
+__version__ = "0.1.0"
+
+LEVELS = ("district", "town", "village", "grid")
+"""Administrative levels, top down: 区 district, 镇街 town, 村居 village, 网格 grid."""
+
+STATES = ("reported", "assigned", "rectifying", "closed")
+"""Canonical case states (销号管理): 待交办 → 已交办 → 整改中 → 已销号."""

@@ -1,0 +1,106 @@
+"""The frames that flow between stages, and their columns.
+
+This is the contract between the pipeline (load → validate → join → stats)
+and the renderers (web, poster, bulletin). Everything is in the config's
+analysis CRS (projected, metres) unless a column says otherwise.
+
+Units (one GeoDataFrame per level, ``Atlas.units[level]``), indexed by
+``unit_id`` (str), columns:
+    name, parent_id (str | None; None for the district), chief (河长, str),
+    level ("district" | "town" | "village" | "grid"), geometry (Polygon or
+    MultiPolygon), and the statistics of ``UNIT_STAT_COLUMNS``.
+
+Tributaries (``Atlas.rivers``), indexed by ``river_id``, columns: name,
+kind ("main" or "tributary"), geometry (LineString / MultiLineString), and
+the same statistics (over the cases assigned to the river).
+
+Cases (``Atlas.cases``), indexed by ``case_id`` (str), columns of
+``CASE_COLUMNS``; geometry is the case's point in the analysis CRS; ``lon``
+and ``lat`` are its WGS84 coordinates (already converted from GCJ-02 etc.).
+
+Context (``Atlas.context``, optional): points with name, kind, label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from battlemap.config import Config
+
+__all__ = ["CASE_COLUMNS", "UNIT_STAT_COLUMNS", "Atlas"]
+
+CASE_COLUMNS = (
+    "source_row",        # int: the row in the input file (spreadsheet numbering, header = 1)
+    "reported_at",       # Timestamp (naive, Asia/Shanghai wall time)
+    "channel",           # str: 上报渠道
+    "problem_type",      # str: 问题类型
+    "declared_town",     # str: 所属镇街 as the reporter chose it (may be "")
+    "declared_village",  # str: 所属村居 as the reporter chose it (may be "")
+    "river_name",        # str: 河涌名称 as exported (may be "")
+    "status_raw",        # str: the app's word
+    "state",             # str: one of battlemap.STATES
+    "deadline",          # Timestamp or NaT: 整改期限
+    "closed_at",         # Timestamp or NaT: 办结时间
+    "description",       # str: public free text, MUST be escaped in HTML
+    "valid",             # bool: 是否有效 (tips judged invalid are False)
+    "lon", "lat",        # float: WGS84
+    "grid_id", "village_id", "town_id", "district_id",  # str: located units
+    "river_id",          # str: assigned tributary or main stem; "" = no tributary
+    "river_distance_m",  # float: distance to that river (NaN when none)
+    "declared_mismatch", # bool: declared town/village differs from the located one
+    "overdue",           # bool: 超期, deadline passed and not closed
+    "days_overdue",      # int: 0 when not overdue
+    "recurring",         # bool: 反复, near a case closed earlier within the window
+    "days_open",         # int: from report to closure, or to the as-of date
+    "age_band",          # str: e.g. "≤30天", "31–90天", …
+    "geometry",
+)
+
+UNIT_STAT_COLUMNS = (
+    "total",             # int: cases located in the unit
+    "reported", "assigned", "rectifying", "closed",  # int: counts by state
+    "closed_rate",       # float 0..1 (销号率); NaN when total == 0
+    "overdue",           # int
+    "max_days_overdue",  # int: the longest overdue, 0 when none
+    "recurring",         # int
+    "new_in_period",     # int: reported in the current period
+    "closed_in_period",  # int: closed in the current period
+    "rank",              # int: rank among siblings (1 = best); 0 for the district
+)
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Everything the renderers draw: units with statistics, rivers, cases."""
+
+    config: Config
+    units: dict[str, gpd.GeoDataFrame]
+    rivers: gpd.GeoDataFrame
+    cases: gpd.GeoDataFrame
+    context: gpd.GeoDataFrame | None = None
+    by_type: pd.DataFrame | None = None      # long: level, unit_id, problem_type, count
+    by_channel: pd.DataFrame | None = None   # long: level, unit_id, channel, count, valid
+    period: tuple[dt.date, dt.date] | None = None  # the current period [start, end]
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.config.as_of
+
+    def children(self, level: str, unit_id: str) -> gpd.GeoDataFrame:
+        """The units one level below ``unit_id`` (empty for a grid)."""
+        from battlemap import LEVELS
+
+        index = LEVELS.index(level)
+        if index + 1 == len(LEVELS):
+            return self.units[level].iloc[0:0]
+        below = self.units[LEVELS[index + 1]]
+        return below[below["parent_id"] == unit_id]
+
+    def cases_in(self, level: str, unit_id: str) -> gpd.GeoDataFrame:
+        """The cases located in one unit."""
+        return self.cases[self.cases[f"{level}_id"] == unit_id]
