@@ -1,0 +1,173 @@
+"""Build: run load → validate → join → stats, then the renderers, and write the report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from battlemap import LEVELS, STATES, __version__
+from battlemap._findings import Findings
+from battlemap._io import atomic_path, write_text
+from battlemap._model import Atlas
+from battlemap.config import Config
+from battlemap.join import (current_period, derive_lifecycle, join_cases, join_rivers,
+                            river_stretches)
+from battlemap.load import load_boundaries, load_context, load_rivers, read_case_table
+from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
+from battlemap.validate import validate_boundaries, validate_cases, validate_lines
+
+__all__ = ["Prepared", "build", "prepare"]
+
+RENDERERS = ("web", "posters")
+
+
+@dataclass
+class Prepared:
+    """The pipeline's result before rendering: the atlas and what was found on the way."""
+
+    atlas: Atlas
+    findings: Findings
+    cases_in: int
+    original: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def ledger(self) -> dict[str, object]:
+        rejected = self.findings.rejected_frame()
+        return {
+            "cases_in": self.cases_in,
+            "cases_mapped": len(self.atlas.cases),
+            "cases_rejected": len(rejected),
+            "rejected_by_reason": {str(k): int(v) for k, v in
+                                   rejected["reason_code"].value_counts().sort_index().items()},
+        }
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def prepare(config: Config) -> Prepared:
+    """Load, validate, join and count: everything but rendering.
+
+    Raises
+    ------
+    InputError
+        On a hard input problem, before anything is written.
+    """
+    findings, timings = Findings(), {}
+    with _timed(timings, "load"):
+        levels = load_boundaries(config)
+        rivers = load_rivers(config)
+        context = load_context(config)
+        case_table = read_case_table(config.cases)
+    with _timed(timings, "validate"):
+        units = validate_boundaries(levels, config, findings)
+        rivers = validate_lines(rivers, str(config.rivers.path), findings)
+        cases = validate_cases(case_table.table, config, units["district"], findings)
+    with _timed(timings, "join"):
+        cases = join_cases(cases, units, config, findings)
+        cases = join_rivers(cases, rivers, config)
+        cases = derive_lifecycle(cases, config)
+    with _timed(timings, "stats"):
+        atlas = _statistics(config, units, rivers, cases, context)
+    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
+
+
+def build(config: Config, *, only: tuple[str, ...] = RENDERERS,
+          progress: Callable[[str], None] | None = None) -> dict[str, object]:
+    """Run the whole job and write every output under ``config.output.dir``.
+
+    Returns the report (also written to ``report.json``).
+    """
+    say = progress or (lambda _message: None)
+    prepared = prepare(config)
+    out = config.output.dir
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, int] = {}
+    for renderer in only:
+        with _timed(prepared.timings, renderer):
+            say(f"rendering {renderer} …")
+            written[renderer] = len(_RENDER[renderer](prepared.atlas, out))
+    return write_report(prepared, out, written)
+
+
+def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None = None
+                 ) -> dict[str, object]:
+    """Write report.json and rejected_cases.csv; return the report."""
+    atlas, findings = prepared.atlas, prepared.findings
+    rejected = findings.rejected_frame()
+    report = {
+        "battlemap_version": __version__,
+        "district": atlas.config.project.name,
+        "as_of": atlas.as_of.isoformat(),
+        "sample_data": atlas.config.project.sample,
+        **prepared.ledger(),
+        "units": {level: len(atlas.units[level]) for level in LEVELS},
+        "rivers": len(atlas.rivers),
+        "states": {s: int((atlas.cases["state"] == s).sum()) for s in STATES},
+        "overdue": int(atlas.cases["overdue"].sum()),
+        "recurring": int(atlas.cases["recurring"].sum()),
+        "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
+        "ranking_rule": RANKING_RULE,
+        "warnings_by_kind": findings.warning_counts(),
+        "warnings": findings.warning_records(),
+        "rejected": rejected.to_dict(orient="records"),
+        "written": written or {},
+        "timings_s": prepared.timings,
+    }
+    write_text(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    _write_rejected_csv(rejected, prepared.original, out / "rejected_cases.csv")
+    return report
+
+
+def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Path) -> None:
+    """Original columns plus the reason, UTF-8 with BOM so Excel opens it."""
+    rows = rejected[["source_row", "reason", "detail"]].merge(original, on="source_row", how="left")
+    rows = rows.rename(columns={"source_row": "原始行号", "reason": "退回原因", "detail": "说明"})
+    with atomic_path(path) as tmp:
+        rows.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
+                cases: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None) -> Atlas:
+    period = current_period(config.as_of, config.lifecycle.period)
+    stats = {}
+    for level in LEVELS:
+        frame = unit_statistics(units[level], cases, f"{level}_id", period)
+        frame["rank"] = 0 if level == "district" else rank_siblings(frame)
+        stats[level] = frame
+    river_stats = unit_statistics(rivers, cases, "river_id", period)
+    river_stats["rank"] = rank_siblings(river_stats, group="kind")
+    extra = {"river_stretches": river_stretches(units, rivers), "ranking_rule": RANKING_RULE}
+    return Atlas(
+        config=config, units=stats, rivers=river_stats, cases=cases, context=context,
+        by_type=by_category(cases, "problem_type"),
+        by_channel=by_category(cases, "channel"),
+        period=period, extra=extra,
+    )
+
+
+def _render_web(atlas: Atlas, out: Path) -> list[Path]:
+    from battlemap.render.web import render_web
+
+    return render_web(atlas, out)
+
+
+def _render_posters(atlas: Atlas, out: Path) -> list[Path]:
+    from battlemap.render.poster import render_posters
+
+    return render_posters(atlas, out)
+
+
+_RENDER: dict[str, Callable[[Atlas, Path], list[Path]]] = {
+    "web": _render_web, "posters": _render_posters}

@@ -1,0 +1,199 @@
+"""Join: place every case in its grid, village, town and district, and on a river.
+
+Also derives the case lifecycle flags (销号管理) against the as-of date:
+``overdue`` (超期), ``recurring`` (反复), days open and age band.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from battlemap._findings import Findings
+from battlemap.config import Config
+
+__all__ = ["derive_lifecycle", "join_cases", "join_rivers", "river_stretches", "split_lines"]
+
+
+def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,
+               findings: Findings) -> gpd.GeoDataFrame:
+    """Locate each case in a grid and, through the hierarchy, in its village, town, district.
+
+    A point on an edge shared by two grids goes to the grid with the smaller
+    id. A point in a gap goes to the nearest grid within
+    ``join.gap_tolerance_m``; beyond that it is rejected (``outside_grids``).
+    """
+    grid_id = _locate(cases, units["grid"], config.join.gap_tolerance_m)
+    unplaced = grid_id.isna()
+    findings.reject(cases[unplaced], "outside_grids")
+    cases = cases[~unplaced].copy()
+    cases["grid_id"] = grid_id[~unplaced]
+    cases["village_id"] = cases["grid_id"].map(units["grid"]["parent_id"])
+    cases["town_id"] = cases["village_id"].map(units["village"]["parent_id"])
+    cases["district_id"] = cases["town_id"].map(units["town"]["parent_id"])
+    return _compare_declared(cases, units, config, findings)
+
+
+def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Config
+                ) -> gpd.GeoDataFrame:
+    """Assign each case to a river (流域为体系).
+
+    The nearest tributary within ``join.river_distance_m``, else the nearest
+    main stem within it, else none (``river_id == ""``). Ties go to the
+    smaller river id. Rivers are split into two-point segments first, which
+    makes the nearest search several times faster than on whole lines.
+    """
+    cases = cases.copy()
+    cases["river_id"] = ""
+    cases["river_distance_m"] = np.nan
+    for kind in ("tributary", "main"):
+        todo = cases["river_id"] == ""
+        segments = split_lines(rivers[rivers["kind"] == kind])
+        if segments.empty or not todo.any():
+            continue
+        river_id, distance = _nearest(cases[todo], segments, config.join.river_distance_m)
+        cases.loc[river_id.index, "river_id"] = river_id
+        cases.loc[distance.index, "river_distance_m"] = distance
+    return cases
+
+
+def split_lines(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rivers as two-point segments, each carrying its river's id."""
+    parts = rivers.geometry.explode(index_parts=False)
+    coords, owner = shapely.get_coordinates(parts.values, return_index=True)
+    river_ids = parts.index.to_numpy()[owner]
+    same = owner[1:] == owner[:-1]
+    starts, ends = coords[:-1][same], coords[1:][same]
+    lines = shapely.linestrings(np.stack([starts, ends], axis=1))
+    return gpd.GeoDataFrame({"river_id": river_ids[1:][same]}, geometry=lines, crs=rivers.crs)
+
+
+def river_stretches(units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
+                    levels: tuple[str, ...] = ("district", "town", "village")) -> pd.DataFrame:
+    """Length of each river inside each unit: level, unit_id, river_id, length_m."""
+    rows = []
+    for level in levels:
+        frame = units[level]
+        left, right = rivers.sindex.query(frame.geometry.values, predicate="intersects")
+        lengths = shapely.length(shapely.intersection(frame.geometry.values[left],
+                                                      rivers.geometry.values[right]))
+        rows.append(pd.DataFrame({"level": level, "unit_id": frame.index[left],
+                                  "river_id": rivers.index[right], "length_m": lengths}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["length_m"] > 0].sort_values(["level", "unit_id", "river_id"],
+                                                ignore_index=True)
+
+
+def derive_lifecycle(cases: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
+    """Overdue (超期), recurring (反复), days open and age band, as of the build date."""
+    as_of = pd.Timestamp(config.as_of)
+    day_end = as_of + pd.Timedelta(days=1)
+    cases = cases.copy()
+    open_ = cases["state"] != "closed"
+    deadline_day = cases["deadline"].dt.normalize()
+    cases["overdue"] = open_ & deadline_day.notna() & (deadline_day < as_of)
+    cases["days_overdue"] = np.where(cases["overdue"], (as_of - deadline_day).dt.days, 0).astype(int)
+    end = cases["closed_at"].where(~open_, day_end).fillna(day_end)
+    cases["days_open"] = (end - cases["reported_at"]).dt.days.clip(lower=0).astype(int)
+    cases["age_band"] = _age_bands(cases["days_open"], config.lifecycle.age_bands_days)
+    cases["recurring"] = _recurring(cases, config.lifecycle.recurring_distance_m,
+                                    config.lifecycle.recurring_window_days)
+    return cases
+
+
+def current_period(as_of: dt.date, period: str) -> tuple[dt.date, dt.date]:
+    """The week (Monday to the as-of date) or month containing the as-of date."""
+    if period == "month":
+        return as_of.replace(day=1), as_of
+    return as_of - dt.timedelta(days=as_of.weekday()), as_of
+
+
+def _locate(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, tolerance: float) -> pd.Series:
+    points = cases.geometry.values
+    case_pos, grid_pos = grids.sindex.query(points, predicate="intersects")
+    grid_id = _first_per_case(cases.index, case_pos, grids.index[grid_pos].to_numpy())
+    missing = grid_id.isna().to_numpy()
+    if missing.any() and tolerance > 0:
+        (near_pos, grid_pos), _ = grids.sindex.nearest(
+            points[missing], max_distance=tolerance, return_all=True, return_distance=True)
+        near = _first_per_case(cases.index[missing], near_pos, grids.index[grid_pos].to_numpy())
+        grid_id[near.dropna().index] = near.dropna()
+    return grid_id
+
+
+def _first_per_case(index: pd.Index, case_pos: np.ndarray, values: np.ndarray) -> pd.Series:
+    """The smallest value hit by each case (deterministic on shared edges and ties)."""
+    hits = pd.DataFrame({"case": case_pos, "value": values}).sort_values(["case", "value"])
+    first = hits.drop_duplicates("case")
+    out = pd.Series(None, index=index, dtype=object)
+    out.iloc[first["case"].to_numpy()] = first["value"].to_numpy()
+    return out
+
+
+def _compare_declared(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame],
+                      config: Config, findings: Findings) -> gpd.GeoDataFrame:
+    town_name = cases["town_id"].map(units["town"]["name"])
+    village_name = cases["village_id"].map(units["village"]["name"])
+    declared_town, declared_village = cases["declared_town"], cases["declared_village"]
+    cases["declared_mismatch"] = (
+        ((declared_town != "") & (declared_town != town_name))
+        | ((declared_village != "") & (declared_village != village_name)))
+    if config.join.authority == "declared":
+        cases = _apply_declared(cases, units, findings)
+    return cases
+
+
+def _apply_declared(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame],
+                    findings: Findings) -> gpd.GeoDataFrame:
+    """Where the declared village exists (by town and village name), it rules."""
+    villages = units["village"]
+    towns = units["town"]
+    key = villages["parent_id"].map(towns["name"]) + "/" + villages["name"]
+    by_name = pd.Series(villages.index, index=key.to_numpy())
+    by_name = by_name[~by_name.index.duplicated(keep=False)]
+    declared = (cases["declared_town"] + "/" + cases["declared_village"]).map(by_name)
+    use = cases["declared_mismatch"] & declared.notna()
+    cases.loc[use, "village_id"] = declared[use]
+    cases.loc[use, "town_id"] = cases.loc[use, "village_id"].map(villages["parent_id"])
+    if use.any():
+        findings.warn("declared_rules", f"{int(use.sum())} case(s) counted in their declared "
+                      "village rather than where they lie (join.authority = declared)")
+    return cases
+
+
+def _nearest(cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, max_distance: float
+             ) -> tuple[pd.Series, pd.Series]:
+    (case_pos, seg_pos), distance = segments.sindex.nearest(
+        cases.geometry.values, max_distance=max_distance, return_all=True, return_distance=True)
+    near = pd.DataFrame({"case": case_pos, "distance": distance,
+                         "river_id": segments["river_id"].to_numpy()[seg_pos]})
+    near = near.sort_values(["case", "distance", "river_id"]).drop_duplicates("case")
+    index = cases.index[near["case"].to_numpy()]
+    return (pd.Series(near["river_id"].to_numpy(), index=index),
+            pd.Series(near["distance"].to_numpy(), index=index))
+
+
+def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
+    labels, low = [], 0
+    for high in bounds:
+        labels.append(f"{low + 1 if low else 0}–{high}天")
+        low = high
+    labels.append(f">{low}天")
+    edges = [-1, *bounds, np.inf]
+    return pd.cut(days, bins=edges, labels=labels).astype(str)
+
+
+def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.Series:
+    """A case reported within ``distance`` of a case closed before it, within the window."""
+    closed = cases[cases["closed_at"].notna()]
+    new_pos, old_pos = closed.sindex.query(cases.geometry.values, predicate="dwithin",
+                                           distance=distance)
+    gap = (cases["reported_at"].to_numpy()[new_pos] - closed["closed_at"].to_numpy()[old_pos])
+    hit = (gap > np.timedelta64(0)) & (gap <= np.timedelta64(window_days, "D"))
+    flagged = np.zeros(len(cases), dtype=bool)
+    flagged[new_pos[hit]] = True
+    return pd.Series(flagged, index=cases.index)

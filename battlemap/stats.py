@@ -1,0 +1,86 @@
+"""Stats: the figures every map, poster and bulletin shows, for every unit.
+
+Every unit of every level and every river appears, also with zero cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from battlemap import LEVELS, STATES
+
+__all__ = ["RANKING_RULE", "by_category", "rank_siblings", "unit_statistics"]
+
+RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
+"""How rankings are made, shown wherever a ranking is shown."""
+
+
+def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,
+                    period: tuple[dt.date, dt.date]) -> gpd.GeoDataFrame:
+    """Statistics of ``cases`` grouped by ``cases[key]``, joined to every unit.
+
+    Parameters
+    ----------
+    units
+        The units (indexed by id) that must all appear, also with zero cases.
+    cases
+        Joined cases with derived lifecycle columns.
+    key
+        The case column naming the unit, e.g. ``"town_id"`` or ``"river_id"``.
+    period
+        The current period's first and last day, for new and closed counts.
+    """
+    start = pd.Timestamp(period[0])
+    end = pd.Timestamp(period[1]) + pd.Timedelta(days=1)
+    frame = pd.DataFrame({
+        "unit": cases[key].to_numpy(),
+        **{state: (cases["state"] == state).to_numpy() for state in STATES},
+        "overdue": cases["overdue"].to_numpy(),
+        "days_overdue": cases["days_overdue"].to_numpy(),
+        "recurring": cases["recurring"].to_numpy(),
+        "new_in_period": cases["reported_at"].between(start, end, inclusive="left").to_numpy(),
+        "closed_in_period": cases["closed_at"].between(start, end, inclusive="left").to_numpy(),
+    })
+    grouped = frame.groupby("unit")
+    table = grouped[[*STATES, "overdue", "recurring", "new_in_period", "closed_in_period"]].sum()
+    table["max_days_overdue"] = grouped["days_overdue"].max()
+    table = table.reindex(units.index, fill_value=0).astype(int)
+    table.insert(0, "total", table[list(STATES)].sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["closed_rate"] = (table["closed"] / table["total"]).where(table["total"] > 0)
+    stat_columns = [c for c in table.columns if c not in units.columns]
+    return units.join(table[stat_columns])
+
+
+def rank_siblings(units: gpd.GeoDataFrame, group: str | None = "parent_id") -> pd.Series:
+    """Rank within each parent: closed share desc, then overdue asc, then id.
+
+    Units without cases rank last. Returns 1-based ranks.
+    """
+    order = units.assign(
+        _has=units["total"] > 0, _rate=units["closed_rate"].fillna(-1.0), _id=units.index)
+    order = order.sort_values(["_has", "_rate", "overdue", "_id"],
+                              ascending=[False, False, True, True])
+    keys = order[group] if group else pd.Series(0, index=order.index)
+    return keys.groupby(keys).cumcount().add(1).reindex(units.index)
+
+
+def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Long counts per unit and category: level, unit_id, <column>, count, closed, valid."""
+    rows = []
+    for level in (*LEVELS, "river"):
+        key = f"{level}_id"
+        counts = cases.groupby([key, column], observed=True).agg(
+            count=("state", "size"),
+            closed=("state", lambda s: int((s == "closed").sum())),
+            valid=("valid", "sum"),
+        ).reset_index().rename(columns={key: "unit_id"})
+        counts.insert(0, "level", level)
+        rows.append(counts)
+    out = pd.concat(rows, ignore_index=True)
+    out["valid"] = out["valid"].astype(int)
+    return out
