@@ -1,0 +1,112 @@
+"""The command line: a thin shell over build, validate and sample.
+
+Every user error ends with a message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from battlemap import __version__
+from battlemap.errors import BattlemapError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``battlemap``; return the exit code (0 ok, 2 user error)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BattlemapError as exc:
+        print(f"battlemap: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("battlemap: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="battlemap", description=(
+        "挂图作战 battle maps for river-chief offices: offline HTML atlas, PDF posters, report."))
+    parser.add_argument("--version", action="version", version=f"battlemap {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True)
+
+    build = commands.add_parser("build", help="rebuild every map, poster and the report")
+    _common(build)
+    build.add_argument("--only", action="append", choices=["web", "posters"],
+                       help="render only this output kind (repeatable)")
+    build.set_defaults(run=_build)
+
+    validate = commands.add_parser(
+        "validate", help="load, validate and join without rendering; write the report")
+    _common(validate)
+    validate.set_defaults(run=_validate)
+
+    sample = commands.add_parser("sample", help="write the deterministic 增城区 sample dataset")
+    sample.add_argument("--out", type=Path, default=Path("data"), help="folder (default: data)")
+    sample.add_argument("--seed", type=int, default=None, help="random seed (default: 20261127)")
+    sample.add_argument("--scale", type=float, default=1.0,
+                        help="multiply grids and cases (3 ≈ Guangzhou, 10 = stress)")
+    sample.set_defaults(run=_sample)
+    return parser
+
+
+def _common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", type=Path, default=Path("battlemap.toml"),
+                         help="config file (default: battlemap.toml)")
+    command.add_argument("--out", type=Path, default=None,
+                         help="output folder (default: output.dir of the config)")
+    command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, flush=True)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from battlemap.build import RENDERERS, build
+    from battlemap.config import load_config
+
+    config = load_config(args.config, out_dir=args.out)
+    only = tuple(args.only) if args.only else RENDERERS
+    report = build(config, only=only, progress=lambda message: _say(args, message))
+    _summary(args, report, config.output.dir)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from battlemap.build import prepare, write_report
+    from battlemap.config import load_config
+
+    config = load_config(args.config, out_dir=args.out)
+    config.output.dir.mkdir(parents=True, exist_ok=True)
+    report = write_report(prepare(config), config.output.dir)
+    _summary(args, report, config.output.dir)
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from battlemap.sample import write_sample
+
+    kwargs = {"scale": args.scale} | ({"seed": args.seed} if args.seed is not None else {})
+    summary = write_sample(args.out, **kwargs)
+    print(f"sample data written to {args.out}: {summary}")
+    return 0
+
+
+def _summary(args: argparse.Namespace, report: dict, out: Path) -> None:
+    rejected = ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"
+    _say(args, (
+        f"{report['district']} as of {report['as_of']}: {report['cases_in']} cases in, "
+        f"{report['cases_mapped']} mapped, {report['cases_rejected']} rejected ({rejected}); "
+        f"{sum(report['warnings_by_kind'].values())} warnings.\n"
+        f"Open {out / 'index.html'} — report: {out / 'report.json'}"))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
