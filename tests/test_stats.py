@@ -1,0 +1,79 @@
+"""Statistics: every unit present, counts add up, rankings match a recount."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from battlemap import LEVELS, STATES
+from battlemap.stats import rank_siblings
+
+
+def test_every_unit_present_with_zero_cases(tiny_atlas) -> None:
+    for level in LEVELS:
+        stats = tiny_atlas.units[level]
+        assert len(stats) == {"district": 1, "town": 2, "village": 4, "grid": 8}[level]
+        assert stats["total"].ge(0).all()
+    empty = tiny_atlas.units["grid"].query("total == 0")
+    assert len(empty) > 0 and empty["closed_rate"].isna().all()
+
+
+def test_counts_add_up(tiny_atlas) -> None:
+    for level in LEVELS:
+        stats = tiny_atlas.units[level]
+        assert (stats[list(STATES)].sum(axis=1) == stats["total"]).all()
+        assert stats["total"].sum() == len(tiny_atlas.cases)
+    for parent, child in zip(LEVELS, LEVELS[1:], strict=False):
+        children = tiny_atlas.units[child].groupby("parent_id")[["total", *STATES, "overdue"]].sum()
+        parents = tiny_atlas.units[parent][["total", *STATES, "overdue"]]
+        pd.testing.assert_frame_equal(children.reindex(parents.index, fill_value=0), parents,
+                                      check_names=False)
+
+
+def test_independent_recount(tiny_atlas) -> None:
+    cases = tiny_atlas.cases
+    towns = tiny_atlas.units["town"]
+    for town_id, row in towns.iterrows():
+        mine = cases[cases["town_id"] == town_id]
+        assert row["total"] == len(mine)
+        assert row["closed"] == (mine["state"] == "closed").sum()
+        assert row["overdue"] == mine["overdue"].sum()
+        assert row["recurring"] == mine["recurring"].sum()
+        assert row["closed_rate"] == pytest.approx((mine["state"] == "closed").mean())
+        assert row["max_days_overdue"] == mine["days_overdue"].max()
+    assert towns.loc["440118001", "closed_rate"] == pytest.approx(2 / 3)
+    assert towns.loc["440118002", "overdue"] == 1
+
+
+def test_town_ranking(tiny_atlas) -> None:
+    ranks = tiny_atlas.units["town"]["rank"].to_dict()
+    assert ranks == {"440118001": 1, "440118002": 2}  # 67 % closed beats 25 %
+
+
+def test_rank_rule_ties_and_empty_units() -> None:
+    units = pd.DataFrame({
+        "parent_id": ["p"] * 5,
+        "total": [4, 4, 4, 0, 2],
+        "closed_rate": [0.5, 0.5, 0.75, np.nan, 0.5],
+        "overdue": [1, 0, 3, 0, 0],
+    }, index=pd.Index(["b", "c", "a", "e", "d"], name="unit_id"))
+    ranks = rank_siblings(units).to_dict()
+    # best share first; same share → fewer overdue; same again → id; no cases → last
+    assert ranks == {"a": 1, "c": 2, "d": 3, "b": 4, "e": 5}
+
+
+def test_rivers_have_statistics(tiny_atlas) -> None:
+    rivers = tiny_atlas.rivers
+    assert set(rivers.index) == {"M", "T1", "T2"}
+    assigned = tiny_atlas.cases["river_id"].value_counts()
+    for river_id, row in rivers.iterrows():
+        assert row["total"] == assigned.get(river_id, 0)
+
+
+def test_categories(tiny_atlas) -> None:
+    by_type = tiny_atlas.by_type
+    district = by_type[by_type["level"] == "district"]
+    assert district["count"].sum() == len(tiny_atlas.cases)
+    channels = tiny_atlas.by_channel
+    assert set(channels.columns) >= {"level", "unit_id", "channel", "count", "closed", "valid"}
