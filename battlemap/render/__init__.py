@@ -1,0 +1,1 @@
+"""Renderers: HTML maps (web), PDF posters (poster) and the fonts they share."""

@@ -1,0 +1,148 @@
+"""Fonts for Chinese text on posters: find, register, check glyphs (never tofu).
+
+Matplotlib ships no CJK font: without one every 汉字 becomes a box. The font
+is ``config.style.font_path`` when set, else Noto Sans SC (OFL) from the
+``pylopdf_fonts_zh_cn`` package. Only its Regular weight exists, so titles
+are made big, never bold. PDFs use Type 3 fonts (``pdf.fonttype = 3``):
+with this CFF font, Type 42 made poppler warn.
+
+Every text is checked against the font's character map before drawing;
+a missing glyph raises :class:`~battlemap.errors.RenderError` naming the
+text and the characters, so no box ever reaches the war-room wall.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from matplotlib import font_manager
+
+from battlemap.config import Config
+from battlemap.errors import RenderError
+
+__all__ = ["DEFAULT_FONT_PACKAGE", "FontSpec", "check_text", "check_texts", "font_for",
+           "missing_glyphs", "rc_params"]
+
+DEFAULT_FONT_PACKAGE = ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf")
+"""The bundled fallback: (package, file name), Noto Sans SC Regular, SIL OFL."""
+
+
+class FontSpec:
+    """A registered font: its file, matplotlib family name and character map."""
+
+    __slots__ = ("codepoints", "family", "path")
+
+    def __init__(self, path: Path, family: str, codepoints: frozenset[int]) -> None:
+        self.path = path
+        self.family = family
+        self.codepoints = codepoints
+
+    def __repr__(self) -> str:
+        return f"FontSpec({self.family!r}, {str(self.path)!r}, {len(self.codepoints)} glyphs)"
+
+
+def font_for(config: Config) -> FontSpec:
+    """The poster font for ``config``: its configured font, else Noto Sans SC.
+
+    Raises
+    ------
+    RenderError
+        When the font file cannot be found or read.
+    """
+    path = config.style.font_path or _bundled_font()
+    return _register(Path(path).resolve())
+
+
+def rc_params(font: FontSpec) -> dict[str, object]:
+    """Matplotlib settings for a poster; use with ``matplotlib.rc_context``."""
+    return {
+        "font.family": [font.family],
+        "font.weight": "normal",
+        "pdf.fonttype": 3,
+        "axes.unicode_minus": False,     # U+2212 may be missing in a configured font
+        "svg.fonttype": "none",
+        "path.simplify": True,
+    }
+
+
+def missing_glyphs(text: str, font: FontSpec) -> str:
+    """The characters of ``text`` the font cannot draw (whitespace and controls ignored)."""
+    seen: dict[str, None] = {}
+    for char in text:
+        if ord(char) in font.codepoints or char.isspace():
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        seen[char] = None
+    return "".join(seen)
+
+
+def check_text(text: str, font: FontSpec) -> str:
+    """Return ``text`` if every glyph exists in the font, else raise RenderError."""
+    missing = missing_glyphs(text, font)
+    if missing:
+        codes = ", ".join(f"U+{ord(c):04X} {c!r}" for c in missing)
+        raise RenderError(
+            f"label {text!r} has character(s) missing from the font {font.path.name}: {codes}; "
+            "set style.font_path to a font that has them, or fix the name in the input data")
+    return text
+
+
+def check_texts(texts: Iterable[str], font: FontSpec) -> None:
+    """Check many labels at once; the error lists every label with a missing glyph."""
+    problems = []
+    for text in texts:
+        missing = missing_glyphs(text, font)
+        if missing:
+            codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
+            problems.append(f"{text!r}: missing {missing!r} ({codes})")
+    if problems:
+        raise RenderError(f"label(s) with character(s) missing from the font {font.path.name}; "
+                          "set style.font_path to a font that has them, or fix the input data",
+                          problems)
+
+
+def _bundled_font() -> Path:
+    package, name = DEFAULT_FONT_PACKAGE
+    try:
+        path = Path(str(importlib.resources.files(package) / name))
+    except ModuleNotFoundError:
+        raise RenderError(f"no Chinese font: install the PyPI package {package.replace('_', '-')} "
+                          "or set style.font_path in the config") from None
+    if not path.is_file():
+        raise RenderError(f"the font {path} is missing from the package {package}")
+    return path
+
+
+@lru_cache(maxsize=8)
+def _register(path: Path) -> FontSpec:
+    """Register the font with matplotlib once per process; read its cmap once."""
+    if not path.is_file():
+        raise RenderError(f"font file not found: {path}")
+    try:
+        font_manager.fontManager.addfont(str(path))
+        family = font_manager.FontProperties(fname=str(path)).get_name()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise RenderError(f"cannot read the font {path}: {exc}") from None
+    return FontSpec(path, family, _codepoints(path))
+
+
+def _codepoints(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
+    try:
+        if path.suffix.lower() in (".ttc", ".otc"):
+            fonts = TTCollection(str(path), lazy=True).fonts[:1]
+        else:
+            fonts = [TTFont(str(path), lazy=True)]
+        codes: set[int] = set()
+        for font in fonts:
+            codes.update(font.getBestCmap() or {})
+            font.close()
+    except (OSError, TTLibError) as exc:
+        raise RenderError(f"cannot read the character map of {path}: {exc}") from None
+    return frozenset(codes)
