@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,12 +14,15 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._findings import Findings
-from battlemap._io import atomic_path, write_text
 from battlemap._model import Atlas
 from battlemap.config import Config
+from battlemap.export import write_geopackage, write_statistics_xlsx
+from battlemap.history import (CHANGE_COLUMNS, case_changes, previous_snapshot, unit_changes,
+                               write_snapshot)
 from battlemap.join import (current_period, derive_lifecycle, join_cases, join_rivers,
                             river_stretches)
 from battlemap.load import load_boundaries, load_context, load_rivers, read_case_table
+from battlemap.report import DUPLICATE_RULE, write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_lines
 
@@ -56,7 +59,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = round(time.perf_counter() - start, 3)
 
 
-def prepare(config: Config) -> Prepared:
+def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     """Load, validate, join and count: everything but rendering.
 
     Raises
@@ -80,30 +83,37 @@ def prepare(config: Config) -> Prepared:
         cases = derive_lifecycle(cases, config)
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)
+        _add_changes(atlas, config.output.dir / "history", since)
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
 
 
-def build(config: Config, *, only: tuple[str, ...] = RENDERERS,
+def build(config: Config, *, only: tuple[str, ...] = RENDERERS, since: dt.date | None = None,
           progress: Callable[[str], None] | None = None) -> dict[str, object]:
     """Run the whole job and write every output under ``config.output.dir``.
 
-    Returns the report (also written to ``report.json``).
+    Returns the report (also written to ``report.json``). A hard input
+    problem raises before anything is written.
     """
     say = progress or (lambda _message: None)
-    prepared = prepare(config)
-    out = config.output.dir
+    prepared = prepare(config, since=since)
+    atlas, out = prepared.atlas, config.output.dir
     out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, int] = {}
+    with _timed(prepared.timings, "exports"):
+        write_geopackage(atlas, out / "battlemap.gpkg")
+        write_statistics_xlsx(atlas, out / "statistics.xlsx")
+    written: dict[str, int] = {"exports": 2}
     for renderer in only:
         with _timed(prepared.timings, renderer):
             say(f"rendering {renderer} …")
-            written[renderer] = len(_RENDER[renderer](prepared.atlas, out))
-    return write_report(prepared, out, written)
+            written[renderer] = len(_RENDER[renderer](atlas, out))
+    report = write_report(prepared, out, written)
+    write_snapshot(atlas.cases, atlas.as_of, out / "history")
+    return report
 
 
 def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None = None
                  ) -> dict[str, object]:
-    """Write report.json and rejected_cases.csv; return the report."""
+    """Write report.json, report.html and rejected_cases.csv; return the report."""
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
     report = {
@@ -112,12 +122,15 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None =
         "as_of": atlas.as_of.isoformat(),
         "sample_data": atlas.config.project.sample,
         **prepared.ledger(),
+        "duplicate_rule": DUPLICATE_RULE,
         "units": {level: len(atlas.units[level]) for level in LEVELS},
         "rivers": len(atlas.rivers),
         "states": {s: int((atlas.cases["state"] == s).sum()) for s in STATES},
         "overdue": int(atlas.cases["overdue"].sum()),
         "recurring": int(atlas.cases["recurring"].sum()),
         "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
+        "changes_since": atlas.extra.get("changes_since"),
+        "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
@@ -125,17 +138,8 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None =
         "written": written or {},
         "timings_s": prepared.timings,
     }
-    write_text(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1, default=str))
-    _write_rejected_csv(rejected, prepared.original, out / "rejected_cases.csv")
+    write_report_files(report, rejected, prepared.original, out)
     return report
-
-
-def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Path) -> None:
-    """Original columns plus the reason, UTF-8 with BOM so Excel opens it."""
-    rows = rejected[["source_row", "reason", "detail"]].merge(original, on="source_row", how="left")
-    rows = rows.rename(columns={"source_row": "原始行号", "reason": "退回原因", "detail": "说明"})
-    with atomic_path(path) as tmp:
-        rows.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
@@ -155,6 +159,25 @@ def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
         by_channel=by_category(cases, "channel"),
         period=period, extra=extra,
     )
+
+
+def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
+    """Counts of what changed since the previous build's snapshot, per unit and river."""
+    previous = previous_snapshot(history, atlas.as_of, since)
+    if previous is None:
+        changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
+        atlas.extra["changes_since"] = None
+    else:
+        atlas.extra["changes_since"] = previous[0].isoformat()
+        changes = case_changes(atlas.cases, previous[1])
+    for column in CHANGE_COLUMNS:
+        atlas.cases[column] = changes[column]
+    frames = {**{level: (atlas.units[level], f"{level}_id") for level in LEVELS},
+              "river": (atlas.rivers, "river_id")}
+    for frame, key in frames.values():
+        counts = unit_changes(atlas.cases, changes, key, frame.index)
+        for column in CHANGE_COLUMNS:
+            frame[column] = counts[column]
 
 
 def _render_web(atlas: Atlas, out: Path) -> list[Path]:

@@ -1,0 +1,93 @@
+"""The build report: report.json (with the ledger), report.html, rejected_cases.csv."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from html import escape
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from battlemap._io import atomic_path, write_text
+
+__all__ = ["DUPLICATE_RULE", "write_report_files"]
+
+DUPLICATE_RULE = ("问题编号重复时保留最新的一条记录（办结时间或上报时间最晚者，相同时取表中靠后的一行），"
+                  "其余记录列入退回清单 — duplicate case numbers: the newest record is kept, "
+                  "the others are rejected")
+
+
+def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
+                       out: Path) -> None:
+    """Write the three report files atomically."""
+    write_text(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    write_text(out / "report.html", _html(report))
+    _write_rejected_csv(rejected, original, out / "rejected_cases.csv")
+
+
+def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Path) -> None:
+    """Original columns plus the reason, UTF-8 with BOM so Excel opens it."""
+    rows = rejected[["source_row", "reason", "detail"]].merge(original, on="source_row", how="left")
+    rows = rows.rename(columns={"source_row": "原始行号", "reason": "退回原因", "detail": "说明"})
+    with atomic_path(path) as tmp:
+        rows.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _html(report: dict[str, Any]) -> str:
+    sample = '<p class="sample">示例数据 sample data</p>' if report["sample_data"] else ""
+    ledger = [("输入案件 cases in", report["cases_in"]),
+              ("上图案件 cases mapped", report["cases_mapped"]),
+              ("退回案件 cases rejected", report["cases_rejected"])]
+    reasons = sorted(Counter(r["reason"] for r in report["rejected"]).items())
+    parts = [
+        f"<h1>{escape(report['district'])} 挂图作战 构建报告</h1>", sample,
+        f"<p>截至 as of {escape(report['as_of'])} · battlemap {escape(report['battlemap_version'])}"
+        "</p>",
+        "<h2>台账 Ledger</h2>", _table(["", "数量"], ledger),
+        "<h2>退回原因 Rejected by reason</h2>", _table(["原因 reason", "数量"], reasons),
+        f"<p>{escape(report['duplicate_rule'])}</p>",
+        "<h2>警告 Warnings</h2>", _warnings(report["warnings"]),
+        "<h2>退回案件 Rejected cases</h2>",
+        _table(["原始行号 row", "问题编号 case", "原因 reason", "说明 detail"],
+               [(r["source_row"], r["case_id"], r["reason"], r["detail"])
+                for r in report["rejected"]]),
+        "<h2>用时 Timings (s)</h2>", _table(["阶段 stage", "秒"], report["timings_s"].items()),
+    ]
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{escape(report['district'])} 构建报告</title><style>{_CSS}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
+
+
+def _warnings(warnings: list[dict[str, str]]) -> str:
+    if not warnings:
+        return "<p>无 none</p>"
+    blocks = []
+    ordered = sorted(warnings, key=lambda w: w["kind"])
+    for kind, group in groupby(ordered, key=lambda w: w["kind"]):
+        items = list(group)
+        rows = [(w["file"], w["feature"], w["column"], w["message"]) for w in items]
+        blocks.append(f"<details><summary>{escape(kind)} ({len(items)})</summary>"
+                      f"{_table(['文件 file', '要素/行 feature', '字段 column', '说明'], rows)}"
+                      "</details>")
+    return "".join(blocks)
+
+
+def _table(headers: list[str], rows: Any) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = """
+body{font-family:"Noto Sans SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:2em;
+color:#222;max-width:72em}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;font-size:.9em}th{background:#f0f0f0}.sample{color:#c00;font-weight:bold}
+summary{cursor:pointer;margin:.3em 0}
+"""
