@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +15,12 @@ import geopandas as gpd
 import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
+from battlemap._engine import Progress, run_jobs
 from battlemap._findings import Findings
+from battlemap._manifest import fingerprints, load_manifest, remove_outputs, save_manifest
 from battlemap._model import Atlas
 from battlemap.config import Config
+from battlemap.errors import BattlemapError
 from battlemap.export import write_geopackage, write_statistics_xlsx
 from battlemap.history import (CHANGE_COLUMNS, case_changes, previous_snapshot, unit_changes,
                                write_snapshot)
@@ -26,7 +31,7 @@ from battlemap.report import DUPLICATE_RULE, write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_lines
 
-__all__ = ["Prepared", "build", "prepare"]
+__all__ = ["BuildOptions", "Prepared", "build", "prepare"]
 
 RENDERERS = ("web", "posters")
 
@@ -87,31 +92,114 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
 
 
-def build(config: Config, *, only: tuple[str, ...] = RENDERERS, since: dt.date | None = None,
-          progress: Callable[[str], None] | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: what to render, where, and how much of it."""
+
+    only: tuple[str, ...] = RENDERERS
+    levels: tuple[str, ...] | None = None   # e.g. ("town",); None = every level and the rivers
+    units: tuple[str, ...] | None = None    # unit or river ids; None = all
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    executor: str = "process"               # process | dask-local | dask://HOST:PORT
+    force: bool = False
+    since: dt.date | None = None
+    quiet: bool = True
+
+
+def build(config: Config, options: BuildOptions | None = None) -> dict[str, object]:
     """Run the whole job and write every output under ``config.output.dir``.
 
-    Returns the report (also written to ``report.json``). A hard input
-    problem raises before anything is written.
+    Only outputs whose inputs changed are rendered again (``force`` renders
+    all); outputs of units that no longer exist are removed. A hard input
+    problem raises before anything is written. Returns the report (also
+    written to ``report.json``).
     """
-    say = progress or (lambda _message: None)
-    prepared = prepare(config, since=since)
-    atlas, out = prepared.atlas, config.output.dir
+    options = options or BuildOptions()
+    out = config.output.dir
     out.mkdir(parents=True, exist_ok=True)
-    with _timed(prepared.timings, "exports"):
-        write_geopackage(atlas, out / "battlemap.gpkg")
-        write_statistics_xlsx(atlas, out / "statistics.xlsx")
-    written: dict[str, int] = {"exports": 2}
-    for renderer in only:
-        with _timed(prepared.timings, renderer):
-            say(f"rendering {renderer} …")
-            written[renderer] = len(_RENDER[renderer](atlas, out))
-    report = write_report(prepared, out, written)
-    write_snapshot(atlas.cases, atlas.as_of, out / "history")
+    with _exclusive(out):
+        prepared = prepare(config, since=options.since)
+        atlas = prepared.atlas
+        with _timed(prepared.timings, "exports"):
+            write_geopackage(atlas, out / "battlemap.gpkg")
+            write_statistics_xlsx(atlas, out / "statistics.xlsx")
+        summary = _render_all(atlas, out, options, prepared.timings)
+        report = write_report(prepared, out, summary)
+        write_snapshot(atlas.cases, atlas.as_of, out / "history")
     return report
 
 
-def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None = None
+def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[str, float]
+                ) -> dict[str, dict[str, int]]:
+    prints = fingerprints(atlas)
+    manifest = load_manifest(out)
+    summary = {}
+    for renderer in options.only:
+        with _timed(timings, renderer):
+            wanted = [job for job in prints if _selected(job, options)]
+            stale = [job for job in wanted if options.force
+                     or manifest.get(_key(renderer, job)) != prints[job]
+                     or not _exists(out, renderer, job)]
+            progress = Progress(renderer, len(stale), quiet=options.quiet)
+            run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
+                     executor=options.executor, progress=progress)
+            progress.close()
+            manifest.update({_key(renderer, job): prints[job] for job in stale})
+            removed = _remove_gone(out, renderer, manifest, prints)
+            save_manifest(out, manifest)
+        summary[renderer] = {"rendered": len(stale), "skipped": len(wanted) - len(stale),
+                             "removed": removed}
+    return summary
+
+
+def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
+    level, unit_id = job
+    return ((options.levels is None or level in options.levels)
+            and (options.units is None or unit_id in options.units))
+
+
+def _key(renderer: str, job: tuple[str, str]) -> str:
+    return f"{renderer}:{job[0]}:{job[1]}"
+
+
+def _exists(out: Path, renderer: str, job: tuple[str, str]) -> bool:
+    level, unit_id = job
+    if renderer == "web":
+        page = out / "index.html" if level == "district" else out / level / f"{unit_id}.html"
+        return page.exists() and (out / "assets").is_dir()
+    return any((out / "posters" / level).glob(f"{unit_id}_*.pdf"))
+
+
+def _remove_gone(out: Path, renderer: str, manifest: dict[str, str],
+                 prints: dict[tuple[str, str], str]) -> int:
+    """Remove outputs of units that no longer exist; forget them in the manifest."""
+    gone = 0
+    for key in [k for k in manifest if k.startswith(f"{renderer}:")]:
+        _, level, unit_id = key.split(":", 2)
+        if (level, unit_id) not in prints:
+            remove_outputs(out, renderer, level, unit_id)
+            del manifest[key]
+            gone += 1
+    return gone
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One build per output folder at a time: a second one is refused at once."""
+    lock_path = out / ".battlemap.lock"
+    with lock_path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BattlemapError(f"{out}: another battlemap build is writing to this folder; "
+                                 "wait for it to finish, or use --out for another folder") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def write_report(prepared: Prepared, out: Path, written: dict[str, object] | None = None
                  ) -> dict[str, object]:
     """Write report.json, report.html and rejected_cases.csv; return the report."""
     atlas, findings = prepared.atlas, prepared.findings
@@ -135,7 +223,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, int] | None =
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
-        "written": written or {},
+        "outputs": written or {},
         "timings_s": prepared.timings,
     }
     write_report_files(report, rejected, prepared.original, out)
@@ -180,17 +268,16 @@ def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
             frame[column] = counts[column]
 
 
-def _render_web(atlas: Atlas, out: Path) -> list[Path]:
+def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
     from battlemap.render.web import render_web
 
-    return render_web(atlas, out)
+    return render_web(atlas, out, jobs)
 
 
-def _render_posters(atlas: Atlas, out: Path) -> list[Path]:
+def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
     from battlemap.render.poster import render_posters
 
-    return render_posters(atlas, out)
+    return render_posters(atlas, out, jobs)
 
 
-_RENDER: dict[str, Callable[[Atlas, Path], list[Path]]] = {
-    "web": _render_web, "posters": _render_posters}
+_RENDER = {"web": _render_web, "posters": _render_posters}

@@ -6,12 +6,13 @@ Every user error ends with a message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from battlemap import __version__
-from battlemap.errors import BattlemapError
+from battlemap.errors import BattlemapError, ConfigError
 
 __all__ = ["main"]
 
@@ -39,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     _common(build)
     build.add_argument("--only", action="append", choices=["web", "posters"],
                        help="render only this output kind (repeatable)")
+    build.add_argument("--level", action="append",
+                       choices=["district", "town", "village", "grid", "river"],
+                       help="render only this level's maps and posters (repeatable)")
+    build.add_argument("--unit", action="append", metavar="ID",
+                       help="render only this unit or river id (repeatable)")
+    build.add_argument("--workers", type=int, default=None,
+                       help="processes rendering in parallel (default: the number of cores)")
+    build.add_argument("--executor", default="process",
+                       help="process (default), dask-local, or dask://HOST:PORT")
+    build.add_argument("--force", action="store_true",
+                       help="render everything, even outputs whose inputs did not change")
+    build.add_argument("--since", type=_date, default=None, metavar="YYYY-MM-DD",
+                       help="report changes since the snapshot on or before this date")
     build.set_defaults(run=_build)
 
     validate = commands.add_parser(
@@ -69,12 +83,19 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from battlemap.build import RENDERERS, build
+    from battlemap.build import RENDERERS, BuildOptions, build
     from battlemap.config import load_config
 
     config = load_config(args.config, out_dir=args.out)
-    only = tuple(args.only) if args.only else RENDERERS
-    report = build(config, only=only, progress=lambda message: _say(args, message))
+    options = BuildOptions(
+        only=tuple(args.only) if args.only else RENDERERS,
+        levels=tuple(args.level) if args.level else None,
+        units=tuple(args.unit) if args.unit else None,
+        workers=args.workers or BuildOptions().workers,
+        executor=args.executor, force=args.force, since=args.since, quiet=args.quiet)
+    if options.workers < 1:
+        raise ConfigError(f"--workers {options.workers}: give 1 or more")
+    report = build(config, options)
     _summary(args, report, config.output.dir)
     return 0
 
@@ -99,13 +120,25 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
+
+
 def _summary(args: argparse.Namespace, report: dict, out: Path) -> None:
     rejected = ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"
+    outputs = "; ".join(f"{kind}: {n['rendered']} rendered, {n['skipped']} unchanged, "
+                        f"{n['removed']} removed" for kind, n in report["outputs"].items())
+    stages = ", ".join(f"{stage} {sec:.1f} s" for stage, sec in report["timings_s"].items())
     _say(args, (
         f"{report['district']} as of {report['as_of']}: {report['cases_in']} cases in, "
         f"{report['cases_mapped']} mapped, {report['cases_rejected']} rejected ({rejected}); "
         f"{sum(report['warnings_by_kind'].values())} warnings.\n"
-        f"Open {out / 'index.html'} — report: {out / 'report.json'}"))
+        + (f"{outputs}\n" if outputs else "")
+        + f"Time: {stages}\n"
+        f"Open {out / 'index.html'} — report: {out / 'report.html'}"))
 
 
 if __name__ == "__main__":

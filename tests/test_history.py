@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from battlemap.build import build
+from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
 from battlemap.history import case_changes, previous_snapshot, unit_changes, write_snapshot
 from conftest import tiny_cases_frame, write_tiny_inputs
@@ -58,7 +58,7 @@ def test_no_snapshot_before_as_of(tmp_path: Path) -> None:
 
 def test_two_builds_report_exactly_the_changes_made(tmp_path: Path) -> None:
     config_path = write_tiny_inputs(tmp_path / "in")
-    first = build(load_config(config_path, out_dir=tmp_path / "out"), only=())
+    first = build(load_config(config_path, out_dir=tmp_path / "out"), BuildOptions(only=()))
     assert first["changes_since"] is None
 
     cases = tiny_cases_frame()
@@ -68,7 +68,7 @@ def test_two_builds_report_exactly_the_changes_made(tmp_path: Path) -> None:
     write_tiny_inputs(tmp_path / "in", cases=cases)
     text = config_path.read_text(encoding="utf-8").replace("as_of = 2026-11-27", "as_of = 2026-12-04")
     config_path.write_text(text, encoding="utf-8")
-    second = build(load_config(config_path, out_dir=tmp_path / "out"), only=())
+    second = build(load_config(config_path, out_dir=tmp_path / "out"), BuildOptions(only=()))
     assert second["changes_since"] == "2026-11-27"
     assert second["changes"] == {"new_since": 1, "closed_since": 1, "overdue_since": 0,
                                  "reopened_since": 0}

@@ -1,0 +1,152 @@
+"""Running render jobs: in this process, on a process pool, or on a Dask cluster.
+
+The atlas is shared with pool workers by fork (set once as a module global
+before the pool starts, never pickled per unit); on Dask it is scattered to
+the workers once. Jobs go out in batches, so each worker call renders many
+units.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from battlemap._model import Atlas
+from battlemap.errors import ConfigError
+
+__all__ = ["Progress", "run_jobs"]
+
+Job = tuple[str, str]          # (level, unit id)
+RenderFn = Callable[[Atlas, Path, Sequence[Job]], list[Path]]
+
+_ATLAS: Atlas | None = None    # set in the parent before fork; inherited by pool workers
+
+
+def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, workers: int,
+             executor: str = "process", progress: Progress | None = None) -> list[Path]:
+    """Render ``jobs`` with ``render(atlas, out, batch)``; return every path written."""
+    if not jobs:
+        return []
+    batches = _batches(jobs, workers)
+    if executor.startswith("dask"):
+        return _run_dask(render, atlas, out, batches, executor, progress)
+    if workers <= 1 or len(batches) == 1:
+        return _run_here(render, atlas, out, batches, progress)
+    return _run_pool(render, atlas, out, batches, workers, progress)
+
+
+def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """About four batches per worker, so progress moves and the load evens out."""
+    count = max(1, min(len(jobs), workers * 4))
+    size = math.ceil(len(jobs) / count)
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def _run_here(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
+              progress: Progress | None) -> list[Path]:
+    written: list[Path] = []
+    for batch in batches:
+        written += render(atlas, out, batch)
+        if progress:
+            progress.advance(len(batch))
+    return written
+
+
+def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> list[Path]:
+    assert _ATLAS is not None, "the atlas is inherited by fork"
+    return render(_ATLAS, out, batch)
+
+
+def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]], workers: int,
+              progress: Progress | None) -> list[Path]:
+    global _ATLAS
+    _ATLAS = atlas
+    written: list[Path] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            futures = {pool.submit(_in_worker, render, out, batch): len(batch)
+                       for batch in batches}
+            for future in as_completed(futures):
+                written += future.result()
+                if progress:
+                    progress.advance(futures[future])
+    finally:
+        _ATLAS = None
+    return written
+
+
+def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
+              executor: str, progress: Progress | None) -> list[Path]:
+    try:
+        from distributed import Client, LocalCluster, as_completed as dask_completed
+    except ImportError:
+        raise ConfigError("--executor dask needs dask.distributed: "
+                          "pip install 'battlemap[dask]'") from None
+    if executor == "dask-local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 2, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    elif executor.startswith("dask://"):
+        cluster = None
+        try:
+            client = Client(executor.removeprefix("dask://"), timeout="10s")
+        except OSError as exc:
+            raise ConfigError(f"--executor {executor}: cannot reach the Dask scheduler "
+                              f"({exc}); check the address") from None
+    else:
+        raise ConfigError(f"--executor {executor!r}: use process, dask-local or dask://HOST:PORT")
+    written: list[Path] = []
+    try:
+        shared = client.scatter(atlas, broadcast=True)
+        futures = [client.submit(render, shared, out, batch, pure=False) for batch in batches]
+        sizes = {f.key: len(b) for f, b in zip(futures, batches, strict=True)}
+        for future in dask_completed(futures):
+            written += future.result()
+            if progress:
+                progress.advance(sizes[future.key])
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return written
+
+
+class Progress:
+    """A progress line per stage: count, share and time left; silent when quiet."""
+
+    def __init__(self, stage: str, total: int, *, quiet: bool = False) -> None:
+        self.stage, self.total, self.done = stage, total, 0
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self._last_tenth = -1
+        self._show()
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        self._show()
+
+    def close(self) -> None:
+        if not self.quiet and self.tty:
+            sys.stderr.write("\n")
+
+    def _show(self) -> None:
+        if self.quiet:
+            return
+        tenth = 10 * self.done // max(self.total, 1)
+        if not self.tty and tenth == self._last_tenth and self.done < self.total:
+            return
+        self._last_tenth = tenth
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        eta = f", ~{left:.0f} s left" if self.done and self.done < self.total else ""
+        line = (f"{self.stage:<9} {self.done:>5}/{self.total} "
+                f"{100 * self.done / max(self.total, 1):5.1f}% {elapsed:6.1f} s{eta}")
+        sys.stderr.write(("\r" + line.ljust(60)) if self.tty else line + "\n")
+        sys.stderr.flush()
