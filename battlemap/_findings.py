@@ -21,6 +21,17 @@ REJECT_REASONS = {
 }
 """Reason code -> the text shown to the office."""
 
+DUPLICATE_RULE = (
+    "同一问题编号只保留最新一条：办结时间最晚者，未办结则上报时间最晚者，再相同取表中靠后一行；"
+    "其余记录退回。 For a repeated case number the newest record is kept: the latest 办结时间 "
+    "(closure), else the latest 上报时间 (report), else the lowest row in the file; the others "
+    "are rejected as duplicate_case_id."
+)
+"""The rule for duplicate case numbers, as the report states it."""
+
+NOTES = "battlemap_notes"
+"""Key in a loaded frame's ``attrs`` under which load leaves its warnings for validate."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -42,6 +53,10 @@ class Findings:
 
     def warn(self, kind: str, message: str, **where: str) -> None:
         self.warnings.append(Finding(kind, message, **where))
+
+    def absorb(self, frame: pd.DataFrame) -> None:
+        """Take over the warnings load attached to ``frame`` (see :func:`note`)."""
+        self.warnings.extend(frame.attrs.pop(NOTES, []))
 
     def reject(self, rows: pd.DataFrame, code: str, detail: str | pd.Series = "") -> None:
         """Reject ``rows`` with a reason code.
@@ -71,3 +86,12 @@ class Findings:
 
     def warning_records(self) -> list[dict[str, str]]:
         return [asdict(w) for w in self.warnings]
+
+
+def note(frame: pd.DataFrame, kind: str, message: str, **where: str) -> None:
+    """Attach a load-stage warning to ``frame``; validate moves it into :class:`Findings`.
+
+    Load has no ``Findings`` (it runs before there is anything to find), so
+    what it notices about encodings, CRSs and columns travels with the frame.
+    """
+    frame.attrs.setdefault(NOTES, []).append(Finding(kind, message, **where))

@@ -92,6 +92,15 @@ class JoinConfig(_Model):
     authority: Literal["location", "declared"] = "location"
 
 
+class ChecksConfig(_Model):
+    """How strict validation is about boundary geometry (``[checks]``)."""
+
+    area_tolerance_m2: float = Field(
+        100.0, ge=0,
+        description="gaps, overlaps and overhangs between boundary units smaller than this "
+                    "(m²) are digitising noise and not reported; 100 m² is a 10 m square")
+
+
 class LifecycleConfig(_Model):
     recurring_distance_m: float = Field(30.0, ge=0)
     recurring_window_days: int = Field(365, ge=1)
@@ -147,6 +156,7 @@ class Config(_Model):
     cases: CasesConfig
     context: ContextConfig | None = None
     join: JoinConfig = JoinConfig()
+    checks: ChecksConfig = ChecksConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
     style: StyleConfig = StyleConfig()
     source: Annotated[Path | None, Field(exclude=True)] = None
