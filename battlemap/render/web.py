@@ -1,0 +1,615 @@
+"""Interactive HTML atlas (交互式挂图): one offline Leaflet page per unit and river.
+
+Layout under ``out_dir``::
+
+    index.html                  the district (区) map
+    town/<id>.html              one page per town (镇街), village (村居), grid (网格)
+    village/<id>.html           and river (流域); file names come from unit ids only
+    grid/<id>.html
+    river/<id>.html
+    data/shared.js              labels, colours, town outlines, rivers, context, unit index
+    data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
+    assets/                     Leaflet (from the js_lib_leaflet package), atlas.js, atlas.css
+
+Cases travel as compact parallel arrays (integer coordinates, small-integer
+codes) and are drawn by one canvas layer in ``atlas.js``. A case's details
+(description, dates, declared units) live in its grid's data file, which a
+page loads on demand when the case is clicked. Free text is never written
+into HTML: page data is JSON, and ``atlas.js`` builds popups with
+``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.resources
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from battlemap import LEVELS, STATES
+from battlemap._io import write_bytes, write_text
+from battlemap._model import UNIT_STAT_COLUMNS, Atlas
+from battlemap.errors import RenderError
+
+__all__ = ["page_name", "render_web"]
+
+PAGE_LEVELS = (*LEVELS, "river")
+STAT_KEYS = tuple(c for c in UNIT_STAT_COLUMNS)
+COORD_SCALE = 100_000          # case lon/lat as integers ×1e5 (≈ 1 m)
+POLY_DECIMALS = 5              # polygon and line vertices, ≈ 1 m
+SIMPLIFY_M = {"district": 20.0, "town": 10.0, "village": 5.0, "grid": 2.0, "river": 8.0}
+CORRIDOR_SIMPLIFY_M = 25.0
+CONTEXT_MARGIN = 0.15          # rivers are clipped to a unit's bounds plus this share
+FLAG_OVERDUE, FLAG_RECURRING, FLAG_MISMATCH, FLAG_INVALID = 1, 2, 4, 8
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_STATIC = "static"
+_LEAFLET_FILES = ("leaflet.js", "leaflet.css")
+
+
+def render_web(atlas: Atlas, out_dir: Path,
+               units: Iterable[tuple[str, str]] | None = None) -> list[Path]:
+    """Write the offline atlas under ``out_dir``; return the files written.
+
+    Parameters
+    ----------
+    atlas
+        The prepared atlas (units with statistics, rivers, cases).
+    out_dir
+        The output folder; ``index.html`` is the district map.
+    units
+        ``None`` writes every page; otherwise only these ``(level, unit_id)``
+        pages (level in district/town/village/grid/river), plus the shared
+        assets and data.
+
+    Raises
+    ------
+    RenderError
+        When a requested unit does not exist.
+    """
+    out_dir = Path(out_dir)
+    wanted = _check_units(atlas, units)
+    web = _WebAtlas.build(atlas)
+    written = _write_assets(out_dir)
+    written.append(write_text(out_dir / "data" / "shared.js",
+                              _js_call("battlemapShared", None, web.shared())))
+    for level, unit_id in _pages(atlas, wanted):
+        written.extend(_write_page(web, out_dir, level, unit_id))
+    return written
+
+
+def page_name(unit_id: str) -> str:
+    """The file stem of a unit's page: its id when that is a safe name, else its hex."""
+    unit_id = str(unit_id)
+    if _SAFE_ID.match(unit_id) and unit_id not in {".", ".."}:
+        return unit_id
+    return "x" + unit_id.encode("utf-8").hex()
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+
+
+def _check_units(atlas: Atlas, units: Iterable[tuple[str, str]] | None
+                 ) -> set[tuple[str, str]] | None:
+    if units is None:
+        return None
+    wanted = {(str(level), str(unit_id)) for level, unit_id in units}
+    unknown = []
+    for level, unit_id in sorted(wanted):
+        frame = atlas.rivers if level == "river" else atlas.units.get(level)
+        if frame is None or unit_id not in frame.index:
+            unknown.append(f"{level} {unit_id!r}: no such unit")
+    if unknown:
+        raise RenderError("render_web: unknown page(s) requested", unknown)
+    return wanted
+
+
+def _pages(atlas: Atlas, wanted: set[tuple[str, str]] | None) -> Iterator[tuple[str, str]]:
+    for level in PAGE_LEVELS:
+        frame = atlas.rivers if level == "river" else atlas.units[level]
+        for unit_id in frame.index:
+            if wanted is None or (level, str(unit_id)) in wanted:
+                yield level, str(unit_id)
+
+
+# ---------------------------------------------------------------------------
+# Geometry for the web: simplified in metres, then WGS84, rounded, [lat, lon]
+
+
+def _latlngs(geom: shapely.Geometry | None) -> list:
+    """Leaflet latlngs of a polygon, multipolygon, line or multiline; [] when empty."""
+    if geom is None or geom.is_empty:
+        return []
+    kind = geom.geom_type
+    if kind == "Polygon":
+        return [_ring(r) for r in (geom.exterior, *geom.interiors)]
+    if kind == "LineString":
+        return _line(geom)
+    if kind in ("MultiPolygon", "MultiLineString", "GeometryCollection"):
+        parts = [_latlngs(g) for g in geom.geoms if g.geom_type in (
+            "Polygon", "LineString", "MultiPolygon", "MultiLineString")]
+        return [p for p in parts if p]
+    return []
+
+
+def _line(geom: shapely.Geometry) -> list:
+    xy = np.round(shapely.get_coordinates(geom)[:, ::-1], POLY_DECIMALS)
+    return xy.tolist()
+
+
+def _ring(ring: shapely.Geometry) -> list:
+    return _line(ring)[:-1]
+
+
+def _to_wgs84(geoms: gpd.GeoSeries) -> np.ndarray:
+    return geoms.to_crs(4326).values
+
+
+def _web_geometries(frame: gpd.GeoDataFrame, tolerance: float) -> list:
+    simple = frame.geometry.simplify(tolerance, preserve_topology=True)
+    return [_latlngs(g) for g in _to_wgs84(simple)]
+
+
+def _latlon_points(geoms: gpd.GeoSeries) -> list:
+    wgs = _to_wgs84(geoms)
+    xy = np.round(shapely.get_coordinates(wgs), 6)
+    return [[lat, lon] for lon, lat in xy.tolist()]
+
+
+def _bounds(geoms: gpd.GeoSeries) -> list:
+    wgs = geoms.to_crs(4326)
+    minx, miny, maxx, maxy = (np.round(v, 6) for v in wgs.total_bounds.tolist())
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+# ---------------------------------------------------------------------------
+# Precomputed web atlas: everything sliced once, then templated per page
+
+
+def _stat_row(row: pd.Series) -> list:
+    out = []
+    for key in STAT_KEYS:
+        value = row[key]
+        if pd.isna(value):
+            out.append(None)
+        elif key == "closed_rate":
+            out.append(round(float(value), 4))
+        else:
+            out.append(int(value))
+    return out
+
+
+def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
+    text = series.dt.strftime(fmt)
+    return text.where(series.notna(), "").astype(str).tolist()
+
+
+def _text(series: pd.Series) -> list[str]:
+    return series.fillna("").astype(str).tolist()
+
+
+@dataclass
+class _WebAtlas:
+    """The atlas turned into JSON-ready pieces, computed once for all pages."""
+
+    atlas: Atlas
+    stems: dict[str, dict[str, str]]          # level -> unit_id -> file stem
+    stats: dict[str, dict[str, list]]         # level -> unit_id -> stat list
+    geoms: dict[str, dict[str, list]]         # level -> unit_id -> latlngs
+    labels: dict[str, dict[str, list]]        # level -> unit_id -> [lat, lon]
+    bounds: dict[str, dict[str, list]]        # level -> unit_id -> [[s, w], [n, e]]
+    children_of: dict[str, dict[str, np.ndarray]]
+    cases_of: dict[str, dict[str, np.ndarray]]
+    case_arrays: dict[str, np.ndarray]
+    case_ids: np.ndarray
+    details: list[list]
+    types: list[str]
+    channels: list[str]
+    epoch: pd.Timestamp
+    origin: tuple[int, int]
+    grid_index: dict[str, int]
+    stretches: pd.DataFrame
+    river_units: dict[str, pd.DataFrame]      # level -> rows (unit_id, river_id, length_m)
+
+    @classmethod
+    def build(cls, atlas: Atlas) -> _WebAtlas:
+        levels = {**atlas.units, "river": atlas.rivers}
+        stems = {lv: {str(i): page_name(i) for i in f.index} for lv, f in levels.items()}
+        stats = {lv: {str(i): _stat_row(r) for i, r in f[list(STAT_KEYS)].iterrows()}
+                 for lv, f in levels.items()}
+        geoms, labels, bounds = {}, {}, {}
+        for level, frame in levels.items():
+            ids = [str(i) for i in frame.index]
+            geoms[level] = dict(zip(ids, _web_geometries(frame, SIMPLIFY_M[level]), strict=True))
+            if level != "river":
+                points = frame.geometry.representative_point()
+                labels[level] = dict(zip(ids, _latlon_points(points), strict=True))
+            wgs = frame.geometry.to_crs(4326).bounds.round(6)
+            bounds[level] = {i: [[b.miny, b.minx], [b.maxy, b.maxx]]
+                             for i, b in zip(ids, wgs.itertuples(index=False), strict=True)}
+        children_of = {}
+        for level in LEVELS[1:]:
+            frame = atlas.units[level]
+            children_of[level] = {str(k): v for k, v in
+                                  frame.groupby("parent_id", sort=False).indices.items()}
+        web = cls(atlas, stems, stats, geoms, labels, bounds, children_of, {}, {},
+                  np.array([]), [], [], [], pd.Timestamp(atlas.as_of), (0, 0), {},
+                  pd.DataFrame(), {})
+        web._encode_cases()
+        web._river_links()
+        return web
+
+    # -- cases -------------------------------------------------------------
+    def _encode_cases(self) -> None:
+        cases = self.atlas.cases
+        for level in (*LEVELS, "river"):
+            column = cases[f"{level}_id"]
+            self.cases_of[level] = {str(k): v for k, v in
+                                    column.groupby(column, sort=False).indices.items()
+                                    if str(k) != ""}
+        x = np.rint(cases["lon"].to_numpy(float) * COORD_SCALE).astype(np.int64)
+        y = np.rint(cases["lat"].to_numpy(float) * COORD_SCALE).astype(np.int64)
+        self.origin = (int(x.min()), int(y.min())) if len(x) else (0, 0)
+        reported = cases["reported_at"]
+        self.epoch = reported.min().normalize() if len(cases) and reported.notna().any() \
+            else pd.Timestamp(self.atlas.as_of)
+        self.types = cases["problem_type"].fillna("").astype(str).value_counts().index.tolist()
+        self.channels = cases["channel"].fillna("").astype(str).value_counts().index.tolist()
+        grid_ids = [str(i) for i in self.atlas.units["grid"].index]
+        self.grid_index = {g: k for k, g in enumerate(grid_ids)}
+        grid_codes = cases["grid_id"].map(self.grid_index).fillna(-1).astype(int)
+        flags = (cases["overdue"].fillna(False).astype(int) * FLAG_OVERDUE
+                 + cases["recurring"].fillna(False).astype(int) * FLAG_RECURRING
+                 + cases["declared_mismatch"].fillna(False).astype(int) * FLAG_MISMATCH
+                 + (~cases["valid"].fillna(True).astype(bool)).astype(int) * FLAG_INVALID)
+        days = (reported.dt.normalize() - self.epoch).dt.days
+        self.case_arrays = {
+            "x": x - self.origin[0],
+            "y": y - self.origin[1],
+            "s": pd.Categorical(cases["state"], categories=STATES).codes.astype(np.int64),
+            "t": pd.Categorical(cases["problem_type"].fillna("").astype(str),
+                                categories=self.types).codes.astype(np.int64),
+            "c": pd.Categorical(cases["channel"].fillna("").astype(str),
+                                categories=self.channels).codes.astype(np.int64),
+            "d": days.fillna(-1).astype(np.int64).to_numpy(),
+            "f": flags.to_numpy(np.int64),
+            "g": grid_codes.to_numpy(np.int64),
+            "o": cases["days_overdue"].fillna(0).astype(np.int64).to_numpy(),
+        }
+        self.case_ids = cases.index.astype(str).to_numpy()
+        rivers = self.atlas.rivers["name"].astype(str)
+        river_name = cases["river_id"].map(rivers).fillna("")
+        distance = cases["river_distance_m"].round(0)
+        self.details = [list(row) for row in zip(
+            _fmt_time(reported, "%Y-%m-%d %H:%M"),
+            _fmt_time(cases["deadline"], "%Y-%m-%d"),
+            _fmt_time(cases["closed_at"], "%Y-%m-%d"),
+            _text(cases["declared_town"]), _text(cases["declared_village"]),
+            _text(cases["river_name"]), river_name.astype(str).tolist(),
+            [None if pd.isna(d) else int(d) for d in distance],
+            _text(cases["description"]),
+            cases["days_open"].fillna(0).astype(int).tolist(),
+            _text(cases["age_band"]), _text(cases["status_raw"]),
+            strict=True)]
+
+    def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
+        positions = np.asarray(positions, dtype=np.int64)
+        out = {key: arr[positions].tolist() for key, arr in self.case_arrays.items()}
+        out["id"] = self.case_ids[positions].tolist()
+        if with_details:
+            out["detail"] = [self.details[p] for p in positions.tolist()]
+        return out
+
+    # -- rivers ------------------------------------------------------------
+    def _river_links(self) -> None:
+        """Which rivers cross which unit (and how long), for links both ways."""
+        atlas = self.atlas
+        given = atlas.extra.get("river_stretches")
+        frames = []
+        covered: set[str] = set()
+        if isinstance(given, pd.DataFrame) and len(given):
+            frames.append(given[["level", "unit_id", "river_id", "length_m"]])
+            covered = set(given["level"].unique())
+        rivers = atlas.rivers
+        for level in LEVELS:
+            if level in covered or rivers.empty:
+                continue
+            frame = atlas.units[level]
+            left, right = rivers.sindex.query(frame.geometry.values, predicate="intersects")
+            lengths = shapely.length(shapely.intersection(frame.geometry.values[left],
+                                                          rivers.geometry.values[right]))
+            frames.append(pd.DataFrame({"level": level, "unit_id": frame.index[left],
+                                        "river_id": rivers.index[right], "length_m": lengths}))
+        if frames:
+            links = pd.concat(frames, ignore_index=True)
+            links = links[links["length_m"] > 0].copy()
+        else:
+            links = pd.DataFrame(columns=["level", "unit_id", "river_id", "length_m"])
+        links["unit_id"] = links["unit_id"].astype(str)
+        links["river_id"] = links["river_id"].astype(str)
+        links["length_m"] = links["length_m"].astype(float).round(0)
+        self.stretches = links
+        self.river_units = {lv: g for lv, g in links.groupby("level")}
+
+    def rivers_in(self, level: str, unit_id: str) -> list:
+        rows = self.river_units.get(level)
+        if rows is None:
+            return []
+        rows = rows[rows["unit_id"] == unit_id].sort_values("length_m", ascending=False)
+        return [[self.stems["river"][r], int(m)] for r, m in
+                zip(rows["river_id"], rows["length_m"], strict=True)
+                if r in self.stems["river"]]
+
+    # -- shared ------------------------------------------------------------
+    def shared(self) -> dict:
+        atlas, style = self.atlas, self.atlas.config.style
+        district_id = str(atlas.units["district"].index[0])
+        towns = atlas.units["town"]
+        index: dict[str, list] = {}
+        parent_pos: dict[str, dict[str, int]] = {}
+        for level in LEVELS:
+            frame = atlas.units[level]
+            ids = [str(i) for i in frame.index]
+            parent_pos[level] = {i: k for k, i in enumerate(ids)}
+            above = parent_pos.get(LEVELS[LEVELS.index(level) - 1]) if level != "district" else None
+            index[level] = [
+                [self.stems[level][i], str(n),
+                 -1 if above is None else above.get(str(p), -1)]
+                for i, n, p in zip(ids, frame["name"].astype(str), frame["parent_id"], strict=True)]
+        rivers = atlas.rivers
+        river_list = [[self.stems["river"][str(i)], str(n), str(k), self.geoms["river"][str(i)]]
+                      for i, n, k in zip(rivers.index, rivers["name"], rivers["kind"], strict=True)]
+        context = []
+        if atlas.context is not None and len(atlas.context):
+            ctx = atlas.context
+            pts = _latlon_points(ctx.geometry.representative_point())
+            legend = ctx["legend"] if "legend" in ctx else ctx["kind"]
+            label = ctx["label"] if "label" in ctx else pd.Series("", index=ctx.index)
+            context = [[p, str(n), str(k), str(lg), "" if pd.isna(lb) else str(lb)]
+                       for p, n, k, lg, lb in zip(pts, ctx["name"], ctx["kind"], legend, label,
+                                                  strict=True)]
+        return {
+            "project": atlas.config.project.name,
+            "note": atlas.config.project.note,
+            "source": atlas.config.project.data_source,
+            "sample": bool(atlas.config.project.sample),
+            "asOf": atlas.as_of.isoformat(),
+            "period": [d.isoformat() for d in atlas.period] if atlas.period else None,
+            "states": list(STATES),
+            "colors": dict(style.status_colors),
+            "labels": dict(style.status_labels),
+            "levels": dict(style.level_labels),
+            "statKeys": list(STAT_KEYS),
+            "scale": COORD_SCALE,
+            "origin": list(self.origin),
+            "epoch": self.epoch.strftime("%Y-%m-%d"),
+            "types": self.types,
+            "channels": self.channels,
+            "rankingRule": str(atlas.extra.get("ranking_rule", "")),
+            "district": {"stem": self.stems["district"][district_id],
+                         "name": str(atlas.units["district"]["name"].iloc[0]),
+                         "g": self.geoms["district"][district_id]},
+            "towns": {"g": [self.geoms["town"][str(i)] for i in towns.index],
+                      "label": [self.labels["town"][str(i)] for i in towns.index]},
+            "index": index,
+            "rivers": river_list,
+            "context": context,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Pages
+
+
+def _js_call(function: str, key: list | None, payload: dict) -> str:
+    args = ([json.dumps(k, ensure_ascii=False) for k in key] if key else [])
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return f"{function}({', '.join([*args, body])});\n"
+
+
+def _unit_name(atlas: Atlas, level: str, unit_id: str) -> str:
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    return str(frame.at[unit_id, "name"])
+
+
+def _chain(atlas: Atlas, level: str, unit_id: str) -> list[tuple[str, str]]:
+    """[(level, unit_id), …] from the district down to this unit."""
+    if level == "river":
+        district = str(atlas.units["district"].index[0])
+        return [("district", district), ("river", unit_id)]
+    chain = [(level, unit_id)]
+    while chain[0][0] != "district":
+        lv, uid = chain[0]
+        parent = atlas.units[lv].at[uid, "parent_id"]
+        above = LEVELS[LEVELS.index(lv) - 1]
+        if parent is None or pd.isna(parent) or str(parent) not in atlas.units[above].index:
+            break
+        chain.insert(0, (above, str(parent)))
+    return chain
+
+
+def _href(web: _WebAtlas, level: str, unit_id: str) -> str:
+    if level == "district":
+        return "index.html"
+    return f"{level}/{web.stems[level][unit_id]}.html"
+
+
+def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
+    atlas = web.atlas
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    row = frame.loc[unit_id]
+    positions = web.cases_of[level].get(unit_id, np.array([], dtype=np.int64))
+    data: dict[str, object] = {
+        "level": level, "id": unit_id, "stem": web.stems[level][unit_id],
+        "name": str(row["name"]),
+        "chief": "" if level == "river" or pd.isna(row.get("chief")) else str(row["chief"]),
+        "stats": web.stats[level][unit_id],
+        "bounds": web.bounds[level][unit_id],
+        "g": web.geoms[level][unit_id] if level not in ("district", "river") else None,
+        "cases": web.case_slice(positions, with_details=level == "grid"),
+        "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
+        "children": [], "crosses": [],
+    }
+    if level in LEVELS[:-1]:
+        below = LEVELS[LEVELS.index(level) + 1]
+        frame_below = atlas.units[below]
+        rows = web.children_of[below].get(unit_id, np.array([], dtype=np.int64))
+        children = []
+        for pos in rows.tolist():
+            cid = str(frame_below.index[pos])
+            children.append({
+                "stem": web.stems[below][cid], "name": str(frame_below["name"].iat[pos]),
+                "chief": _clean(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
+                "stats": web.stats[below][cid],
+                "g": None if below == "town" else web.geoms[below][cid],
+                "i": pos, "label": web.labels[below][cid]})
+        data["children"] = children
+        data["childLevel"] = below
+    if level == "river":
+        data["bounds"] = _extend_bounds(data["bounds"], data["cases"], web.origin)
+        data["kind"] = str(row["kind"])
+        data["corridor"] = _corridor(atlas, unit_id)
+        links = web.stretches[web.stretches["river_id"] == unit_id]
+        data["crosses"] = [
+            [lv, web.stems[lv][u], _unit_name(atlas, lv, u), int(m)]
+            for lv, u, m in zip(links["level"], links["unit_id"], links["length_m"], strict=True)
+            if lv in ("town", "village") and u in web.stems[lv]]
+    return data
+
+
+def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
+    """Bounds grown to hold the page's case points too (a river's cases lie beside it)."""
+    if not cases["x"]:
+        return bounds
+    x0, y0, scale = origin[0], origin[1], COORD_SCALE
+    (south, west), (north, east) = bounds
+    return [[min(south, (min(cases["y"]) + y0) / scale), min(west, (min(cases["x"]) + x0) / scale)],
+            [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
+
+
+def _clean(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _corridor(atlas: Atlas, river_id: str) -> list:
+    """The river's corridor: the band within which cases are assigned to it."""
+    distance = atlas.config.join.river_distance_m
+    line = atlas.rivers.geometry.loc[[river_id]]
+    band = line.buffer(distance, resolution=4).simplify(CORRIDOR_SIMPLIFY_M,
+                                                        preserve_topology=True)
+    return _latlngs(_to_wgs84(band)[0])
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{root}assets/leaflet.css">
+<link rel="stylesheet" href="{root}assets/atlas.css">
+</head>
+<body data-root="{root}" data-level="{level}" data-stem="{stem}">
+<header class="bm-header">
+  <div class="bm-titles">
+    <nav class="bm-crumbs" aria-label="breadcrumb">{crumbs}</nav>
+    <h1>{heading}</h1>
+  </div>
+  <div class="bm-meta"><span class="bm-asof">数据截至 {as_of}</span>{chief}</div>
+  {sample}
+</header>
+<main class="bm-main">
+  <div id="map" class="bm-map" role="application" aria-label="{title}"></div>
+  <aside id="panel" class="bm-panel"></aside>
+</main>
+<footer class="bm-footer">{note}</footer>
+<script src="{root}assets/leaflet.js"></script>
+<script src="{root}assets/atlas.js"></script>
+<script src="{root}data/shared.js"></script>
+<script src="{root}data/{level}/{stem}.js"></script>
+</body>
+</html>
+"""
+
+_SAMPLE = '<div class="bm-sample" title="示例数据，非真实案件">示例数据 sample data</div>'
+
+
+def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
+    atlas, esc = web.atlas, html.escape
+    root = "" if level == "district" else "../"
+    levels = atlas.config.style.level_labels
+    chain = _chain(atlas, level, unit_id)
+    crumbs = []
+    for lv, uid in chain:
+        label = levels.get("tributary" if lv == "river" else lv, lv)
+        name = esc(f"{label} {_unit_name(atlas, lv, uid)}") if lv != "district" \
+            else esc(_unit_name(atlas, lv, uid))
+        if (lv, uid) == (level, unit_id):
+            crumbs.append(f'<span class="bm-crumb bm-here" aria-current="page">{name}</span>')
+        else:
+            crumbs.append(f'<a class="bm-crumb" href="{root}{_href(web, lv, uid)}">{name}</a>')
+    name = _unit_name(atlas, level, unit_id)
+    label = levels.get("tributary" if level == "river" else level, level)
+    project = atlas.config.project.name
+    if level == "district":
+        heading = f"{name} 河长制 挂图作战图"
+    else:
+        heading = f"{name}（{label}）挂图作战图"
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    chief = "" if level == "river" else _clean(frame.at[unit_id, "chief"])
+    chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
+    note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
+    return _PAGE.format(
+        title=esc(f"{heading} · {project}" if level != "district" else heading),
+        root=root, level=level, stem=web.stems[level][unit_id],
+        crumbs='<span class="bm-sep">›</span>'.join(crumbs), heading=esc(heading),
+        as_of=atlas.as_of.isoformat(), chief=chief_html,
+        sample=_SAMPLE if atlas.config.project.sample else "", note=esc(note))
+
+
+def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list[Path]:
+    stem = web.stems[level][unit_id]
+    page = out_dir / ("index.html" if level == "district" else f"{level}/{stem}.html")
+    data = out_dir / "data" / level / f"{stem}.js"
+    payload = _js_call("battlemapData", [level, stem], _page_data(web, level, unit_id))
+    return [write_text(data, payload), write_text(page, _page_html(web, level, unit_id))]
+
+
+# ---------------------------------------------------------------------------
+# Assets
+
+
+def _write_assets(out_dir: Path) -> list[Path]:
+    """Leaflet from the js_lib_leaflet package, and our own atlas.js / atlas.css."""
+    assets = out_dir / "assets"
+    written = []
+    try:
+        leaflet = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    except ModuleNotFoundError as exc:
+        raise RenderError("Leaflet is missing: install django-js-lib-leaflet") from exc
+    for name in _LEAFLET_FILES:
+        written.append(_copy(leaflet / name, assets / name))
+    images = leaflet / "images"
+    for item in sorted(images.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".png"):
+            written.append(_copy(item, assets / "images" / item.name))
+    ours = importlib.resources.files("battlemap.render") / _STATIC
+    for name in ("atlas.js", "atlas.css"):
+        written.append(_copy(ours / name, assets / name))
+    return written
+
+
+def _copy(source: importlib.resources.abc.Traversable, target: Path) -> Path:
+    data = source.read_bytes()
+    if target.exists() and target.read_bytes() == data:
+        return target
+    return write_bytes(target, data)
