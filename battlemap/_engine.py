@@ -8,6 +8,7 @@ units.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -90,7 +91,8 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
                           "pip install 'battlemap[dask]'") from None
     if executor == "dask-local":
         cluster = LocalCluster(n_workers=os.cpu_count() or 2, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
         client = Client(cluster)
     elif executor.startswith("dask://"):
         cluster = None

@@ -1,0 +1,144 @@
+"""The build engine: incremental, atomic, parallel (fork and Dask), observable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from battlemap import build as build_module
+from battlemap.build import BuildOptions, build
+from battlemap.config import load_config
+from battlemap.errors import BattlemapError
+from conftest import tiny_cases_frame, write_tiny_inputs
+
+
+def _fake_render(atlas, out: Path, jobs) -> list[Path]:
+    """Writes one file per job by the real naming rule, and logs what it rendered."""
+    written = []
+    for level, unit_id in jobs:
+        path = out / "index.html" if level == "district" else out / level / f"{unit_id}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{level} {unit_id}", encoding="utf-8")
+        (out / "assets").mkdir(exist_ok=True)
+        with (out / "rendered.log").open("a", encoding="utf-8") as log:
+            log.write(f"{level}:{unit_id}\n")
+        written.append(path)
+    return written
+
+
+@pytest.fixture
+def fake_web(monkeypatch):
+    monkeypatch.setitem(build_module._RENDER, "web", _fake_render)
+
+
+def _rendered(out: Path) -> set[str]:
+    log = out / "rendered.log"
+    lines = set(log.read_text(encoding="utf-8").split()) if log.exists() else set()
+    log.unlink(missing_ok=True)
+    return lines
+
+
+def _options(**kw) -> BuildOptions:
+    return BuildOptions(only=("web",), workers=1, **kw)
+
+
+def test_incremental_rebuild_renders_exactly_what_changed(tmp_path: Path, fake_web) -> None:
+    config_path = write_tiny_inputs(tmp_path / "in")
+    config = load_config(config_path, out_dir=tmp_path / "out")
+    out = config.output.dir
+    build(config, _options())
+    assert len(_rendered(out)) == 1 + 2 + 4 + 8 + 3  # every unit and river
+
+    build(config, _options())
+    assert _rendered(out) == set()  # nothing changed
+
+    cases = tiny_cases_frame()  # C10 in grid 440118002002002 changes state
+    cases.loc[cases["问题编号"] == "C10", "处理状态"] = "整改中"
+    write_tiny_inputs(tmp_path / "in", cases=cases)
+    report = build(load_config(config_path, out_dir=out), _options())
+    assert _rendered(out) == {"district:440118", "town:440118002", "village:440118002002",
+                              "grid:440118002002002", "river:T2"}
+    assert report["outputs"]["web"] == {"rendered": 5, "skipped": 13, "removed": 0}
+
+    build(load_config(config_path, out_dir=out), _options(force=True))
+    assert len(_rendered(out)) == 18
+
+
+def test_missing_output_is_rendered_again(tmp_path: Path, fake_web) -> None:
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    build(config, _options())
+    _rendered(config.output.dir)
+    (config.output.dir / "village" / "440118001002.html").unlink()
+    build(config, _options())
+    assert _rendered(config.output.dir) == {"village:440118001002"}
+
+
+def test_outputs_of_vanished_units_are_removed(tmp_path: Path, fake_web) -> None:
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    out = config.output.dir
+    build(config, _options())
+    manifest = json.loads((out / ".battlemap-manifest.json").read_text(encoding="utf-8"))
+    manifest["web:grid:999"] = "gone"
+    (out / ".battlemap-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (out / "grid" / "999.html").write_text("old", encoding="utf-8")
+    report = build(config, _options())
+    assert not (out / "grid" / "999.html").exists()
+    assert report["outputs"]["web"]["removed"] == 1
+
+
+def test_selective_level_and_unit(tmp_path: Path, fake_web) -> None:
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    build(config, _options(levels=("town",), force=True))
+    assert _rendered(config.output.dir) == {"town:440118001", "town:440118002"}
+    build(config, _options(units=("T1",), force=True))
+    assert _rendered(config.output.dir) == {"river:T1"}
+
+
+def test_process_pool_matches_single_process(tmp_path: Path, fake_web) -> None:
+    one = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "one")
+    two = load_config(tmp_path / "in" / "battlemap.toml", out_dir=tmp_path / "two")
+    build(one, _options())
+    build(two, BuildOptions(only=("web",), workers=2))
+    assert _rendered(one.output.dir) == _rendered(two.output.dir)
+
+
+def test_second_build_on_same_folder_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    config.output.dir.mkdir(parents=True)
+    with (config.output.dir / ".battlemap.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BattlemapError, match="another battlemap build"):
+            build(config, _options())
+
+
+def test_hard_input_error_writes_nothing(tmp_path: Path) -> None:
+    config_path = write_tiny_inputs(tmp_path / "in")
+    cases = tiny_cases_frame().drop(columns=["纬度"])
+    write_tiny_inputs(tmp_path / "in", cases=cases)
+    config = load_config(config_path, out_dir=tmp_path / "out")
+    with pytest.raises(BattlemapError, match="纬度"):
+        build(config, _options())
+    assert [p.name for p in config.output.dir.iterdir()] == [".battlemap.lock"]
+
+
+def test_dask_local_cluster_matches_process_pool(tmp_path: Path, fake_web) -> None:
+    pytest.importorskip("distributed")
+    one = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "one")
+    two = load_config(tmp_path / "in" / "battlemap.toml", out_dir=tmp_path / "two")
+    build(one, _options())
+    build(two, BuildOptions(only=("web",), workers=2, executor="dask-local"))
+    rendered = _rendered(one.output.dir)
+    assert rendered == _rendered(two.output.dir) and len(rendered) == 18
+
+
+def test_report_has_stage_timings(tmp_path: Path, fake_web) -> None:
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    report = build(config, _options())
+    assert set(report["timings_s"]) >= {"load", "validate", "join", "stats", "exports", "web"}
+    assert pd.read_excel(config.output.dir / "statistics.xlsx", sheet_name="镇街")["编码"].astype(
+        str).tolist() == ["440118001", "440118002"]
