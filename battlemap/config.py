@@ -108,6 +108,20 @@ class LifecycleConfig(_Model):
     age_bands_days: tuple[int, ...] = (30, 90, 180, 365)
 
 
+class EscalationConfig(_Model):
+    """The office's escalation rule for overdue cases (督办)."""
+
+    reminder_days: int = Field(7, ge=0, description="overdue ≥ N days: 提醒 to the town's chief, "
+                               "copied to the district chief")
+    warning_days: int = Field(30, ge=0, description="overdue ≥ M days: 预警 warning")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EscalationConfig:
+        if self.warning_days < self.reminder_days:
+            raise ValueError("warning_days must be ≥ reminder_days")
+        return self
+
+
 class StyleConfig(_Model):
     status_colors: dict[str, str] = Field(default_factory=lambda: {
         "reported": "#f0a30a", "assigned": "#1f78b4", "rectifying": "#8e44ad",
@@ -158,6 +172,7 @@ class Config(_Model):
     join: JoinConfig = JoinConfig()
     checks: ChecksConfig = ChecksConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
+    escalation: EscalationConfig = EscalationConfig()
     style: StyleConfig = StyleConfig()
     source: Annotated[Path | None, Field(exclude=True)] = None
 
