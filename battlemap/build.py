@@ -252,6 +252,7 @@ def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
 def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
     """Counts of what changed since the previous build's snapshot, per unit and river."""
     previous = previous_snapshot(history, atlas.as_of, since)
+    atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
     if previous is None:
         changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
         atlas.extra["changes_since"] = None
