@@ -91,7 +91,7 @@ def _build(args: argparse.Namespace) -> int:
         only=tuple(args.only) if args.only else RENDERERS,
         levels=tuple(args.level) if args.level else None,
         units=tuple(args.unit) if args.unit else None,
-        workers=args.workers or BuildOptions().workers,
+        workers=BuildOptions().workers if args.workers is None else args.workers,
         executor=args.executor, force=args.force, since=args.since, quiet=args.quiet)
     if options.workers < 1:
         raise ConfigError(f"--workers {options.workers}: give 1 or more")
