@@ -503,7 +503,7 @@ def _corridor(atlas: Atlas, river_id: str) -> list:
     """The river's corridor: the band within which cases are assigned to it."""
     distance = atlas.config.join.river_distance_m
     line = atlas.rivers.geometry.loc[[river_id]]
-    band = line.buffer(distance, resolution=4).simplify(CORRIDOR_SIMPLIFY_M,
+    band = line.buffer(distance, quad_segs=4).simplify(CORRIDOR_SIMPLIFY_M,
                                                         preserve_topology=True)
     return _latlngs(_to_wgs84(band)[0])
 

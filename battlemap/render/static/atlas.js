@@ -155,6 +155,7 @@
       var origin = m.getPixelOrigin().add(topLeft);
       var r = this.radius(), cell = 16;
       var buckets = {}, sx = new Float32Array(this.n), sy = new Float32Array(this.n);
+      var on = new Uint8Array(this.n);
       var colors = S.colors, c = this.c, vis = this.visible;
       for (var g = 0; g < 5; g++) {
         var list = this.groups[g];
@@ -166,7 +167,7 @@
           if (!vis[i]) continue;
           var x = this.px[i] * k - origin.x, y = this.py[i] * k - origin.y;
           if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
-          sx[i] = x; sy[i] = y;
+          sx[i] = x; sy[i] = y; on[i] = 1;
           var key = Math.floor(x / cell) * 4096 + Math.floor(y / cell);
           (buckets[key] = buckets[key] || []).push(i);
           ctx.moveTo(x + rr, y);
@@ -183,7 +184,7 @@
       // 反复 recurring: a dark ring around the point
       ctx.beginPath();
       for (var b = 0; b < this.n; b++) {
-        if (!vis[b] || !(c.f[b] & F_RECURRING) || sx[b] === 0 && sy[b] === 0) continue;
+        if (!on[b] || !(c.f[b] & F_RECURRING)) continue;
         ctx.moveTo(sx[b] + r + 2.5, sy[b]);
         ctx.arc(sx[b], sy[b], r + 2.5, 0, 2 * Math.PI);
       }
@@ -621,8 +622,7 @@
     for (var i = 0; i < c.d.length; i++) if (c.d[i] >= 0) { minDay = Math.min(minDay, c.d[i]); maxDay = Math.max(maxDay, c.d[i]); }
     if (minDay <= maxDay) { from.min = to.min = dayToDate(minDay); from.max = to.max = dayToDate(maxDay); }
     function update() { filters.from = dateToDay(from.value); filters.to = dateToDay(to.value); applyFilters(); }
-    from.addEventListener('change', update);
-    to.addEventListener('change', update);
+    ['input', 'change'].forEach(function (ev) { from.addEventListener(ev, update); to.addEventListener(ev, update); });
     append(dates, el('span', null, '上报日期'), from, el('span', null, '至'), to);
     sec.appendChild(dates);
     var quick = el('div', 'bm-quick');

@@ -1,0 +1,305 @@
+"""The interactive HTML atlas: files written, escaping, and what a person sees in Chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from battlemap import LEVELS
+from battlemap.errors import RenderError
+from battlemap.render.web import page_name, render_web
+from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
+
+XSS = "<img src=x onerror=alert(1)>"
+SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+# ---------------------------------------------------------------------------
+# Files
+
+
+def test_one_page_per_unit_and_river(tiny_atlas, tmp_path):
+    written = render_web(tiny_atlas, tmp_path)
+    expected = 1 + sum(len(tiny_atlas.units[lv]) for lv in LEVELS[1:]) + len(tiny_atlas.rivers)
+    assert len(_pages(tmp_path)) == expected == 1 + 2 + 4 + 8 + 3
+    assert (tmp_path / "index.html").exists()
+    for level in ("town", "village", "grid"):
+        for unit_id in tiny_atlas.units[level].index:
+            assert (tmp_path / level / f"{unit_id}.html").exists()
+            assert (tmp_path / "data" / level / f"{unit_id}.js").exists()
+    for river_id in tiny_atlas.rivers.index:
+        assert (tmp_path / "river" / f"{river_id}.html").exists()
+    assert {p.name for p in (tmp_path / "assets").iterdir()} >= {
+        "leaflet.js", "leaflet.css", "atlas.js", "atlas.css", "images"}
+    assert all(p.exists() for p in written)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
+    render_web(tiny_atlas, tmp_path)
+    ours = [*_pages(tmp_path), tmp_path / "assets" / "atlas.js", tmp_path / "assets" / "atlas.css",
+            *(tmp_path / "data").rglob("*.js")]
+    for path in ours:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(?:src|href)=\"(?:https?:)?//", text), path
+        assert "cdn" not in text.lower(), path
+    town = (tmp_path / "town" / "440118001.html").read_text(encoding="utf-8")
+    assert 'src="../assets/leaflet.js"' in town and 'href="../index.html"' in town
+
+
+def test_free_text_never_reaches_html(tiny_atlas, tmp_path):
+    render_web(tiny_atlas, tmp_path)
+    for page in _pages(tmp_path):
+        assert "<img" not in page.read_text(encoding="utf-8")
+    # the description is shipped as a JSON string, for atlas.js to show with textContent
+    grid = (tmp_path / "data" / "grid" / "440118002002001.js").read_text(encoding="utf-8")
+    assert '"<img src=x onerror=alert(1)>"' in grid
+
+
+def test_names_are_escaped_in_html(tiny_atlas, tmp_path):
+    towns = tiny_atlas.units["town"].copy()
+    towns.loc["440118001", "name"] = "<script>alert(1)</script>镇"
+    atlas = dataclasses.replace(tiny_atlas, units={**tiny_atlas.units, "town": towns})
+    render_web(atlas, tmp_path)
+    page = (tmp_path / "town" / "440118001.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;镇" in page
+
+
+@pytest.mark.parametrize(("unit_id", "safe"), [
+    ("440118001", True), ("T1", True), ("a_b-c.d", True),
+    ("../etc", False), ("甲/乙", False), ("a b", False), ("..", False), ("", False)])
+def test_file_names_come_from_ids_only(unit_id, safe):
+    name = page_name(unit_id)
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)
+    assert (name == unit_id) is safe
+    assert page_name(unit_id) == name
+
+
+def test_unsafe_ids_get_safe_files(tiny_atlas, tmp_path):
+    rivers = tiny_atlas.rivers.rename(index={"T1": "河/1"})
+    atlas = dataclasses.replace(tiny_atlas, rivers=rivers)
+    render_web(atlas, tmp_path, units=[("river", "河/1")])
+    stem = page_name("河/1")
+    assert (tmp_path / "river" / f"{stem}.html").exists()
+    assert all(p.resolve().is_relative_to(tmp_path.resolve()) for p in tmp_path.rglob("*"))
+
+
+def test_only_requested_units(tiny_atlas, tmp_path):
+    written = render_web(tiny_atlas, tmp_path, units=[("town", "440118002"), ("river", "T2")])
+    pages = {p.relative_to(tmp_path).as_posix() for p in _pages(tmp_path)}
+    assert pages == {"town/440118002.html", "river/T2.html"}
+    assert tmp_path / "data" / "shared.js" in written
+    with pytest.raises(RenderError, match="no such unit"):
+        render_web(tiny_atlas, tmp_path, units=[("town", "nope")])
+
+
+def test_sample_mark(tiny_atlas, tmp_path):
+    plain = tmp_path / "plain"
+    render_web(tiny_atlas, plain)
+    assert "示例数据" not in (plain / "index.html").read_text(encoding="utf-8")
+    project = tiny_atlas.config.project.model_copy(update={"sample": True})
+    atlas = dataclasses.replace(tiny_atlas,
+                                config=tiny_atlas.config.model_copy(update={"project": project}))
+    sample = tmp_path / "sample"
+    render_web(atlas, sample)
+    assert all("示例数据 sample data" in p.read_text(encoding="utf-8") for p in _pages(sample))
+
+
+def test_district_data_is_compact(tiny_atlas, tmp_path):
+    render_web(tiny_atlas, tmp_path)
+    district = (tmp_path / "data" / "district" / "440118.js").read_text(encoding="utf-8")
+    assert "onerror" not in district        # details stay in the grid files
+    assert '"id":["C01","C02","C04","C05","C06","C09","C10"]' in district
+
+
+# ---------------------------------------------------------------------------
+# In a real headless Chromium
+
+browser_only = pytest.mark.skipif(not CHROMIUM.exists(),
+                                  reason="needs Debian chromium at /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The tiny atlas rendered once for the browser tests: (atlas, out folder)."""
+    from battlemap.build import prepare
+    from battlemap.config import load_config
+    from conftest import write_tiny_inputs
+
+    folder = tmp_path_factory.mktemp("tiny")
+    atlas = prepare(load_config(write_tiny_inputs(folder / "in"))).atlas
+    out = folder / "out"
+    render_web(atlas, out)
+    return atlas, out
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture
+def context(chromium):
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+def _click_latlng(page, lat: float, lon: float) -> None:
+    point = page.evaluate("([lat, lon]) => battlemap.map.latLngToContainerPoint([lat, lon])",
+                          [lat, lon])
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+
+PAGES = [("district", "440118", "index.html"),
+         ("town", "440118002", "town/440118002.html"),
+         ("village", "440118002001", "village/440118002001.html"),
+         ("grid", "440118002001002", "grid/440118002001002.html"),
+         ("river", "T2", "river/T2.html")]
+
+
+@browser_only
+@pytest.mark.browser
+@pytest.mark.parametrize(("level", "unit_id", "path"), PAGES)
+def test_page_draws_its_cases_offline(site, context, level, unit_id, path):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / path, log)
+    column = "river_id" if level == "river" else f"{level}_id"
+    expected = int((atlas.cases[column] == unit_id).sum())
+    assert expected > 0
+    assert page.evaluate("battlemap.drawn()") == expected
+    assert page.locator(".bm-legend input[data-state]").count() == 5
+    assert "数据截至" in page.locator("header").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"tiny-{level}.png"))
+    assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_drill_down_and_breadcrumb_back(site, context):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    town = atlas.units["town"].loc["440118001"]
+    label = town.geometry.representative_point()
+    lon, lat = _to_wgs84(atlas, label.x, label.y)
+    with page.expect_navigation():
+        _click_latlng(page, lat, lon)
+    wait_until_ready(page)
+    assert page.url.endswith("/town/440118001.html")
+    assert page.evaluate("battlemap.drawn()") == 3
+    with page.expect_navigation():
+        page.locator(".bm-crumbs a", has_text="测试区").click()
+    wait_until_ready(page)
+    assert page.url.endswith("/index.html")
+    assert log.problems() == []
+
+
+def _to_wgs84(atlas, x: float, y: float) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    to_wgs = Transformer.from_crs(atlas.config.project.analysis_crs, "EPSG:4326", always_xy=True)
+    return to_wgs.transform(x, y)
+
+
+@browser_only
+@pytest.mark.browser
+def test_state_toggle_hides_that_state(site, context):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    closed = int((atlas.cases["state"] == "closed").sum())
+    assert page.evaluate("battlemap.drawn()") == 7
+    page.locator('input[data-state="closed"]').uncheck()
+    assert page.evaluate("battlemap.drawn()") == 7 - closed
+    page.locator('input[data-state="overdue"]').uncheck()
+    overdue = int((atlas.cases["overdue"] & (atlas.cases["state"] != "closed")).sum())
+    assert page.evaluate("battlemap.drawn()") == 7 - closed - overdue
+    page.locator('input[data-state="closed"]').check()
+    page.locator('input[data-state="overdue"]').check()
+    assert page.evaluate("battlemap.drawn()") == 7
+    assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_reported_since_filter(site, context):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    since = "2026-03-01"
+    expected = int((atlas.cases["reported_at"] >= since).sum())
+    page.locator("#bm-from").fill(since)
+    assert page.evaluate("battlemap.drawn()") == expected < 7
+    page.locator(".bm-quick button", has_text="全部").click()
+    assert page.evaluate("battlemap.drawn()") == 7
+    assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_search_opens_case_and_description_stays_text(site, context):
+    _, out = site
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    page.evaluate("() => { window.__xss = 0; window.alert = () => { window.__xss += 1; }; }")
+    page.locator("#bm-search").fill("C04")
+    page.locator("#bm-search").press("Enter")
+    popup = page.locator(".leaflet-popup-content .bm-case-pop")
+    popup.wait_for()
+    page.wait_for_function("battlemap.popupLoaded === 'C04'")
+    text = popup.inner_text()
+    assert "C04" in text and "超期" in text and "乙镇" in text
+    assert XSS in page.locator(".bm-pop-desc").inner_text()
+    assert "与定位不符" in text                    # declared 乙一村, located 乙二村
+    assert page.locator(".leaflet-popup img").count() == 0
+    assert page.evaluate("window.__xss") == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "tiny-popup.png"))
+    assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_click_on_a_case_opens_its_popup(site, context):
+    _, out = site
+    log = PageLog()
+    page = open_offline(context, out / "grid/440118001001001.html", log)
+    point = page.evaluate("battlemap.caseAt('C02')")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.locator(".leaflet-popup-content .bm-case-pop")
+    popup.wait_for()
+    assert "C02" in popup.inner_text()
+    assert XSS in popup.inner_text()
+    assert page.locator(".bm-cases").inner_text().count("C0") == 2
+    assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_river_page_links_the_towns_it_crosses(site, context):
+    _, out = site
+    log = PageLog()
+    page = open_offline(context, out / "river/T1.html", log)
+    links = page.locator(".bm-links a")
+    assert "甲镇" in links.all_inner_texts()
+    with page.expect_navigation():
+        links.filter(has_text="甲镇").first.click()
+    wait_until_ready(page)
+    assert page.url.endswith("/town/440118001.html")
+    assert "一涌" in page.locator(".bm-links").inner_text()
+    assert log.problems() == []
