@@ -34,12 +34,15 @@ DEFAULT_FONT_PACKAGE = ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf")
 class FontSpec:
     """A registered font: its file, matplotlib family name and character map."""
 
-    __slots__ = ("codepoints", "family", "path")
+    __slots__ = ("codepoints", "family", "line_height", "path")
 
-    def __init__(self, path: Path, family: str, codepoints: frozenset[int]) -> None:
+    def __init__(self, path: Path, family: str, codepoints: frozenset[int],
+                 line_height: float = 1.0) -> None:
         self.path = path
         self.family = family
         self.codepoints = codepoints
+        self.line_height = line_height
+        """Ascent + descent in ems, as matplotlib spaces lines (OS/2 typo metrics)."""
 
     def __repr__(self) -> str:
         return f"FontSpec({self.family!r}, {str(self.path)!r}, {len(self.codepoints)} glyphs)"
@@ -128,10 +131,11 @@ def _register(path: Path) -> FontSpec:
         family = font_manager.FontProperties(fname=str(path)).get_name()
     except (OSError, RuntimeError, ValueError) as exc:
         raise RenderError(f"cannot read the font {path}: {exc}") from None
-    return FontSpec(path, family, _codepoints(path))
+    codepoints, line_height = _read_tables(path)
+    return FontSpec(path, family, codepoints, line_height)
 
 
-def _codepoints(path: Path) -> frozenset[int]:
+def _read_tables(path: Path) -> tuple[frozenset[int], float]:
     from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
     try:
@@ -140,9 +144,21 @@ def _codepoints(path: Path) -> frozenset[int]:
         else:
             fonts = [TTFont(str(path), lazy=True)]
         codes: set[int] = set()
-        for font in fonts:
+        line_height = 1.0
+        for k, font in enumerate(fonts):
             codes.update(font.getBestCmap() or {})
+            if k == 0:
+                line_height = _line_height(font)
             font.close()
-    except (OSError, TTLibError) as exc:
+    except (OSError, TTLibError, KeyError) as exc:
         raise RenderError(f"cannot read the character map of {path}: {exc}") from None
-    return frozenset(codes)
+    return frozenset(codes), line_height
+
+
+def _line_height(font) -> float:
+    units = font["head"].unitsPerEm
+    if "OS/2" in font:
+        os2 = font["OS/2"]
+        return (os2.sTypoAscender - os2.sTypoDescender) / units
+    hhea = font["hhea"]
+    return (hhea.ascent - hhea.descent) / units
