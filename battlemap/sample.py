@@ -505,14 +505,26 @@ def _town_at(towns: list[Any], names: list[str], xy: np.ndarray) -> str:
     return names[int(np.argmin(d))]
 
 
+@dataclass(frozen=True)
+class _Mouth:
+    """A candidate tributary mouth on a main river."""
+
+    code: str
+    position: float
+    point: np.ndarray
+    heading: np.ndarray  # preferred upstream direction (unit vector)
+    long: bool  # in a region far from the other main river: grow a long tributary
+
+
 def _mouths(main: LineString, zj: LineString, district: Polygon, rng: np.random.Generator,
-            factor: int) -> list[tuple[str, float, np.ndarray, np.ndarray]]:
-    """Candidate mouths: (river code, position, point, preferred upstream heading)."""
+            factor: int) -> list[_Mouth]:
+    """Candidate mouths along both main rivers, in random order."""
+    west_x = _xy(113.70, 23.2)[0]
+    north_y = _xy(113.9, 23.28)[1]
     out = []
-    for code, line, per_bank, banks, margin in (("DJBG", main, 13, (1, -1), 1500.0),
-                                                ("ZJ", zj, 10, (1, -1), 2500.0)):
+    for code, line, per_bank, margin in (("DJBG", main, 13, 1500.0), ("ZJ", zj, 10, 2500.0)):
         usable = line.length - 2 * margin
-        for bank in banks:
+        for bank in (1, -1):
             k = np.arange(per_bank * factor)
             pos = margin + (k + 0.5 + rng.uniform(-0.3, 0.3, len(k))) / len(k) * usable
             for p in pos:
@@ -523,22 +535,27 @@ def _mouths(main: LineString, zj: LineString, district: Polygon, rng: np.random.
                 at = np.array(line.interpolate(p).coords[0])
                 if not district.contains(Point(at + 400 * n)):
                     continue
-                pref = n - 0.35 * t if code == "ZJ" else n + np.array([0.0, 0.3])
-                out.append((code, float(p), at, pref / np.hypot(*pref)))
+                if code == "DJBG":
+                    long_ = bool(at[0] < west_x)
+                    pref = n + np.array([0.0, 0.8 if long_ else 0.2])
+                else:
+                    pref = n - 0.35 * t
+                    long_ = bool(at[1] > north_y and pref[0] < 0)
+                out.append(_Mouth(code, float(p), at, pref / np.hypot(*pref), long_))
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def _grow(mouth: np.ndarray, pref: np.ndarray, max_len: float, district: Polygon, inner: Any,
-          blocked: Any, rng: np.random.Generator, step: float = 150.0) -> np.ndarray:
-    """Walk upstream from ``mouth``, wandering around ``pref``, until blocked or long enough."""
-    pts = [mouth]
-    heading = float(np.arctan2(pref[1], pref[0]) + rng.normal(0, 0.25))
-    goal = float(np.arctan2(pref[1], pref[0]))
-    drift = rng.normal(0, 0.004)
+def _grow(mouth: _Mouth, max_len: float, district: Polygon, inner: Any, blocked: Any,
+          rng: np.random.Generator, step: float = 150.0) -> np.ndarray:
+    """Walk upstream from the mouth, wandering around its heading, until blocked or long enough."""
+    pts = [mouth.point]
+    goal = float(np.arctan2(mouth.heading[1], mouth.heading[0])) + rng.normal(0, 0.25)
+    heading = goal + rng.normal(0, 0.3)
+    drift = rng.normal(0, 0.006)
     for i in range(int(max_len / step)):
         goal += drift
         turn = np.angle(np.exp(1j * (goal - heading)))
-        heading += 0.15 * turn + rng.normal(0, 0.18)
+        heading += 0.12 * turn + rng.normal(0, 0.2)
         for dev in (0.0, 0.5, -0.5, 1.0, -1.0):
             h = heading + dev
             nxt = pts[-1] + step * np.array([np.cos(h), np.sin(h)])
@@ -555,42 +572,47 @@ def _grow(mouth: np.ndarray, pref: np.ndarray, max_len: float, district: Polygon
     return np.array(pts[::-1])
 
 
+def _candidate_plan(main: LineString, zj: LineString, district: Polygon,
+                    rng: np.random.Generator) -> list[tuple[_Mouth, int]]:
+    """Mouths in the order tried, with their pass: 0 long ones, 1 with quotas, 2 fallback."""
+    first = _mouths(main, zj, district, rng, 2)
+    plan = [(m, 0) for m in first if m.long] + [(m, 1) for m in first if not m.long]
+    return plan + [(m, 2) for m in _mouths(main, zj, district, rng, 12)]
+
+
 def _tributaries(district: Polygon, main: LineString, zj: LineString, towns: list[Any],
                  town_names: list[str], rng: np.random.Generator) -> list[River]:
     """33 synthetic first-level tributaries grown upstream from the main stem and the 增江.
 
-    The main stem's tributaries are grown first (long ones in the west, where the
-    增江 is far), then the 增江's.
+    Long ones first where the other main river is far (the west for the main
+    stem, the north-west for the 增江), then shorter ones, each kept apart
+    from the rivers already drawn.
     """
     inner = district.buffer(-400.0)
     shapely.prepare(inner)
     shapely.prepare(district)
     lines: list[LineString] = [main, zj]
     accepted: list[tuple[LineString, str, float, str]] = []
-    quota = {"DJBG": 14, "ZJ": 19}
-    mouths = sorted(_mouths(main, zj, district, rng, 2), key=lambda m: m[0] != "DJBG")
-    mouths += _mouths(main, zj, district, rng, 12)  # fallback candidates, any river
-    west_x = _xy(113.70, 23.2)[0]
-    for n_tried, (code, pos, mouth, pref) in enumerate(mouths):
+    quota = {(0, "DJBG"): 5, (0, "ZJ"): 7, (1, "DJBG"): 13, (1, "ZJ"): 18}
+    for mouth, stage in _candidate_plan(main, zj, district, rng):
         if len(accepted) == 33:
             break
-        first_pass = n_tried < len(mouths) // 7
-        if first_pass and sum(a[1] == code for a in accepted) >= quota[code]:
+        done = sum(a[1] == mouth.code for a in accepted)
+        if stage < 2 and done >= quota[stage, mouth.code]:
             continue
-        if any(Point(mouth).distance(a[0]) < (1300 if first_pass else 900) for a in accepted):
+        if any(Point(mouth.point).distance(a[0]) < (1300 if stage < 2 else 900) for a in accepted):
             continue
         blocked = shapely.union_all([ln.buffer(650.0) for ln in lines])
         shapely.prepare(blocked)
-        long_ = code == "DJBG" and mouth[0] < west_x
-        max_len = rng.uniform(18000, 32000) if long_ else rng.uniform(5000, 22000)
-        pts = _grow(mouth, pref, max_len, district, inner, blocked, rng)
-        if len(pts) < (25 if first_pass else 18):
+        max_len = rng.uniform(18000, 32000) if mouth.long else rng.uniform(4000, 16000)
+        pts = _grow(mouth, max_len, district, inner, blocked, rng)
+        if len(pts) < (25 if stage < 2 else 18):
             continue
         pts = _meander(_spline(pts[::3], 12), rng, amplitude=70.0, wavelength=900.0)
-        pts[-1] = mouth
+        pts[-1] = mouth.point
         line = LineString(pts)
         lines.append(line)
-        accepted.append((line, code, pos, _town_at(towns, town_names, pts[0])))
+        accepted.append((line, mouth.code, mouth.position, _town_at(towns, town_names, pts[0])))
     accepted.sort(key=lambda a: (a[1], a[2]))
     per_town: dict[str, int] = {}
     rivers = []
@@ -760,7 +782,9 @@ def _lifecycle(reported: np.ndarray, types: np.ndarray, end: dt.date,
     deadline = reported.astype("datetime64[D]") + limit.astype("timedelta64[D]")
     minutes = limit * 1440 * rng.lognormal(np.log(0.6), 0.45, n)
     stuck = rng.random(n) < 0.010
-    closed_at = reported + np.round(minutes).astype("timedelta64[m]")
+    raw = reported + np.round(minutes).astype("timedelta64[m]")
+    office = raw.astype("datetime64[D]") + rng.integers(510, 1080, n).astype("timedelta64[m]")
+    closed_at = np.maximum(office.astype("datetime64[m]"), reported + np.timedelta64(45, "m"))
     end_m = np.datetime64(end, "m") + np.timedelta64(18 * 60, "m")
     closed = (closed_at <= end_m) & ~stuck
     age = (np.datetime64(end, "D") - reported.astype("datetime64[D]")).astype(int)
