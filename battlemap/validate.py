@@ -12,6 +12,8 @@ row of the case table ends up either returned or in ``findings.rejected``.
 
 from __future__ import annotations
 
+import unicodedata
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ __all__ = ["DUPLICATE_RULE", "parse_coordinates", "parse_datetimes", "validate_b
 
 BLANK_WORDS = ("", "nan", "none", "null", "na", "n/a", "-", "--", "/", "无", "空")
 """Cell values that mean "nothing here" (compared case-insensitively)."""
+_BLANK = frozenset(BLANK_WORDS)
 
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 """Dates outside these years are typing errors, not dates."""
@@ -154,8 +157,28 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     >>> parse_datetimes(pd.Series(["2019年11月5日", "43774.5"])).dt.strftime("%F %R").tolist()
     ['2019-11-05 00:00', '2019-11-05 12:00']
     """
-    text = _as_text(values).str.normalize("NFKC").str.strip()
+    text = _nfkc(_as_text(values, strip=True))
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in _FAST_FORMATS:  # the common cases, at C speed
+        todo = result.isna() & (text != "")
+        if not todo.any():
+            return result
+        result[todo] = _sane(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
+    rest = result.isna() & (text != "")
+    if not rest.any():
+        return result
+    result[rest] = _parse_slowly(text[rest])
+    return result
+
+
+_FAST_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M",
+                 "%Y/%m/%d")
+
+
+def _parse_slowly(text: pd.Series) -> pd.Series:
+    """Every other format, by normalising the text first."""
+    text = text.astype(str)
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     number = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5,13}(?:\.\d+)?")),
                            errors="coerce")
     result = result.mask(number.between(20000, 80000), _from_excel_serial(number))
@@ -165,8 +188,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     if zoned.any():
         parsed = pd.to_datetime(text[zoned].str.replace(" ", "T", n=1, regex=False),
                                 format="ISO8601", utc=True, errors="coerce")
-        result[zoned] = parsed.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).astype(
-            "datetime64[ns]")
+        result[zoned] = _sane(parsed.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None))
     norm = (text.str.replace(r"\s*[上下]午\s*", " ", regex=True)
                 .str.replace(r"[年月/.]", "-", regex=True)
                 .str.replace("日", " ", regex=False)
@@ -182,11 +204,35 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
         result[todo] = _from_parts(parts)
         todo = result.isna() & (norm != "")
     afternoon = text.str.contains("下午", regex=False) & (result.dt.hour < 12)
-    return result.mask(afternoon, result + pd.Timedelta(hours=12))
+    return result.mask(afternoon, result + pd.Timedelta(hours=12)).astype("datetime64[ns]")
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str)
+def _as_text(values: pd.Series, strip: bool = False) -> pd.Series:
+    """Cells as Python strings ("" for missing), in one pass (pandas' .str is many)."""
+    array = values.to_numpy(dtype=object, na_value="")
+    if strip:
+        out = [v.strip() if type(v) is str else _text(v).strip() for v in array]
+    else:
+        out = [v if type(v) is str else _text(v) for v in array]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _nfkc(values: pd.Series) -> pd.Series:
+    """Full-width digits and letters to ASCII (only where there is anything non-ASCII)."""
+    out = [v if v.isascii() else unicodedata.normalize("NFKC", v).strip() for v in values]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _sane(stamps: pd.Series) -> pd.Series:
+    """NaT outside the plausible years, then nanosecond resolution (which cannot overflow now)."""
+    year = stamps.dt.year
+    return stamps.where(year.between(EARLIEST_YEAR, LATEST_YEAR)).astype("datetime64[ns]")
 
 
 def _from_excel_serial(days: pd.Series) -> pd.Series:
@@ -225,9 +271,9 @@ def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.
         if field not in cases:
             cases[field] = pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns]")
             continue
-        raw = _as_text(cases[field]).str.strip()
+        raw = _as_text(cases[field], strip=True)
         cases[field] = parse_datetimes(raw)
-        unreadable = cases[field].isna() & ~raw.str.lower().isin(BLANK_WORDS)
+        unreadable = cases[field].isna() & ~raw.map(lambda v: v.lower() in _BLANK)
         _flag(cases, unreadable, "bad_date", "'" + raw + "' is not a date; left blank",
               path, column_of[field], findings)
     as_of_end = pd.Timestamp(config.as_of) + pd.Timedelta(days=1)
@@ -261,7 +307,7 @@ def _flag(cases: pd.DataFrame, mask: pd.Series, kind: str, what: str | pd.Series
 
 def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
     """Map the app's words to canonical states; unknown words are rejected, never guessed."""
-    words = _as_text(cases["status"]).str.strip()
+    words = _as_text(cases["status"], strip=True)
     state = words.map(config.cases.status_map)
     unknown = state.isna()
     for word, rows in cases[unknown].groupby(words[unknown])["source_row"]:
@@ -297,10 +343,15 @@ def _drop_duplicates(cases: pd.DataFrame, config: Config, findings: Findings) ->
 
 def _clean_ids(values: pd.Series) -> pd.Series:
     """Case numbers as typed: NFKC, trimmed, Excel's ``="…"`` and ``.0`` removed."""
-    text = _as_text(values).str.normalize("NFKC").str.strip()
-    text = text.str.replace(r'^="?(.*?)"?$', r"\1", regex=True).str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.where(~text.str.lower().isin(BLANK_WORDS), "").astype(object)
+    def clean(value: str) -> str:
+        if value.startswith("="):
+            value = value[1:].strip().strip('"').strip()
+        if value.endswith(".0") and value[:-2].isdigit():
+            value = value[:-2]
+        return "" if value.lower() in _BLANK else value
+
+    text = _nfkc(_as_text(values, strip=True))
+    return pd.Series([clean(v) for v in text], index=values.index, dtype=object)
 
 
 # --- coordinates ------------------------------------------------------------
@@ -315,21 +366,30 @@ def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(number, blank)``: the value in degrees (NaN when not a
     number) and whether the cell was blank (including ``nan``, ``-``, ``无``).
     """
-    text = _as_text(values).str.normalize("NFKC").str.strip()
-    blank = text.str.lower().isin(BLANK_WORDS)
+    raw = _as_text(values, strip=True)
+    number = pd.to_numeric(raw, errors="coerce").astype(float)  # the common case, at C speed
+    blank = pd.Series([v.lower() in _BLANK for v in raw], index=raw.index, dtype=bool)
+    todo = number.isna() & ~blank
+    if todo.any():
+        number[todo] = _coordinates_slowly(raw[todo])
+    return number.where(~blank), blank
+
+
+def _coordinates_slowly(raw: pd.Series) -> pd.Series:
+    text = _nfkc(raw).astype(str)
     text = (text.str.replace(r"^(?:东经|北纬|[EN])\s*", "", regex=True)
                 .str.replace(r"\s*(?:[EN]|东经|北纬)$", "", regex=True).str.strip())
-    number = pd.to_numeric(text.str.replace(r"\s*°$", "", regex=True).where(~blank),
-                           errors="coerce")
-    todo = number.isna() & ~blank & text.str.contains(r"[°度]", regex=True)
+    number = pd.to_numeric(text.str.replace(r"\s*°$", "", regex=True), errors="coerce")
+    number = number.astype(float)
+    todo = number.isna() & text.str.contains(r"[°度]", regex=True)
     if todo.any():
         dms = text[todo].str.extract(_DMS).apply(pd.to_numeric, errors="coerce")
         number[todo] = dms["deg"] + dms["min"].fillna(0) / 60 + dms["sec"].fillna(0) / 3600
-    return number.astype(float), blank
+    return number
 
 
 def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
-    lon_text, lat_text = _as_text(cases["lon"]).str.strip(), _as_text(cases["lat"]).str.strip()
+    lon_text, lat_text = _as_text(cases["lon"], strip=True), _as_text(cases["lat"], strip=True)
     lon, lon_blank = parse_coordinates(lon_text)
     lat, lat_blank = parse_coordinates(lat_text)
     detail = "经度=" + lon_text + " 纬度=" + lat_text
@@ -355,14 +415,13 @@ def _to_points(cases: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
     cases = cases.assign(lon=np.round(lon, 7), lat=np.round(lat, 7))
     valid_words = set(config.cases.valid_values)
     if "valid" in cases:
-        valid = _as_text(cases["valid"]).str.strip()
+        valid = _as_text(cases["valid"], strip=True)
         cases["valid"] = (valid.isin(valid_words) | (valid == "")).astype(bool)
     else:
         cases["valid"] = True
     for field in ("channel", "problem_type", "declared_town", "declared_village",
                   "river_name", "description"):
-        cases[field] = (_as_text(cases[field]).str.strip().astype(object) if field in cases
-                        else "")
+        cases[field] = _as_text(cases[field], strip=True) if field in cases else ""
     cases["case_id"] = cases["case_id"].astype(object)
     points = gpd.GeoDataFrame(cases, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     return points.to_crs(config.project.analysis_crs).set_index("case_id")
@@ -487,37 +546,54 @@ def _largest_overlap(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> p
 
 def _check_tiling(parents: gpd.GeoDataFrame, children: gpd.GeoDataFrame, level: str,
                   path: str, tolerance: float, findings: Findings) -> None:
-    """Gaps and overlaps between siblings, and children sticking out of their parent."""
-    to_wgs = Transformer.from_crs(children.crs, "EPSG:4326", always_xy=True)
+    """Gaps and overlaps between siblings, and children sticking out of their parent.
+
+    Each piece of at least ``tolerance`` m² is reported with its area and a
+    WGS84 point inside it, so the office can find it on any web map.
+    """
+    floor = max(tolerance, 1e-6)
+    transformer: list[Transformer] = []
 
     def report(geom: shapely.Geometry, kind: str, what: str, feature: str) -> None:
         for part in shapely.get_parts(geom):
-            area = shapely.area(part)
-            if part.geom_type != "Polygon" or area < max(tolerance, 1e-6):
+            area = float(shapely.area(part))
+            if part.geom_type != "Polygon" or area < floor:
                 continue
+            if not transformer:
+                transformer.append(Transformer.from_crs(children.crs, "EPSG:4326",
+                                                        always_xy=True))
             point = shapely.point_on_surface(part)
-            lon, lat = to_wgs.transform(point.x, point.y)
+            lon, lat = transformer[0].transform(point.x, point.y)
             findings.warn(kind, f"{what}: {area:,.0f} m² around {lon:.5f}°E, {lat:.5f}°N",
                           file=path, feature=feature)
 
-    for parent_id, siblings in children.groupby("parent_id"):
-        if parent_id not in parents.index:
+    parent_geoms = np.asarray(parents.geometry.values)
+    parent_names = dict(zip(parents.index, parents["name"], strict=True))
+    child_geoms = np.asarray(children.geometry.values)
+    child_names = children["name"].to_numpy()
+    parent_of = children["parent_id"].to_numpy()
+    position = pd.Series(np.arange(len(parents)), index=parents.index)
+    for parent_id, rows in pd.Series(np.arange(len(children))).groupby(parent_of):
+        if parent_id not in position.index:
             continue
-        cover = shapely.union_all(siblings.geometry.values)
-        report(shapely.difference(parents.geometry[parent_id], cover), "gap",
-               f"gap inside {parent_id} {parents.at[parent_id, 'name']} not covered by any "
-               f"{level}", parent_id)
-    own_parent = parents.geometry.reindex(children["parent_id"]).values
-    known = ~shapely.is_missing(own_parent)
-    overhangs = shapely.difference(children.geometry.values[known], own_parent[known])
-    for unit_id, geom in zip(children.index[known], overhangs, strict=True):
-        report(geom, "overhang", f"{level} {unit_id} {children.at[unit_id, 'name']} sticks out "
-               f"of its parent {children.at[unit_id, 'parent_id']}", unit_id)
-    geoms, ids = children.geometry.values, children.index
-    left, right = children.sindex.query(geoms, predicate="intersects")
+        cover = shapely.union_all(child_geoms[rows.to_numpy()])
+        gap = shapely.difference(parent_geoms[position[parent_id]], cover)
+        if shapely.area(gap) >= floor:
+            report(gap, "gap", f"gap inside {parent_id} {parent_names[parent_id]} not covered "
+                   f"by any {level}", str(parent_id))
+    known = np.isin(parent_of, position.index)
+    own = parent_geoms[position.reindex(parent_of[known]).to_numpy(int)]
+    overhangs = shapely.difference(child_geoms[known], own)
+    big = shapely.area(overhangs) >= floor
+    for unit_id, name, parent_id, geom in zip(children.index[known][big], child_names[known][big],
+                                              parent_of[known][big], overhangs[big], strict=True):
+        report(geom, "overhang", f"{level} {unit_id} {name} sticks out of its parent "
+               f"{parent_id}", str(unit_id))
+    left, right = children.sindex.query(child_geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    overlaps = shapely.intersection(geoms[left], geoms[right])
-    big = shapely.area(overlaps) >= max(tolerance, 1e-6)
+    overlaps = shapely.intersection(child_geoms[left], child_geoms[right])
+    big = shapely.area(overlaps) >= floor
+    ids = children.index
     for i, j, geom in zip(left[big], right[big], overlaps[big], strict=True):
         report(geom, "overlap", f"{level} {ids[i]} and {ids[j]} overlap", f"{ids[i]}, {ids[j]}")
