@@ -1,0 +1,66 @@
+"""The poster font: found, registered, glyph-checked, embedded (no tofu on the wall)."""
+
+from __future__ import annotations
+
+import pytest
+
+from battlemap.errors import RenderError
+from battlemap.render.fonts import check_text, check_texts, font_for, missing_glyphs, rc_params
+
+# U+E000 is private use; U+2A6A5 (𪚥) is a rare CJK Extension B character.
+MISSING = ("\ue000", "\U0002a6a5")
+
+
+@pytest.fixture
+def font(tiny_config):
+    return font_for(tiny_config)
+
+
+def test_bundled_font_is_noto_sans_sc(font):
+    assert font.path.name == "NotoSansSC-Regular.otf"
+    assert font.family == "Noto Sans SC"
+    assert font.line_height == pytest.approx(1.0)
+
+
+def test_common_and_rare_place_name_characters_are_covered(font):
+    assert missing_glyphs("增城区 河长制挂图作战 作战图 已销号 超期 反复 ≤–·…", font) == ""
+    assert missing_glyphs("塱氹冚埗垌壆㘵𬒈", font) == ""
+
+
+@pytest.mark.parametrize("char", MISSING)
+def test_missing_character_raises_render_error_naming_it(font, char):
+    assert char in missing_glyphs(f"石滩镇{char}村", font)
+    with pytest.raises(RenderError) as caught:
+        check_text(f"石滩镇{char}村", font)
+    assert f"U+{ord(char):04X}" in str(caught.value)
+    assert "石滩镇" in str(caught.value)
+
+
+def test_check_texts_lists_every_bad_label(font):
+    with pytest.raises(RenderError) as caught:
+        check_texts(["好的", f"甲{MISSING[0]}", f"乙{MISSING[1]}"], font)
+    assert len(caught.value.problems) == 2
+
+
+def test_whitespace_and_controls_are_not_glyph_problems(font):
+    assert missing_glyphs("甲镇\n乙镇\t 丙", font) == ""
+
+
+def test_rc_params_use_type3_and_never_bold(font):
+    params = rc_params(font)
+    assert params["pdf.fonttype"] == 3
+    assert params["font.family"] == ["Noto Sans SC"]
+    assert params["font.weight"] == "normal"
+
+
+def test_configured_font_path_wins(tiny_config, font):
+    config = tiny_config.model_copy(update={"style": tiny_config.style.model_copy(
+        update={"font_path": font.path})})
+    assert font_for(config).path == font.path
+
+
+def test_missing_configured_font_is_a_render_error(tiny_config, tmp_path):
+    config = tiny_config.model_copy(update={"style": tiny_config.style.model_copy(
+        update={"font_path": tmp_path / "nope.ttf"})})
+    with pytest.raises(RenderError, match="font file not found"):
+        font_for(config)

@@ -1,0 +1,178 @@
+"""Posters of the tiny district, checked for what a person would see on the printed page."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from battlemap.errors import RenderError
+from battlemap.render.poster import (DEFAULT_PAPERS, PAPER_MM, _ramp_domain, render_meeting_atlas,
+                                     render_poster, render_posters)
+
+POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, "
+                                   "pdftotext, pdftoppm) not installed; CI installs them")
+
+UNITS = {"district": "440118", "town": "440118002", "village": "440118002001",
+         "grid": "440118002001002", "river": "T2"}
+NAMES = {"district": "测试区", "town": "乙镇", "village": "乙一村", "grid": "乙一村第2网格",
+         "river": "二涌"}
+
+
+def run(*args: str | Path) -> str:
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def page_sizes(pdf: Path) -> list[tuple[float, float]]:
+    info = run("pdfinfo", "-f", "1", "-l", "999", pdf)
+    return [(float(w), float(h)) for w, h in
+            re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)]
+
+
+def text_of(pdf: Path) -> str:
+    return re.sub(r"\s+", "", run("pdftotext", pdf, "-"))
+
+
+def ink_share(pdf: Path, tmp_path: Path, page: int = 1) -> float:
+    from PIL import Image
+
+    stem = tmp_path / f"{pdf.stem}_p{page}"
+    run("pdftoppm", "-r", "20", "-f", page, "-l", page, "-png", "-singlefile", pdf, stem)
+    pixels = np.asarray(Image.open(f"{stem}.png").convert("L"))
+    return float((pixels < 245).mean())
+
+
+def expected_points(paper: str) -> tuple[float, float]:
+    return tuple(v * 72 / 25.4 for v in PAPER_MM[paper])
+
+
+@pytest.fixture
+def sample_atlas(tiny_atlas):
+    project = tiny_atlas.config.project.model_copy(update={
+        "sample": True, "note": "内部资料 审图号：示例", "data_source": "测试数据源"})
+    return dataclasses.replace(tiny_atlas, config=tiny_atlas.config.model_copy(
+        update={"project": project}))
+
+
+@needs_poppler
+@pytest.mark.parametrize("level", list(UNITS))
+def test_each_poster_kind_renders_what_a_person_needs(tiny_atlas, tmp_path, level):
+    paper = DEFAULT_PAPERS[level][-1]
+    pdf = render_poster(tiny_atlas, level, UNITS[level], paper, tmp_path / f"{level}.pdf")
+    [(w, h)] = page_sizes(pdf)
+    assert sorted((w, h)) == pytest.approx(sorted(expected_points(paper)), abs=1.0)
+    fonts = run("pdffonts", pdf).splitlines()[2:]
+    assert fonts and all(" yes " in line and "NotoSansSC" in line for line in fonts)
+    text = text_of(pdf)
+    assert NAMES[level] in text
+    assert f"{NAMES[level]}河长制挂图作战作战图" in text
+    assert "2026-11-27" in text                      # the as-of date
+    for label in ("待交办", "已交办", "整改中", "已销号", "超期", "反复"):
+        assert label in text
+    assert "销号率" in text and "1:" in text          # statistics, scale
+    assert 0.04 < ink_share(pdf, tmp_path) < 0.6
+
+
+@needs_poppler
+def test_district_poster_shows_ranking_chiefs_and_date_range(tiny_atlas, tmp_path):
+    pdf = render_poster(tiny_atlas, "district", "440118", "A3", tmp_path / "d.pdf")
+    text = text_of(pdf)
+    assert "甲镇河长" in text and "乙镇河长" in text and "区河长" in text
+    assert "2025-12-01至2026-11-05" in text          # min/max reported_at of mapped cases
+    assert "按销号率" in text                          # the ranking rule
+    assert "北" in text                                # north arrow
+
+
+@needs_poppler
+def test_sample_data_is_marked_with_note_and_source(sample_atlas, tmp_path):
+    pdf = render_poster(sample_atlas, "village", UNITS["village"], "A3", tmp_path / "v.pdf")
+    text = text_of(pdf)
+    assert "示例数据" in text and "SAMPLEDATA" in text
+    assert "审图号" in text and "测试数据源" in text
+
+
+@needs_poppler
+def test_a0_district_is_landscape_for_a_wide_district(tiny_atlas, tmp_path):
+    pdf = render_poster(tiny_atlas, "district", "440118", "A0", tmp_path / "d0.pdf")
+    [(w, h)] = page_sizes(pdf)
+    assert (w, h) == pytest.approx((1189 * 72 / 25.4, 841 * 72 / 25.4), abs=1.0)
+
+
+def test_render_posters_names_files_from_ids(tiny_atlas, tmp_path):
+    paths = render_posters(tiny_atlas, tmp_path, [("district", "440118"), ("grid",
+                                                   UNITS["grid"]), ("river", "T1")])
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in paths)
+    assert names == ["posters/district/440118_A0.pdf", "posters/district/440118_A3.pdf",
+                     f"posters/grid/{UNITS['grid']}_A4.pdf", "posters/river/T1_A3.pdf"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert not list(tmp_path.rglob("*.tmp"))          # atomic writes leave nothing behind
+
+
+def test_every_poster_of_the_tiny_district(tiny_atlas, tmp_path):
+    paths = render_posters(tiny_atlas, tmp_path)
+    by_level = {}
+    for path in paths:
+        by_level.setdefault(path.parent.name, []).append(path)
+    assert len(by_level["district"]) == 2 and len(by_level["town"]) == 4
+    assert len(by_level["village"]) == 4 and len(by_level["grid"]) == 8
+    assert len(by_level["river"]) == 3 and len(by_level["atlas"]) == 2
+
+
+def test_reused_figure_gives_the_same_poster_as_a_fresh_one(tiny_atlas, tmp_path):
+    series = render_posters(tiny_atlas, tmp_path / "series",
+                            [("grid", g) for g in tiny_atlas.units["grid"].index])
+    last = series[-1]
+    unit_id = last.name.split("_")[0]
+    fresh = render_poster(tiny_atlas, "grid", unit_id, "A4", tmp_path / "fresh.pdf")
+    assert last.read_bytes() == fresh.read_bytes()
+
+
+def test_label_missing_from_font_raises(tiny_atlas, tmp_path):
+    towns = tiny_atlas.units["town"].copy()
+    towns.loc["440118002", "name"] = "乙\ue000镇"      # private use: no glyph in Noto Sans SC
+    atlas = dataclasses.replace(tiny_atlas, units={**tiny_atlas.units, "town": towns})
+    with pytest.raises(RenderError, match="U\\+E000"):
+        render_poster(atlas, "district", "440118", "A3", tmp_path / "bad.pdf")
+    assert not (tmp_path / "bad.pdf").exists()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_unknown_unit_level_or_paper_is_a_render_error(tiny_atlas, tmp_path):
+    with pytest.raises(RenderError, match="no town"):
+        render_poster(tiny_atlas, "town", "nope", "A3", tmp_path / "x.pdf")
+    with pytest.raises(RenderError, match="unknown level"):
+        render_posters(tiny_atlas, tmp_path, [("province", "44")])
+    with pytest.raises(RenderError, match="unknown paper"):
+        render_poster(tiny_atlas, "town", "440118001", "B5", tmp_path / "x.pdf")
+
+
+@needs_poppler
+def test_meeting_atlas_has_cover_town_villages_grids_and_statistics(tiny_atlas, tmp_path):
+    pdf = render_meeting_atlas(tiny_atlas, "440118002", tmp_path / "atlas.pdf")
+    sizes = page_sizes(pdf)
+    villages, grids = 2, 4
+    assert len(sizes) >= 1 + 1 + villages + grids + 1
+    assert all(sorted(s) == pytest.approx(sorted(expected_points("A4")), abs=1.0)
+               for s in sizes)
+    pages = run("pdftotext", pdf, "-").split("\f")
+    flat = [re.sub(r"\s+", "", p) for p in pages]
+    assert "会议图册" in flat[0]
+    assert "乙镇河长制挂图作战作战图" in flat[1]
+    assert "乙一村河长制挂图作战作战图" in flat[2]
+    assert sum("网格河长制挂图作战作战图" in p for p in flat) == grids
+    assert any("村居统计" in p for p in flat[2 + villages + grids:])
+    assert ink_share(pdf, tmp_path, page=1) > 0.01
+
+
+@pytest.mark.parametrize(("rates", "expected"), [
+    ([0.94, 0.96], (0.9, 1.0)), ([0.0, 1.0], (0.0, 1.0)), ([np.nan], (0.0, 1.0)),
+    ([0.42, 0.43], (0.35, 0.45))])
+def test_ramp_domain(rates, expected):
+    assert _ramp_domain(np.array(rates)) == pytest.approx(expected)
