@@ -187,6 +187,31 @@ def _stat_row(row: pd.Series) -> list:
     return out
 
 
+_ID_PARTS = re.compile(r"^(.*?)(\d{1,15})$")
+
+
+def _encode_ids(ids: list[str]) -> dict:
+    """Case numbers as prefix + zero-padded number, numbers delta-coded.
+
+    ``ZC2019000001, ZC2019000002`` become prefixes ``["ZC"]``, widths ``[10]``,
+    ``k`` (prefix per case; omitted when there is one) and ``n`` = ``[2019000001, 1]``.
+    Ids without trailing digits keep themselves as prefix, width 0.
+    """
+    keys: dict[tuple[str, int], int] = {}
+    k, n, last = [], [], 0
+    for case_id in ids:
+        match = _ID_PARTS.match(case_id)
+        prefix, digits = (match.group(1), match.group(2)) if match else (case_id, "")
+        number = int(digits) if digits else 0
+        k.append(keys.setdefault((prefix, len(digits)), len(keys)))
+        n.append(number - last)
+        last = number
+    out: dict[str, list] = {"p": [p for p, _ in keys], "w": [w for _, w in keys], "n": n}
+    if len(keys) > 1:
+        out["k"] = k
+    return out
+
+
 def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
     text = series.dt.strftime(fmt)
     return text.where(series.notna(), "").astype(str).tolist()
@@ -303,7 +328,7 @@ class _WebAtlas:
     def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
         positions = np.asarray(positions, dtype=np.int64)
         out = {key: arr[positions].tolist() for key, arr in self.case_arrays.items()}
-        out["id"] = self.case_ids[positions].tolist()
+        out["ids"] = _encode_ids(self.case_ids[positions].tolist())
         if with_details:
             out["detail"] = [self.details[p] for p in positions.tolist()]
         return out
@@ -457,6 +482,8 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
         "cases": web.case_slice(positions, with_details=level == "grid"),
         "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
         "children": [], "crosses": [],
+        "town": next((web.stems["town"][u] for lv, u in _chain(atlas, level, unit_id)
+                      if lv == "town"), None),
     }
     if level in LEVELS[:-1]:
         below = LEVELS[LEVELS.index(level) + 1]

@@ -11,7 +11,7 @@ import pytest
 
 from battlemap import LEVELS
 from battlemap.errors import RenderError
-from battlemap.render.web import page_name, render_web
+from battlemap.render.web import _encode_ids, page_name, render_web
 from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -118,7 +118,21 @@ def test_district_data_is_compact(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
     district = (tmp_path / "data" / "district" / "440118.js").read_text(encoding="utf-8")
     assert "onerror" not in district        # details stay in the grid files
-    assert '"id":["C01","C02","C04","C05","C06","C09","C10"]' in district
+    assert '"ids":{"p":["C"],"w":[2],"n":[1,1,2,1,1,3,1]}' in district
+
+
+@pytest.mark.parametrize("ids", [
+    ["ZC2019000001", "ZC2019000002", "ZC2019000010"], ["C04", "C4", "X", "A-9", "A-10", "007"],
+    ["甲1", "乙", ""], []])
+def test_case_numbers_round_trip(ids):
+    encoded = _encode_ids(ids)
+    decoded, number = [], 0
+    for i, delta in enumerate(encoded["n"]):
+        number += delta
+        k = encoded.get("k", [0] * len(ids))[i]
+        width = encoded["w"][k]
+        decoded.append(encoded["p"][k] + (str(number).zfill(width) if width else ""))
+    assert decoded == ids
 
 
 # ---------------------------------------------------------------------------

@@ -18,8 +18,25 @@
   window.battlemap = api;
 
   window.battlemapShared = function (data) { S = data; };
+  function decodeIds(enc) {
+    var out = new Array(enc.n.length), num = 0, pads = {};
+    for (var i = 0; i < enc.n.length; i++) {
+      num += enc.n[i];
+      var k = enc.k ? enc.k[i] : 0, w = enc.w[k];
+      if (!w) { out[i] = enc.p[k]; continue; }
+      var digits = String(num);
+      if (digits.length < w) {
+        var pad = pads[w] || (pads[w] = new Array(w + 1).join('0'));
+        digits = pad.slice(digits.length) + digits;
+      }
+      out[i] = enc.p[k] + digits;
+    }
+    return out;
+  }
+
   window.battlemapData = function (level, stem, data) {
     var key = level + '/' + stem;
+    if (data.cases && data.cases.ids) data.cases.id = decodeIds(data.cases.ids);
     registry[key] = data;
     var list = waiters[key] || [];
     delete waiters[key];
@@ -69,14 +86,43 @@
     return Math.round((ms - Date.parse(S.epoch + 'T00:00:00Z')) / 86400000);
   }
 
-  var RATE_BREAKS = [0.6, 0.75, 0.85, 0.95];
-  var RATE_COLORS = ['#f4a48f', '#f9cf9c', '#f7ecb0', '#cfe6ae', '#9fd192'];
+  // 销号率 classes: quantiles of this page's sibling units (rankings are relative too)
+  var RATE_COLORS = ['#f29e86', '#f8c99a', '#f6e9ad', '#cde5ab', '#97cd8c'];
   var RATE_NONE = '#e3e3e3';
+  var rateBreaks = [];
+  function setRateBreaks(rates) {
+    var sorted = rates.filter(function (r) { return r !== null && r !== undefined; })
+      .sort(function (a, b) { return a - b; });
+    rateBreaks = [];
+    if (!sorted.length) return;
+    var classes = Math.min(5, sorted.length);
+    for (var k = 1; k < classes; k++) {
+      var b = sorted[Math.floor(k * sorted.length / classes)];
+      if (b > sorted[0] && rateBreaks.indexOf(b) < 0) rateBreaks.push(b);
+    }
+    rateBreaks.lo = sorted[0];
+    rateBreaks.hi = sorted[sorted.length - 1];
+  }
+  function rateClass(rate) {
+    var k = 0;
+    while (k < rateBreaks.length && rate >= rateBreaks[k]) k++;
+    return k;
+  }
   function rateColor(rate) {
     if (rate === null || rate === undefined) return RATE_NONE;
-    var k = 0;
-    while (k < RATE_BREAKS.length && rate >= RATE_BREAKS[k]) k++;
-    return RATE_COLORS[k];
+    var n = rateBreaks.length + 1, k = rateClass(rate);
+    // spread the classes over the whole ramp, lowest always the warmest
+    var idx = n === 1 ? RATE_COLORS.length - 1 : Math.round(k * (RATE_COLORS.length - 1) / (n - 1));
+    return RATE_COLORS[idx];
+  }
+  function rateLegend() {
+    var out = [], edges = [rateBreaks.lo].concat(rateBreaks.slice(), [rateBreaks.hi]);
+    for (var k = 0; k <= rateBreaks.length; k++) {
+      var lo = edges[k], hi = edges[k + 1];
+      var text = k === rateBreaks.length ? pct(lo) + '–' + pct(hi) : pct(lo) + '–';
+      out.push([rateColor(lo), k === rateBreaks.length ? text : pct(lo) + '起']);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------- case layer
@@ -154,13 +200,14 @@
       var k = Math.pow(2, m.getZoom());
       var origin = m.getPixelOrigin().add(topLeft);
       var r = this.radius(), cell = 16;
+      var many = this.count > 3000 && m.getZoom() < 13;   // district overview: open cases first
       var buckets = {}, sx = new Float32Array(this.n), sy = new Float32Array(this.n);
       var on = new Uint8Array(this.n);
       var colors = S.colors, c = this.c, vis = this.visible;
       for (var g = 0; g < 5; g++) {
         var list = this.groups[g];
         var state = g < 4 ? S.states[DRAW_ORDER[g]] : 'overdue';
-        var rr = g === 0 ? r * 0.75 : (g === 4 ? r * 1.2 : r);
+        var rr = g === 0 ? r * (many ? 0.6 : 0.75) : (g === 4 ? r * 1.25 : r);
         ctx.beginPath();
         for (var a = 0; a < list.length; a++) {
           var i = list[a];
@@ -174,22 +221,25 @@
           ctx.arc(x, y, rr, 0, 2 * Math.PI);
         }
         ctx.fillStyle = colors[state];
-        ctx.globalAlpha = g === 0 ? 0.75 : 0.95;
+        ctx.globalAlpha = g === 0 ? (many ? 0.5 : 0.75) : 1;
         ctx.fill();
         ctx.globalAlpha = 1;
-        ctx.lineWidth = g === 4 ? 1.2 : 0.6;
-        ctx.strokeStyle = g === 4 ? '#5a0000' : 'rgba(255,255,255,0.9)';
-        ctx.stroke();
+        if (g > 0 || !many) {
+          ctx.lineWidth = g === 4 ? 1.2 : 0.6;
+          ctx.strokeStyle = g === 4 ? '#5a0000' : 'rgba(255,255,255,0.9)';
+          ctx.stroke();
+        }
       }
       // 反复 recurring: a dark ring around the point
+      var ring = r + (many ? 1.2 : 2.5);
       ctx.beginPath();
       for (var b = 0; b < this.n; b++) {
         if (!on[b] || !(c.f[b] & F_RECURRING)) continue;
-        ctx.moveTo(sx[b] + r + 2.5, sy[b]);
-        ctx.arc(sx[b], sy[b], r + 2.5, 0, 2 * Math.PI);
+        ctx.moveTo(sx[b] + ring, sy[b]);
+        ctx.arc(sx[b], sy[b], ring, 0, 2 * Math.PI);
       }
-      ctx.lineWidth = 1.6;
-      ctx.strokeStyle = '#1b1b1b';
+      ctx.lineWidth = many ? 0.9 : 1.5;
+      ctx.strokeStyle = many ? 'rgba(20,20,20,0.7)' : '#1b1b1b';
       ctx.stroke();
       this.sx = sx; this.sy = sy; this.buckets = buckets; this.cell = cell; this.r = r;
     },
@@ -376,6 +426,22 @@
     return false;
   }
 
+  var labels = [];
+  // hide labels that would overlap a label already shown (largest units first)
+  function declutter() {
+    var shown = [];
+    labels.forEach(function (item) {
+      var node = item.tip.getElement();
+      if (!node) return;
+      node.style.visibility = '';
+      var r = node.getBoundingClientRect();
+      var clash = shown.some(function (o) {
+        return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
+      });
+      if (clash) node.style.visibility = 'hidden'; else shown.push(r);
+    });
+  }
+
   function drawContext() {
     // neighbouring towns, faint, for orientation (every page but the district)
     if (LEVEL !== 'district') {
@@ -384,6 +450,7 @@
           fillColor: '#ece7dc', fillOpacity: 1 }).addTo(map);
       });
       S.towns.label.forEach(function (p, k) {
+        if (S.index.town[k][0] === D.town) return;
         L.tooltip({ permanent: true, direction: 'center', className: 'bm-label bm-label-faint' })
           .setLatLng(p).setContent(el('span', null, S.index.town[k][1])).addTo(map);
       });
@@ -398,6 +465,7 @@
 
   function drawUnits() {
     var childLevel = D.childLevel;
+    setRateBreaks((D.children || []).map(function (c) { return stat(c.stats, 'closed_rate'); }));
     (D.children || []).forEach(function (child) {
       var geom = child.g || (childLevel === 'town' ? S.towns.g[child.i] : null);
       if (!geom) return;
@@ -414,10 +482,13 @@
         window.location.href = pageHref(childLevel, child.stem);
       });
       var label = el('span', null, child.name);
-      if (rate !== null && childLevel !== 'grid') append(label, el('small', null, ' ' + pct(rate)));
-      L.tooltip({ permanent: true, direction: 'center', className: 'bm-label bm-label-' + childLevel })
-        .setLatLng(child.label).setContent(label).addTo(map);
+      if (rate !== null && childLevel === 'town') append(label, el('small', null, ' ' + pct(rate)));
+      var b = poly.getBounds();
+      labels.push({ size: (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest()),
+        tip: L.tooltip({ permanent: true, direction: 'center', className: 'bm-label bm-label-' + childLevel })
+          .setLatLng(child.label).setContent(label).addTo(map) });
     });
+    labels.sort(function (a, b) { return b.size - a.size; });
     if (D.g) {
       L.polygon(D.g, { renderer: unitRenderer, interactive: false, color: '#111', weight: 3,
         fill: !(D.children && D.children.length), fillColor: rateColor(stat(D.stats, 'closed_rate')),
@@ -430,8 +501,8 @@
       var stem = river[0], name = river[1], kind = river[2], geom = river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = LEVEL === 'river' && stem === STEM;
-      var line = L.polyline(geom, { renderer: unitRenderer, color: mine ? '#0b4f8a' : (main ? '#2b7bba' : '#4f9fd8'),
-        weight: mine ? 5 : (main ? 4 : 2), opacity: LEVEL === 'river' && !mine ? 0.55 : 0.95,
+      var line = L.polyline(geom, { renderer: unitRenderer, color: mine ? '#08306b' : (main ? '#1565c0' : '#2f8fd8'),
+        weight: mine ? 5 : (main ? 4.5 : 2.5), opacity: LEVEL === 'river' && !mine ? 0.5 : 0.95,
         lineCap: 'round' }).addTo(map);
       line.bindTooltip(el('span', null, name + (main ? '（干流）' : '')), { sticky: true, className: 'bm-river-tip' });
       line.on('click', function (e) {
@@ -579,12 +650,11 @@
     var other = el('ul', 'bm-legend bm-legend-static');
     if (D.childLevel) {
       var ramp = el('li', 'bm-ramp');
-      ramp.appendChild(el('span', 'bm-leg-label', levelLabel(D.childLevel) + '销号率'));
+      ramp.appendChild(el('span', 'bm-leg-label', levelLabel(D.childLevel) + '销号率（按本级分档，越绿越好）'));
       var bar = el('div', 'bm-ramp-bar');
-      var edges = ['<60%', '60–75', '75–85', '85–95', '≥95%'];
-      RATE_COLORS.forEach(function (c, k) {
-        var cellNode = el('span', null, edges[k]);
-        cellNode.style.background = c;
+      rateLegend().forEach(function (item) {
+        var cellNode = el('span', null, item[1]);
+        cellNode.style.background = item[0];
         bar.appendChild(cellNode);
       });
       var none = el('span', null, '无案件');
@@ -766,7 +836,7 @@
   }
 
   function start() {
-    var body = document.body;
+    var body = document.body, t0 = performance.now();
     ROOT = body.dataset.root || '';
     LEVEL = body.dataset.level;
     STEM = body.dataset.stem;
@@ -790,6 +860,8 @@
     caseLayer = new CaseLayer(D.cases);
     caseLayer.addTo(map);
     map.on('click', onMapClick);
+    map.on('zoomend', declutter);
+    declutter();
 
     var panel = document.getElementById('panel');
     buildSummary(panel);
@@ -817,7 +889,11 @@
       return { x: p.x, y: p.y };
     };
     api.page = { level: LEVEL, stem: STEM, name: D.name };
-    window.requestAnimationFrame(function () { body.dataset.ready = '1'; });
+    api.timings = { start: Math.round(t0), drawn: Math.round(performance.now()) };
+    window.requestAnimationFrame(function () {
+      api.timings.ready = Math.round(performance.now());
+      body.dataset.ready = '1';
+    });
   }
 
   document.addEventListener('DOMContentLoaded', start);
