@@ -186,6 +186,12 @@ def _read_vector_text(layer: LayerConfig, fields: list[str]
     names the encoding to set. Without one, GBK/GB18030/UTF-8 are tried and
     the first that decodes cleanly is used, with a warning.
     """
+    if layer.encoding:
+        try:
+            codecs.lookup(layer.encoding)
+        except LookupError:
+            raise ConfigError(f"{layer.path}: encoding = {layer.encoding!r} is unknown; use e.g. "
+                              "\"GBK\", \"GB18030\" or \"UTF-8\"") from None
     in_effect = layer.encoding or _native_encoding(layer)
     try:
         frame = _read_vector(layer, layer.encoding)
@@ -237,9 +243,6 @@ def _read_vector(layer: LayerConfig, encoding: str | None) -> gpd.GeoDataFrame:
         layers = _layers(layer.path)
         hint = f" Layers in the file: {layers}; set 'layer' in the config." if layers else ""
         raise InputError(f"{layer.path}: cannot read this layer: {exc}.{hint}") from None
-    except LookupError as exc:
-        raise ConfigError(f"{layer.path}: encoding = {encoding!r} is unknown ({exc}); "
-                          "use e.g. \"GBK\", \"GB18030\" or \"UTF-8\"") from None
 
 
 def _native_encoding(layer: LayerConfig) -> str:
@@ -566,7 +569,8 @@ def _read_excel(cases: CasesConfig) -> pd.DataFrame:
         if cases.sheet is not None and cases.sheet not in book.sheet_names:
             raise InputError(f"{cases.path}: no sheet named {cases.sheet!r}; the workbook has "
                              f"{book.sheet_names}. Fix [cases] sheet")
-        frame = book.parse(sheet_name=sheet, dtype=str, keep_default_na=False, header=None)
+        frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
+                              header=None)
     frame.attrs["sheets"] = list(book.sheet_names)
     frame.columns = range(frame.shape[1])
     return frame

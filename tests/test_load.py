@@ -1,0 +1,357 @@
+"""load: every format, encoding and CRS an office has, through the one canonical loader."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+from conftest import TINY_TOML, X0, Y0, tiny_cases_frame, tiny_units, write_tiny_inputs
+from shapely.geometry import Point
+
+from battlemap._findings import NOTES, Findings
+from battlemap.config import CasesConfig, LayerConfig, load_config
+from battlemap.errors import ConfigError, InputError
+from battlemap.load import read_case_table, read_layer
+
+TOWN_FIELDS = {"unit_id": "code", "name": "name", "parent_id": "district"}
+TOWN_NAMES = ["甲镇", "乙镇"]
+
+
+def towns() -> gpd.GeoDataFrame:
+    """The tiny district's two towns (field names short enough for a .dbf)."""
+    return tiny_units()["town"].rename(columns={"district_code": "district"})
+
+
+def notes(frame: pd.DataFrame) -> list:
+    return list(frame.attrs.get(NOTES, []))
+
+
+def read_towns(path: Path, **layer: object) -> gpd.GeoDataFrame:
+    return read_layer(LayerConfig(path=path, **layer), "EPSG:4526", TOWN_FIELDS, kind="polygon")
+
+
+def write_shapefile(frame: gpd.GeoDataFrame, path: Path, encoding: str,
+                    cpg: str | None = "keep") -> Path:
+    """A shapefile with its .dbf in ``encoding``; ``cpg=None`` deletes the .cpg, a string rewrites it."""
+    frame.to_file(path, engine="pyogrio", encoding=encoding)
+    cpg_path = path.with_suffix(".cpg")
+    if cpg is None:
+        cpg_path.unlink(missing_ok=True)
+    elif cpg != "keep":
+        cpg_path.write_text(cpg)
+    return path
+
+
+# --- formats ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, layer", [("towns.shp", None), ("all.gpkg", "town"),
+                                         ("towns.geojson", None)])
+def test_every_vector_format_reads_the_same(tmp_path, name, layer):
+    path = tmp_path / name
+    towns().to_file(path, layer=layer, engine="pyogrio")
+    frame = read_towns(path, layer=layer)
+    assert frame["name"].tolist() == TOWN_NAMES
+    assert frame["unit_id"].tolist() == ["440118001", "440118002"]
+    assert frame["feature"].tolist() == [1, 2]
+    assert frame.crs.to_epsg() == 4526
+    assert frame.geometry.area.round().tolist() == [4_000_000, 4_000_000]
+    assert notes(frame) == []
+
+
+def test_geopackage_without_the_named_layer_lists_its_layers(tmp_path):
+    path = tmp_path / "all.gpkg"
+    towns().to_file(path, layer="town", engine="pyogrio")
+    with pytest.raises(InputError, match=r"Layers in the file: \['town'\]"):
+        read_towns(path, layer="towns")
+
+
+def test_missing_field_lists_the_fields_and_a_close_match(tmp_path):
+    path = tmp_path / "towns.gpkg"
+    towns().rename(columns={"district": "distric"}).to_file(path, engine="pyogrio")
+    with pytest.raises(InputError) as error:
+        read_towns(path)
+    assert "['district']" in str(error.value) and "'distric'" in str(error.value)
+
+
+def test_wrong_geometry_type_is_refused_by_feature(tmp_path):
+    path = tmp_path / "towns.gpkg"
+    frame = towns()
+    frame.loc[1, "geometry"] = Point(X0 + 10, Y0 + 10)
+    frame.to_file(path, engine="pyogrio")
+    with pytest.raises(InputError, match="polygons") as error:
+        read_towns(path)
+    assert error.value.problems == ["feature 2: Point"]
+
+
+# --- encodings of .dbf files ------------------------------------------------
+
+def test_gdal_reads_a_gbk_dbf_without_cpg_as_latin1(tmp_path):
+    """What GDAL does on its own: ISO-8859-1, hence mojibake. The loader must not stop there."""
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK", cpg=None)
+    raw = gpd.read_file(path, engine="pyogrio")
+    assert raw["name"].tolist() == [n.encode("gbk").decode("latin-1") for n in TOWN_NAMES]
+
+
+def test_gbk_dbf_with_cpg_reads_cleanly(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK")
+    assert path.with_suffix(".cpg").read_text().strip().upper() in ("GBK", "CP936", "936")
+    frame = read_towns(path)
+    assert frame["name"].tolist() == TOWN_NAMES
+    assert notes(frame) == []
+
+
+def test_gbk_dbf_without_cpg_is_decoded_with_a_warning(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK", cpg=None)
+    frame = read_towns(path)
+    assert frame["name"].tolist() == TOWN_NAMES
+    [finding] = notes(frame)
+    assert finding.kind == "encoding_guessed"
+    assert finding.file == str(path)
+    assert "'name'" in finding.message and 'encoding = "GBK"' in finding.message
+    assert "ISO-8859-1" in finding.message
+
+
+def test_gbk_dbf_without_cpg_and_configured_encoding_is_silent(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK", cpg=None)
+    frame = read_towns(path, encoding="GBK")
+    assert frame["name"].tolist() == TOWN_NAMES
+    assert notes(frame) == []
+
+
+def test_cpg_that_lies_is_overruled_with_a_warning(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK", cpg="UTF-8")
+    frame = read_towns(path)
+    assert frame["name"].tolist() == TOWN_NAMES
+    assert [n.kind for n in notes(frame)] == ["encoding_guessed"]
+
+
+@pytest.mark.parametrize("data, configured, right", [("GBK", "UTF-8", "GBK"),
+                                                     ("UTF-8", "GBK", "UTF-8"),
+                                                     ("GBK", "ISO-8859-1", "GBK")])
+def test_wrong_configured_encoding_is_an_error_naming_the_field_and_the_fix(
+        tmp_path, data, configured, right):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", data, cpg=None)
+    with pytest.raises(InputError) as error:
+        read_towns(path, encoding=configured)
+    message = str(error.value)
+    assert str(path) in message and "'name'" in message
+    assert f'encoding = "{right}"' in message
+
+
+def test_unknown_configured_encoding_is_a_config_error(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "GBK")
+    with pytest.raises(ConfigError, match="klingon"):
+        read_towns(path, encoding="klingon")
+
+
+# --- coordinate reference systems --------------------------------------------
+
+def test_epsg_4526_lands_where_it_should(tmp_path):
+    """4526 is northing-first by definition; geopandas keeps (easting, northing) with zone 38."""
+    path = tmp_path / "towns.gpkg"
+    towns().to_file(path, engine="pyogrio")
+    frame = read_layer(LayerConfig(path=path), "EPSG:4326", TOWN_FIELDS)
+    west, south, east, north = frame.total_bounds
+    # X0 = 38 479 000: zone 38, 21 km west of the 114°E central meridian; Y0 ≈ 23.19°N.
+    assert 113.79 < west < 113.80 and 113.83 < east < 113.84
+    assert 23.19 < south < 23.20 and 23.20 < north < 23.22
+
+
+@pytest.mark.parametrize("epsg", [4490, 4326, 4526])
+def test_every_crs_gives_the_same_analysis_geometry(tmp_path, epsg):
+    path = tmp_path / f"towns_{epsg}.geojson"
+    towns().to_crs(epsg).to_file(path, engine="pyogrio")
+    frame = read_towns(path)
+    assert frame.crs.to_epsg() == 4526
+    expected = towns().geometry.values
+    assert np.all(shapely.hausdorff_distance(frame.geometry.values, expected) < 0.05)
+
+
+def test_no_crs_and_none_configured_is_an_error(tmp_path):
+    path = tmp_path / "towns.shp"
+    towns().to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(InputError, match="carries no CRS.*EPSG:4490"):
+        read_towns(path)
+
+
+def test_no_crs_in_file_uses_the_configured_one(tmp_path):
+    path = tmp_path / "towns.shp"
+    towns().to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    frame = read_towns(path, crs="EPSG:4526")
+    assert frame.geometry.area.round().tolist() == [4_000_000, 4_000_000]
+
+
+def test_projected_coordinates_in_plain_geojson_need_the_configured_crs(tmp_path):
+    """GeoJSON without a crs member is WGS84 by definition; metres there are a wrong export."""
+    path = tmp_path / "towns.geojson"
+    frame = towns()
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        frame.set_crs(None, allow_override=True).to_file(path, engine="pyogrio")
+    with pytest.raises(InputError, match="outside China.*not degrees"):
+        read_towns(path)
+    fixed = read_towns(path, crs="EPSG:4526")
+    assert fixed.geometry.area.round().tolist() == [4_000_000, 4_000_000]
+    assert [n.kind for n in notes(fixed)] == ["crs_overridden"]
+
+
+def test_eastings_without_zone_prefix_are_caught(tmp_path):
+    path = tmp_path / "towns.gpkg"
+    frame = towns()
+    frame["geometry"] = shapely.transform(frame.geometry.values, lambda xy: xy - [38_000_000, 0])
+    frame.to_file(path, engine="pyogrio")
+    with pytest.raises(InputError, match="zone prefix.*EPSG:4547"):
+        read_towns(path)
+
+
+# --- case tables ------------------------------------------------------------
+
+def cases_config(path: Path, **extra: object) -> CasesConfig:
+    config = load_config(write_tiny_inputs(path.parent / "cfg"))
+    return config.cases.model_copy(update={"path": path, **extra})
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_encodings_are_detected(tmp_path, encoding):
+    path = tmp_path / "cases.csv"
+    frame = tiny_cases_frame()
+    frame.loc[0, "问题描述"] = "河涌𠀾边有垃圾" if encoding == "gb18030" else "河涌边有垃圾"
+    frame.to_csv(path, index=False, encoding=encoding, sep="\t" if encoding == "utf-16" else ",")
+    table = read_case_table(cases_config(path)).table
+    assert table["description"].iloc[0] == frame.loc[0, "问题描述"]
+    assert table["declared_town"].iloc[0] == "甲镇"
+    kinds = [n.kind for n in notes(table)]
+    assert kinds == ([] if encoding.startswith("utf-8") else ["encoding_detected"])
+
+
+def test_configured_csv_encoding_is_used_and_a_wrong_one_explained(tmp_path):
+    path = tmp_path / "cases.csv"
+    tiny_cases_frame().to_csv(path, index=False, encoding="gbk")
+    table = read_case_table(cases_config(path, encoding="GBK")).table
+    assert table["declared_town"].iloc[0] == "甲镇" and notes(table) == []
+    with pytest.raises(InputError, match='not in the configured encoding UTF-8.*"gb18030"'):
+        read_case_table(cases_config(path, encoding="UTF-8"))
+    with pytest.raises(InputError, match="garbled.*encoding"):
+        read_case_table(cases_config(path, encoding="latin-1"))
+
+
+def test_missing_mapped_column_is_one_error_listing_the_file_columns(tmp_path):
+    path = tmp_path / "cases.csv"
+    tiny_cases_frame().drop(columns=["经度", "处理状态"]).rename(
+        columns={"纬度": "纬度 "}).to_csv(path, index=False)
+    with pytest.raises(InputError) as error:
+        read_case_table(cases_config(path))
+    message = str(error.value)
+    assert "['经度', '处理状态'] not found" in message
+    assert "'问题编号', '上报时间'" in message and "[cases.columns]" in message
+
+
+def test_title_row_above_the_header_is_skipped_and_rows_numbered_as_excel_shows(tmp_path):
+    path = tmp_path / "cases.csv"
+    body = tiny_cases_frame().to_csv(index=False)
+    path.write_text("增城区河长办问题清单（导出）\n" + body, encoding="utf-8-sig")
+    table = read_case_table(cases_config(path)).table
+    assert table["case_id"].iloc[0] == "C01"
+    assert table["source_row"].iloc[0] == 3
+
+
+def test_blank_rows_are_not_cases(tmp_path):
+    path = tmp_path / "cases.csv"
+    frame = tiny_cases_frame()
+    blank = pd.DataFrame([[""] * frame.shape[1]], columns=frame.columns)
+    pd.concat([frame.iloc[:2], blank, frame.iloc[2:]]).to_csv(path, index=False)
+    table = read_case_table(cases_config(path)).table
+    assert len(table) == len(frame)
+    assert 4 not in table["source_row"].tolist()
+    assert [n.kind for n in notes(table)] == ["blank_rows"]
+
+
+def test_private_columns_are_dropped_and_phone_numbers_masked(tmp_path):
+    path = tmp_path / "cases.csv"
+    frame = tiny_cases_frame()
+    frame["联系手机"] = "13912345678"
+    frame.loc[0, "问题描述"] = "请回电13800138000，身份证440101199001011234"
+    frame.to_csv(path, index=False)
+    result = read_case_table(cases_config(path))
+    everything = result.table.to_csv() + result.original.to_csv()
+    assert "13800138000" not in everything and "13912345678" not in everything
+    assert "440101199001011234" not in everything
+    assert "上报人电话" not in result.original and "联系手机" not in result.original
+    assert result.table["description"].iloc[0].startswith("请回电138****8000")
+    assert [n.kind for n in notes(result.table)] == ["private_column"]
+
+
+def write_xlsx(path: Path, rows: list[list[object]], sheet: str = "Sheet1",
+               other: str | None = None) -> Path:
+    book = openpyxl.Workbook()
+    if other:
+        book.active.title = other
+        book.active.append(["说明"])
+        sheet_ = book.create_sheet(sheet)
+    else:
+        sheet_ = book.active
+        sheet_.title = sheet
+    for row in rows:
+        sheet_.append(row)
+    book.save(path)
+    return path
+
+
+def xlsx_rows() -> list[list[object]]:
+    frame = tiny_cases_frame()
+    rows: list[list[object]] = [list(frame.columns)]
+    for record in frame.to_dict("records"):
+        rows.append([record[c] for c in frame.columns])
+    # real cell types: a datetime, a float serial, numbers for coordinates
+    rows[1][1] = dt.datetime(2026, 1, 5, 9, 0)
+    rows[2][1] = 46331.354166666664  # 2026-11-05 08:30 as an Excel serial
+    rows[1][7], rows[1][8] = float(rows[1][7]), float(rows[1][8])
+    return rows
+
+
+def test_xlsx_first_sheet_with_real_cell_types(tmp_path):
+    path = write_xlsx(tmp_path / "cases.xlsx", xlsx_rows())
+    table = read_case_table(cases_config(path)).table
+    assert len(table) == len(tiny_cases_frame())
+    assert table["reported_at"].iloc[0] == "2026-01-05 09:00:00"
+    assert table["case_id"].iloc[0] == "C01"
+    from battlemap.validate import parse_datetimes
+    parsed = parse_datetimes(table["reported_at"].iloc[:2])
+    assert parsed.tolist() == [pd.Timestamp("2026-01-05 09:00"), pd.Timestamp("2026-11-05 08:30")]
+
+
+def test_xlsx_named_sheet_and_a_missing_one(tmp_path):
+    path = write_xlsx(tmp_path / "cases.xlsx", xlsx_rows(), sheet="案件", other="封面")
+    table = read_case_table(cases_config(path, sheet="案件")).table
+    assert table["case_id"].iloc[0] == "C01"
+    with pytest.raises(InputError, match=r"no sheet named '问题'.*\['封面', '案件'\]"):
+        read_case_table(cases_config(path, sheet="问题"))
+    with pytest.raises(InputError, match="set \\[cases\\] sheet"):
+        read_case_table(cases_config(path))
+
+
+def test_unreadable_workbook_is_an_input_error(tmp_path):
+    path = tmp_path / "cases.xlsx"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(InputError, match="not a readable Excel workbook"):
+        read_case_table(cases_config(path))
+
+
+def test_load_notes_reach_the_findings(tmp_path):
+    folder = tmp_path / "tiny"
+    write_tiny_inputs(folder)
+    frame = tiny_cases_frame()
+    frame.to_csv(folder / "cases.csv", index=False, encoding="gbk")
+    table = read_case_table(load_config(folder / "battlemap.toml").cases).table
+    findings = Findings()
+    findings.absorb(table)
+    assert [w.kind for w in findings.warnings] == ["encoding_detected"]
+    assert NOTES not in table.attrs
+    assert "cases.csv" in TINY_TOML
