@@ -634,7 +634,7 @@ def _rivers(district: Polygon, dongguan: Any, towns: list[Any], town_names: list
             *_tributaries(district, main, zj, towns, town_names, rng)]
 
 
-def _context(main: LineString, xintang: Any, rivers: list[River]) -> list[dict[str, Any]]:
+def _context(main: LineString, xintang: Any) -> list[dict[str, Any]]:
     """国考大墩断面 on the main stem (south-west) and 永和污水处理厂 in 新塘镇."""
     dadun = main.interpolate(main.project(Point(_xy(113.578, 23.093))))
     target = Point(_xy(113.600, 23.160))
@@ -1195,7 +1195,7 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
                    [{"code": r.code, "name": r.name, "kind": r.kind, "flows_into": r.flows_into,
                      "geometry": _to_ll(r.line)} for r in rivers])
     xintang = town_xy[towns["name"].tolist().index("新塘镇")]
-    context = _context(rivers[0].line, xintang, rivers)
+    context = _context(rivers[0].line, xintang)
     _write_geojson(out_dir / "context" / "context.geojson", "context",
                    [{**c, "geometry": _to_ll(c["geometry"])} for c in context])
     geo = _Geo(district, dongguan, b["seats"], list(_to_xy(np.asarray(b["villages"]))),
