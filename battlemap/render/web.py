@@ -243,6 +243,7 @@ class _WebAtlas:
     grid_index: dict[str, int]
     stretches: pd.DataFrame
     river_units: dict[str, pd.DataFrame]      # level -> rows (unit_id, river_id, length_m)
+    _rivers_of: dict[tuple[str, str], list] | None = None
 
     @classmethod
     def build(cls, atlas: Atlas) -> _WebAtlas:
@@ -365,13 +366,14 @@ class _WebAtlas:
         self.river_units = {lv: g for lv, g in links.groupby("level")}
 
     def rivers_in(self, level: str, unit_id: str) -> list:
-        rows = self.river_units.get(level)
-        if rows is None:
-            return []
-        rows = rows[rows["unit_id"] == unit_id].sort_values("length_m", ascending=False)
-        return [[self.stems["river"][r], int(m)] for r, m in
-                zip(rows["river_id"], rows["length_m"], strict=True)
-                if r in self.stems["river"]]
+        if self._rivers_of is None:
+            self._rivers_of = {}
+            links = self.stretches.sort_values("length_m", ascending=False)
+            for lv, u, r, m in zip(links["level"], links["unit_id"], links["river_id"],
+                                   links["length_m"], strict=True):
+                if r in self.stems["river"]:
+                    self._rivers_of.setdefault((lv, u), []).append([self.stems["river"][r], int(m)])
+        return self._rivers_of.get((level, unit_id), [])
 
     # -- shared ------------------------------------------------------------
     def shared(self) -> dict:
@@ -529,9 +531,9 @@ def _clean(value: object) -> str:
 def _corridor(atlas: Atlas, river_id: str) -> list:
     """The river's corridor: the band within which cases are assigned to it."""
     distance = atlas.config.join.river_distance_m
-    line = atlas.rivers.geometry.loc[[river_id]]
-    band = line.buffer(distance, quad_segs=4).simplify(CORRIDOR_SIMPLIFY_M,
-                                                        preserve_topology=True)
+    line = atlas.rivers.geometry.loc[[river_id]].simplify(CORRIDOR_SIMPLIFY_M)
+    band = line.buffer(distance, quad_segs=3).simplify(CORRIDOR_SIMPLIFY_M,
+                                                       preserve_topology=True)
     return _latlngs(_to_wgs84(band)[0])
 
 

@@ -491,8 +491,7 @@
     labels.sort(function (a, b) { return b.size - a.size; });
     if (D.g) {
       L.polygon(D.g, { renderer: unitRenderer, interactive: false, color: '#111', weight: 3,
-        fill: !(D.children && D.children.length), fillColor: rateColor(stat(D.stats, 'closed_rate')),
-        fillOpacity: 0.45 }).addTo(map);
+        fill: !(D.children && D.children.length), fillColor: '#fffdf5', fillOpacity: 0.9 }).addTo(map);
     }
   }
 
@@ -501,7 +500,7 @@
       var stem = river[0], name = river[1], kind = river[2], geom = river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = LEVEL === 'river' && stem === STEM;
-      var line = L.polyline(geom, { renderer: unitRenderer, color: mine ? '#08306b' : (main ? '#1565c0' : '#2f8fd8'),
+      var line = L.polyline(geom, { renderer: unitRenderer, color: mine ? '#08306b' : (main ? '#1565c0' : '#1f7fd0'),
         weight: mine ? 5 : (main ? 4.5 : 2.5), opacity: LEVEL === 'river' && !mine ? 0.5 : 0.95,
         lineCap: 'round' }).addTo(map);
       line.bindTooltip(el('span', null, name + (main ? '（干流）' : '')), { sticky: true, className: 'bm-river-tip' });
