@@ -182,8 +182,9 @@ def _parse_slowly(text: pd.Series) -> pd.Series:
     number = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5,13}(?:\.\d+)?")),
                            errors="coerce")
     result = result.mask(number.between(20000, 80000), _from_excel_serial(number))
-    result = result.mask(number.between(6.3e8, 4.1e9), _from_unix(number, "s"))
-    result = result.mask(number.between(6.3e11, 4.1e12), _from_unix(number, "ms"))
+    seconds, millis = number.between(6.3e8, 4.1e9), number.between(6.3e11, 4.1e12)
+    result = result.mask(seconds, _from_unix(number.where(seconds), "s"))
+    result = result.mask(millis, _from_unix(number.where(millis), "ms"))
     zoned = text.str.fullmatch(_ZONED) & result.isna()
     if zoned.any():
         parsed = pd.to_datetime(text[zoned].str.replace(" ", "T", n=1, regex=False),
