@@ -723,6 +723,8 @@ class _Pdf:
         header_pending, broken, current = True, False, ""
         if len(rows) <= KEEP_ROWS:          # a short table is never split
             self.ensure((len(rows) + 1) * ROW + 2)
+        else:                               # a long one starts with a few rows at least
+            self.ensure(5 * ROW)
         if not rows:
             self.ensure(2 * ROW)
             self._header(columns, widths, xs, size)
@@ -799,14 +801,14 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
     doc.chart(170, _chart_cumulative, width=half, advance=False, left=34)
     doc.chart(170, _chart_weekly, x=MARGIN + half + 16, width=half, left=26)
     # 二、镇街排名
-    doc.heading(sections[1], keep=ROW * 5)
+    doc.heading(sections[1], keep=_keep(len(b.ranking)))
     doc.table(*_ranking_table(b))
     doc.paragraph(f"排名规则：{b.ranking_rule}", size=7, color="#555555", indent=False)
     height = max(220.0, 15.0 * len(b.ranking) + 50)
     doc.chart(height, _chart_towns, width=half, advance=False, left=58)
     doc.chart(height, _chart_ages, x=MARGIN + half + 16, width=half)
     # 三、督办
-    doc.heading(sections[2], keep=ROW * 6)
+    doc.heading(sections[2], keep=30 + _keep(b.escalations["recipient"].nunique()))
     doc.paragraph(_escalation_rule(b), size=8.5)
     doc.table(*_escalation_summary_table(b))
     for recipient, town, group in _escalation_groups(b):
@@ -823,7 +825,8 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                               color=b.colors["overdue"] if level == WARNING else INK,
                               indent=False)
     # 四、超期案件
-    doc.heading(sections[3], keep=ROW * 5)
+    first = int(b.overdue["town"].value_counts().iloc[0]) if len(b.overdue) else 0
+    doc.heading(sections[3], keep=50 + _keep(first))
     doc.paragraph(f"超期未销号 {_int(b.headline['overdue'])} 件，按镇街（超期件数多者在前）、"
                   "超期天数从长到短列出；责任河长为案件所在村居的河长。", size=8.5)
     columns = [_Col("编号", 64), _Col("村居", 82), _Col("问题类型", 56), _Col("状态", 34),
@@ -831,14 +834,15 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                _Col("责任河长", 48)]
     for (town, chief), group in b.overdue.groupby(["town", "town_chief"], sort=False):
         doc.subheading(f"{town or '（未定位）'}　{len(group)} 件，最长超期 "
-                       f"{int(group['days_overdue'].max())} 天　镇街河长 {chief or '—'}")
+                       f"{int(group['days_overdue'].max()):,} 天　镇街河长 {chief or '—'}",
+                       keep=_keep(len(group)))
         doc.table(columns, continued=town, rows=[
                             [r.case_id, r.village, r.problem_type, r.state, _date(r.deadline),
                              (f"{r.days_overdue:,}", b.colors["overdue"]),
                              (r.level or "", b.colors["overdue"] if r.level == WARNING else INK),
                              r.chief] for r in group.itertuples()])
     # 五、反复案件
-    doc.heading(sections[4], keep=ROW * 5)
+    doc.heading(sections[4], keep=30 + _keep(len(b.recurring_by_town)))
     doc.paragraph(f"反复问题（同一位置销号后一年内再次被举报）累计 {_int(b.headline['recurring'])}"
                   f" 件，其中仍未销号 {_int(b.headline['recurring_open'])} 件，列于下表。", size=8.5)
     doc.table([_Col("镇街", 90), _Col("反复（累计）", 70, "right"), _Col("其中未销号", 70, "right")],
@@ -850,7 +854,7 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                 ("是", b.colors["overdue"]) if r.overdue else "", r.chief]
                for r in b.recurring.itertuples()])
     # 六、属地不符
-    doc.heading(sections[5], keep=ROW * 5)
+    doc.heading(sections[5], keep=30 + _keep(len(b.mismatches)))
     doc.paragraph(f"上报时选择的镇街/村居与定位所在地不一致的案件累计 "
                   f"{_int(b.headline['mismatches'])} 件；以下 {len(b.mismatches)} 件尚未销号，"
                   "请核实属地，按定位所在地落实整改。", size=8.5)
@@ -859,7 +863,7 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
               [[r.case_id, r.declared_town or "（未填）", r.declared_village or "（未填）",
                 r.town, r.village, r.problem_type, r.state] for r in b.mismatches.itertuples()])
     # 七、上报渠道
-    doc.heading(sections[6], keep=ROW * 5)
+    doc.heading(sections[6], keep=_keep(len(b.channels)))
     doc.table(*_channel_table(b))
     doc.paragraph("有效率：经核实为有效问题的案件占比；无效举报不计入整改，但计入案件数。",
                   size=7, color="#555555", indent=False)
@@ -873,6 +877,11 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                _Col("有效", 55, "right"), _Col("有效率", 55, "right"),
                _Col("已销号", 55, "right"), _Col("销号率", 55, "right")], rows, group=0)
     return doc.save(path)
+
+
+def _keep(rows: int) -> float:
+    """Room a heading needs below it: the whole table when it is short, else a few rows."""
+    return (rows + 1) * ROW + 8 if rows <= KEEP_ROWS else 4 * ROW
 
 
 def _meta_line(b: Bulletin) -> str:
