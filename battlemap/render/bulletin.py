@@ -190,7 +190,7 @@ def render_bulletin(atlas: Atlas, out_dir: Path) -> list[Path]:
     with matplotlib.rc_context(rc_params(font)):
         check_texts(_names_drawn(bulletin), font)
         pdf = _write_pdf(bulletin, font, folder / f"{stem}.pdf")
-        page = write_text(folder / f"{stem}.html", _html(bulletin, font))
+        page = write_text(folder / f"{stem}.html", _html(bulletin))
     return [pdf, page]
 
 
@@ -773,7 +773,7 @@ class _Pdf:
         from matplotlib.backends.backend_pdf import PdfPages
 
         total = len(self.pages)
-        for number, (fig, ax) in enumerate(self.pages, start=1):
+        for number, (_, ax) in enumerate(self.pages, start=1):
             check_text(f"第 {number} 页 / 共 {total} 页", self.font)
             ax.text(PAGE_W - MARGIN, 26, f"第 {number} 页 / 共 {total} 页", fontsize=6.5,
                     ha="right", color=GREY, parse_math=False)
@@ -827,8 +827,7 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
     # 四、超期案件
     first = int(b.overdue["town"].value_counts().iloc[0]) if len(b.overdue) else 0
     doc.heading(sections[3], keep=50 + _keep(first))
-    doc.paragraph(f"超期未销号 {_int(b.headline['overdue'])} 件，按镇街（超期件数多者在前）、"
-                  "超期天数从长到短列出；责任河长为案件所在村居的河长。", size=8.5)
+    doc.paragraph(_intro(b, "overdue"), size=8.5)
     columns = [_Col("编号", 64), _Col("村居", 82), _Col("问题类型", 56), _Col("状态", 34),
                _Col("整改期限", 52), _Col("超期天数", 40, "right"), _Col("督办", 28, "center"),
                _Col("责任河长", 48)]
@@ -843,10 +842,11 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                              r.chief] for r in group.itertuples()])
     # 五、反复案件
     doc.heading(sections[4], keep=30 + _keep(len(b.recurring_by_town)))
-    doc.paragraph(f"反复问题（同一位置销号后一年内再次被举报）累计 {_int(b.headline['recurring'])}"
-                  f" 件，其中仍未销号 {_int(b.headline['recurring_open'])} 件，列于下表。", size=8.5)
-    doc.table([_Col("镇街", 90), _Col("反复（累计）", 70, "right"), _Col("其中未销号", 70, "right")],
-              [[r.town, _int(r.recurring), _int(r.open)] for r in b.recurring_by_town.itertuples()])
+    doc.paragraph(_intro(b, "recurring"), size=8.5)
+    doc.table([_Col("镇街", 90), _Col("反复（累计）", 70, "right"),
+               _Col("其中未销号", 70, "right")],
+              [[r.town, _int(r.recurring), _int(r.open)]
+               for r in b.recurring_by_town.itertuples()])
     doc.table([_Col("编号", 64), _Col("镇街", 50), _Col("村居", 82), _Col("问题类型", 56),
                _Col("状态", 34), _Col("上报日期", 52), _Col("超期", 28, "center"),
                _Col("村居河长", 48)],
@@ -855,9 +855,7 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
                for r in b.recurring.itertuples()])
     # 六、属地不符
     doc.heading(sections[5], keep=30 + _keep(len(b.mismatches)))
-    doc.paragraph(f"上报时选择的镇街/村居与定位所在地不一致的案件累计 "
-                  f"{_int(b.headline['mismatches'])} 件；以下 {len(b.mismatches)} 件尚未销号，"
-                  "请核实属地，按定位所在地落实整改。", size=8.5)
+    doc.paragraph(_intro(b, "mismatches"), size=8.5)
     doc.table([_Col("编号", 64), _Col("上报镇街", 50), _Col("上报村居", 90), _Col("定位镇街", 50),
                _Col("定位村居", 90), _Col("问题类型", 56), _Col("状态", 34)],
               [[r.case_id, r.declared_town or "（未填）", r.declared_village or "（未填）",
@@ -865,8 +863,7 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
     # 七、上报渠道
     doc.heading(sections[6], keep=_keep(len(b.channels)))
     doc.table(*_channel_table(b))
-    doc.paragraph("有效率：经核实为有效问题的案件占比；无效举报不计入整改，但计入案件数。",
-                  size=7, color="#555555", indent=False)
+    doc.paragraph(VALID_NOTE, size=7, color="#555555", indent=False)
     rows, previous = [], None
     for r in b.channels_by_town.itertuples():
         rows.append([r.town if r.town != previous else "", r.channel, _int(r.count),
@@ -879,13 +876,31 @@ def _write_pdf(b: Bulletin, font: FontSpec, path: Path) -> Path:
     return doc.save(path)
 
 
+VALID_NOTE = "有效率：经核实为有效问题的案件占比；无效举报不计入整改，但计入案件数。"
+
+
+def _intro(b: Bulletin, section: str) -> str:
+    """The opening sentence of the overdue, recurring and mismatch sections."""
+    h = b.headline
+    return {
+        "overdue": f"超期未销号 {_int(h['overdue'])} 件，按镇街（超期件数多者在前）、"
+                   "超期天数从长到短列出；责任河长为案件所在村居的河长。",
+        "recurring": f"反复问题（同一位置销号后又被举报）累计 {_int(h['recurring'])} 件，"
+                     f"其中仍未销号 {_int(h['recurring_open'])} 件，列于下表。",
+        "mismatches": f"上报时选择的镇街/村居与定位所在地不一致的案件累计 {_int(h['mismatches'])}"
+                      f" 件；以下 {len(b.mismatches)} 件尚未销号，"
+                      "请核实属地，按定位所在地落实整改。",
+    }[section]
+
+
 def _keep(rows: int) -> float:
     """Room a heading needs below it: the whole table when it is short, else a few rows."""
     return (rows + 1) * ROW + 8 if rows <= KEEP_ROWS else 4 * ROW
 
 
 def _meta_line(b: Bulletin) -> str:
-    since = f"排名变化对比 {b.changes_since} 的上次构建" if b.changes_since else "无上次构建，不计排名变化"
+    since = (f"排名变化对比 {b.changes_since} 的上次构建" if b.changes_since
+             else "无上次构建，不计排名变化")
     return (f"本{b.period_kind}：{b.period[0].isoformat()} 至 {b.period[1].isoformat()}　·　{since}"
             f"　·　区河长 {b.district_chief or '—'}")
 
@@ -913,7 +928,8 @@ def _escalation_summary_table(b: Bulletin) -> tuple[list[_Col], list[list[object
     rows = []
     for recipient, town, group in _escalation_groups(b):
         warn = int((group["level"] == WARNING).sum())
-        rows.append([recipient or "（未填）", town, (str(warn), b.colors["overdue"] if warn else INK),
+        rows.append([recipient or "（未填）", town,
+                     (str(warn), b.colors["overdue"] if warn else INK),
                      str(len(group) - warn), f"{int(group['days_overdue'].max()):,}",
                      group["cc"].iloc[0] or "—"])
     columns = [_Col("收件人（镇街河长）", 90), _Col("镇街", 80), _Col("预警", 50, "right"),
@@ -1000,7 +1016,8 @@ nav{font-size:13px;text-align:center;margin:8px 0}nav a{margin:0 6px;color:#1f4e
 .figure.overdue b{color:var(--overdue)}
 p.text{text-indent:2em;margin:6px 0}
 table{border-collapse:collapse;font-size:13px;margin:8px 0 12px;width:100%}
-th{background:#e8eef5;font-weight:normal;text-align:left;padding:3px 6px;position:sticky;top:26px}
+th{background:#e8eef5;font-weight:normal;text-align:left;padding:3px 6px;position:sticky;top:0}
+body.has-sample th{top:26px}
 td{padding:2px 6px;border-bottom:1px solid #eee;vertical-align:top}
 tr:nth-child(even) td{background:#fafafa}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -1045,7 +1062,7 @@ def _png(draw: Callable, b: Bulletin, size: tuple[float, float]) -> str:
     return f"data:image/png;base64,{data}"
 
 
-def _html(b: Bulletin, font: FontSpec) -> str:
+def _html(b: Bulletin) -> str:
     sections = _sections(b)
     anchors = [f"s{k + 1}" for k in range(len(sections))]
     h = b.headline
@@ -1066,7 +1083,7 @@ def _html(b: Bulletin, font: FontSpec) -> str:
     add("</div>")
     add(f'<p class="note">{_e(_states_line(b))}</p>')
     add("".join(f'<p class="text">{_e(t)}</p>' for t in _summary(b)))
-    add(f'<img class="chart" alt="每周累计受理与销号" src="{_png(_chart_cumulative, b, (9, 3.2))}">')
+    add(f'<img class="chart" alt="累计受理与销号" src="{_png(_chart_cumulative, b, (9, 3.2))}">')
     add(f'<img class="chart" alt="近26周每周新增与销号" src="{_png(_chart_weekly, b, (9, 2.6))}">')
     add("</section>")
     # 二
@@ -1100,8 +1117,7 @@ def _html(b: Bulletin, font: FontSpec) -> str:
     add("</section>")
     # 四
     add(f'<section id="{anchors[3]}"><h2>{_e(sections[3])}</h2>')
-    add(f'<p class="text">超期未销号 {_int(h["overdue"])} 件，按镇街（超期件数多者在前）、超期天数从长到短'
-        "列出；责任河长为案件所在村居的河长。</p>")
+    add(f'<p class="text">{_e(_intro(b, "overdue"))}</p>')
     for (town, chief), group in b.overdue.groupby(["town", "town_chief"], sort=False):
         add(f"<h3>{_e(town or '（未定位）')} <span class=\"muted\">{len(group)} 件，最长超期 "
             f"{int(group['days_overdue'].max()):,} 天，镇街河长 {_e(chief or '—')}</span></h3>")
@@ -1115,8 +1131,7 @@ def _html(b: Bulletin, font: FontSpec) -> str:
     add("</section>")
     # 五
     add(f'<section id="{anchors[4]}"><h2>{_e(sections[4])}</h2>')
-    add(f'<p class="text">反复问题（同一位置销号后一年内再次被举报）累计 {_int(h["recurring"])} 件，'
-        f"其中仍未销号 {_int(h['recurring_open'])} 件。</p>")
+    add(f'<p class="text">{_e(_intro(b, "recurring"))}</p>')
     add(_html_table([("镇街", False), ("反复（累计）", True), ("其中未销号", True)],
                     [[r.town, _int(r.recurring), _int(r.open)]
                      for r in b.recurring_by_town.itertuples()]))
@@ -1129,8 +1144,7 @@ def _html(b: Bulletin, font: FontSpec) -> str:
     add("</section>")
     # 六
     add(f'<section id="{anchors[5]}"><h2>{_e(sections[5])}</h2>')
-    add(f'<p class="text">上报时选择的镇街/村居与定位所在地不一致的案件累计 {_int(h["mismatches"])} 件；'
-        f"以下 {len(b.mismatches)} 件尚未销号，请核实属地，按定位所在地落实整改。</p>")
+    add(f'<p class="text">{_e(_intro(b, "mismatches"))}</p>')
     add(_html_table(
         [("编号", False), ("上报镇街", False), ("上报村居", False), ("定位镇街", False),
          ("定位村居", False), ("问题类型", False), ("状态", False)],
@@ -1141,7 +1155,7 @@ def _html(b: Bulletin, font: FontSpec) -> str:
     add(f'<section id="{anchors[6]}"><h2>{_e(sections[6])}</h2>')
     columns, rows = _channel_table(b)
     add(_html_table([(c.header, c.align == "right") for c in columns], rows))
-    add('<p class="note">有效率：经核实为有效问题的案件占比；无效举报不计入整改，但计入案件数。</p>')
+    add(f'<p class="note">{_e(VALID_NOTE)}</p>')
     add("<h3>各镇街分渠道</h3>")
     rows, previous = [], None
     for r in b.channels_by_town.itertuples():
@@ -1160,7 +1174,8 @@ def _html(b: Bulletin, font: FontSpec) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(b.title)}</title><style>:root{{--overdue:{_e(b.colors['overdue'])}}}"
-            f"{_CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+            f"{_CSS}</style></head><body class=\"{'has-sample' if b.sample else ''}\">"
+            f"{''.join(parts)}</body></html>\n")
 
 
 def _html_cell(cell: object, b: Bulletin) -> object:

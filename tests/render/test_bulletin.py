@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 
 from battlemap.config import EscalationConfig
-from battlemap.render.bulletin import (REMINDER, WARNING, bulletin_data, escalations,
-                                       render_bulletin)
+from battlemap.render.bulletin import REMINDER, WARNING, bulletin_data, escalations, render_bulletin
 from battlemap.stats import by_category
 
 
