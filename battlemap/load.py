@@ -150,7 +150,8 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
     context = config.context
     if context is None:
         return None
-    fields = {"context_id": context.id_field, "name": context.name_field, "kind": context.kind_field}
+    fields = {"context_id": context.id_field, "name": context.name_field,
+              "kind": context.kind_field}
     if context.label_field:
         fields["label"] = context.label_field
     frame = read_layer(context, config.project.analysis_crs, fields)
@@ -366,7 +367,8 @@ def _check_lands_in_china(frame: gpd.GeoDataFrame, layer: LayerConfig) -> None:
     bounds = _bounds(frame)
     if bounds is None:
         return
-    xs, ys = _to_wgs84(frame.crs).transform(bounds[[0, 2, 0, 2]], bounds[[1, 1, 3, 3]], errcheck=False)
+    xs, ys = _to_wgs84(frame.crs).transform(bounds[[0, 2, 0, 2]], bounds[[1, 1, 3, 3]],
+                                            errcheck=False)
     west, south, east, north = CHINA_LONLAT
     inside = (np.isfinite(xs).all() and np.isfinite(ys).all()
               and west <= min(xs) and max(xs) <= east and south <= min(ys) and max(ys) <= north)
@@ -467,7 +469,8 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     raw, source_row = _drop_blank_rows(raw, notes)
     raw.attrs = {}
     private = _private_columns(raw, cases, notes)
-    free_text = {cases.columns.get("description")} | (set(raw.columns) - set(cases.columns.values()))
+    mapped = set(cases.columns.values())
+    free_text = {cases.columns.get("description")} | (set(raw.columns) - mapped)
     kept = [c for c in raw.columns if c not in private]
     for column in kept:
         if column in free_text:

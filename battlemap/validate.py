@@ -13,6 +13,7 @@ row of the case table ends up either returned or in ``findings.rejected``.
 from __future__ import annotations
 
 import unicodedata
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -55,20 +56,20 @@ def validate_boundaries(
     """
     _require_projected(config)
     problems: list[str] = []
-    checked = {}
+    checked, named = {}, {}
     for level in LEVELS:
         findings.absorb(levels[level])
+        named[level] = set(levels[level]["unit_id"]) - {""}
         path = str(config.boundaries[level].path)
         frame = _check_ids(levels[level], path, problems)
         checked[level] = _repair_polygons(frame, path, findings, problems)
-    if not problems:
-        for parent, child in zip(LEVELS, LEVELS[1:], strict=False):
-            _check_parents(checked[parent], checked[child],
-                           str(config.boundaries[child].path), findings, problems)
+    for parent, child in pairwise(LEVELS):
+        _check_parents(checked[parent], checked[child], named[parent],
+                       str(config.boundaries[child].path), findings, problems)
     if problems:
         raise InputError("boundaries: fix these features, then run again", problems)
     tolerance = config.checks.area_tolerance_m2
-    for parent, child in zip(LEVELS, LEVELS[1:], strict=False):
+    for parent, child in pairwise(LEVELS):
         _check_tiling(checked[parent], checked[child], child,
                       str(config.boundaries[child].path), tolerance, findings)
     return checked
@@ -140,7 +141,8 @@ def validate_cases(
 
 _DATE_PARTS = (r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
                r"(?: (?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.\d+)?)?)?$")
-_COMPACT = r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})(?:(?P<hour>\d{2})(?P<minute>\d{2})(?P<second>\d{2})?)?$"
+_COMPACT = (r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
+            r"(?:(?P<hour>\d{2})(?P<minute>\d{2})(?P<second>\d{2})?)?$")
 _ZONED = r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
 
 
@@ -362,7 +364,9 @@ _DMS = (r"^(?P<deg>\d{1,3})\s*[°度]\s*(?:(?P<min>\d{1,2}(?:\.\d+)?)\s*['′分
 
 
 def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers from coordinate text: ``113.5``, ``１１３.５``, ``113.5°E``, ``东经113.5``, ``113°30'0"``.
+    """Numbers from coordinate text.
+
+    ``113.5``, ``１１３.５``, ``113.5°E``, ``东经113.5`` and ``113°30'0"`` all read 113.5.
 
     Returns ``(number, blank)``: the value in degrees (NaN when not a
     number) and whether the cell was blank (including ``nan``, ``-``, ``无``).
@@ -515,10 +519,14 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def _check_parents(parents: gpd.GeoDataFrame, children: gpd.GeoDataFrame, path: str,
-                   findings: Findings, problems: list[str]) -> None:
-    """A parent id that matches nothing: place the child by location, or refuse it."""
-    orphans = ~children["parent_id"].isin(parents.index)
+def _check_parents(parents: gpd.GeoDataFrame, children: gpd.GeoDataFrame, named: set[str],
+                   path: str, findings: Findings, problems: list[str]) -> None:
+    """A parent id that matches nothing: place the child by location, or refuse it.
+
+    A parent id that names a unit already reported (empty geometry, repeated
+    id) is not reported again.
+    """
+    orphans = ~children["parent_id"].isin(named)
     if not orphans.any():
         return
     located = _largest_overlap(children[orphans], parents)

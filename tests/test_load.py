@@ -38,7 +38,10 @@ def read_towns(path: Path, **layer: object) -> gpd.GeoDataFrame:
 
 def write_shapefile(frame: gpd.GeoDataFrame, path: Path, encoding: str,
                     cpg: str | None = "keep") -> Path:
-    """A shapefile with its .dbf in ``encoding``; ``cpg=None`` deletes the .cpg, a string rewrites it."""
+    """A shapefile with its .dbf in ``encoding``.
+
+    ``cpg=None`` deletes the .cpg; a string rewrites it.
+    """
     frame.to_file(path, engine="pyogrio", encoding=encoding)
     cpg_path = path.with_suffix(".cpg")
     if cpg is None:
@@ -177,7 +180,7 @@ def test_no_crs_and_none_configured_is_an_error(tmp_path):
     path = tmp_path / "towns.shp"
     towns().to_file(path, engine="pyogrio")
     path.with_suffix(".prj").unlink()
-    with pytest.raises(InputError, match="carries no CRS.*EPSG:4490"):
+    with pytest.raises(InputError, match=r"carries no CRS.*EPSG:4490"):
         read_towns(path)
 
 
@@ -195,7 +198,7 @@ def test_projected_coordinates_in_plain_geojson_need_the_configured_crs(tmp_path
     frame = towns()
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         frame.set_crs(None, allow_override=True).to_file(path, engine="pyogrio")
-    with pytest.raises(InputError, match="outside China.*not degrees"):
+    with pytest.raises(InputError, match=r"outside China.*not degrees"):
         read_towns(path)
     fixed = read_towns(path, crs="EPSG:4526")
     assert fixed.geometry.area.round().tolist() == [4_000_000, 4_000_000]
@@ -207,7 +210,7 @@ def test_eastings_without_zone_prefix_are_caught(tmp_path):
     frame = towns()
     frame["geometry"] = shapely.transform(frame.geometry.values, lambda xy: xy - [38_000_000, 0])
     frame.to_file(path, engine="pyogrio")
-    with pytest.raises(InputError, match="zone prefix.*EPSG:4547"):
+    with pytest.raises(InputError, match=r"zone prefix.*EPSG:4547"):
         read_towns(path)
 
 
@@ -236,9 +239,9 @@ def test_configured_csv_encoding_is_used_and_a_wrong_one_explained(tmp_path):
     tiny_cases_frame().to_csv(path, index=False, encoding="gbk")
     table = read_case_table(cases_config(path, encoding="GBK")).table
     assert table["declared_town"].iloc[0] == "甲镇" and notes(table) == []
-    with pytest.raises(InputError, match='not in the configured encoding UTF-8.*"gb18030"'):
+    with pytest.raises(InputError, match=r'not in the configured encoding UTF-8.*"gb18030"'):
         read_case_table(cases_config(path, encoding="UTF-8"))
-    with pytest.raises(InputError, match="garbled.*encoding"):
+    with pytest.raises(InputError, match=r"garbled.*encoding"):
         read_case_table(cases_config(path, encoding="latin-1"))
 
 
