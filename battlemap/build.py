@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from battlemap.validate import validate_boundaries, validate_cases, validate_lin
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
 
-RENDERERS = ("web", "posters")
+RENDERERS = ("web", "posters", "bulletin")
 
 
 @dataclass
@@ -131,11 +132,12 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
 
 def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[str, float]
                 ) -> dict[str, dict[str, int]]:
-    prints = fingerprints(atlas)
+    unit_prints = fingerprints(atlas)
     manifest = load_manifest(out)
     summary = {}
     for renderer in options.only:
         with _timed(timings, renderer):
+            prints = _bulletin_print(atlas, unit_prints) if renderer == "bulletin" else unit_prints
             wanted = [job for job in prints if _selected(job, options)]
             stale = [job for job in wanted if options.force
                      or manifest.get(_key(renderer, job)) != prints[job]
@@ -152,8 +154,18 @@ def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[st
     return summary
 
 
+def _bulletin_print(atlas: Atlas, unit_prints: dict[tuple[str, str], str]
+                    ) -> dict[tuple[str, str], str]:
+    """The bulletin (通报) is one job per as-of date; it shows every unit."""
+    digest = hashlib.sha1(repr((sorted(unit_prints.items()), atlas.extra.get("changes_since")))
+                          .encode(), usedforsecurity=False).hexdigest()[:16]
+    return {("bulletin", atlas.as_of.isoformat()): digest}
+
+
 def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
     level, unit_id = job
+    if level == "bulletin":
+        return options.levels is None and options.units is None
     return ((options.levels is None or level in options.levels)
             and (options.units is None or unit_id in options.units))
 
@@ -164,6 +176,8 @@ def _key(renderer: str, job: tuple[str, str]) -> str:
 
 def _exists(out: Path, renderer: str, job: tuple[str, str]) -> bool:
     level, unit_id = job
+    if renderer == "bulletin":
+        return (out / "bulletin" / f"{unit_id}.pdf").exists()
     if renderer == "web":
         page = out / "index.html" if level == "district" else out / level / f"{unit_id}.html"
         return page.exists() and (out / "assets").is_dir()
@@ -281,4 +295,10 @@ def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> lis
     return render_posters(atlas, out, jobs)
 
 
-_RENDER = {"web": _render_web, "posters": _render_posters}
+def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
+    from battlemap.render.bulletin import render_bulletin
+
+    return render_bulletin(atlas, out) if jobs else []
+
+
+_RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin}

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="rebuild every map, poster and the report")
     _common(build)
-    build.add_argument("--only", action="append", choices=["web", "posters"],
+    build.add_argument("--only", action="append", choices=["web", "posters", "bulletin"],
                        help="render only this output kind (repeatable)")
     build.add_argument("--level", action="append",
                        choices=["district", "town", "village", "grid", "river"],

@@ -142,3 +142,12 @@ def test_report_has_stage_timings(tmp_path: Path, fake_web) -> None:
     assert set(report["timings_s"]) >= {"load", "validate", "join", "stats", "exports", "web"}
     assert pd.read_excel(config.output.dir / "statistics.xlsx", sheet_name="镇街")["编码"].astype(
         str).tolist() == ["440118001", "440118002"]
+
+
+def test_bulletin_is_one_job_per_as_of_date(tmp_path: Path) -> None:
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    first = build(config, BuildOptions(only=("bulletin",), workers=1))
+    assert first["outputs"]["bulletin"] == {"rendered": 1, "skipped": 0, "removed": 0}
+    assert (config.output.dir / "bulletin" / "2026-11-27.pdf").exists()
+    again = build(config, BuildOptions(only=("bulletin",), workers=1))
+    assert again["outputs"]["bulletin"] == {"rendered": 0, "skipped": 1, "removed": 0}
