@@ -207,6 +207,8 @@ def _exclusive(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BattlemapError(f"{out}: another battlemap build is writing to this folder; "
                                  "wait for it to finish, or use --out for another folder") from None
+        for leftover in out.rglob(".*.tmp-*"):  # from a build that was killed
+            leftover.unlink(missing_ok=True)
         try:
             yield
         finally:

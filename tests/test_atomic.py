@@ -1,0 +1,57 @@
+"""A build killed at any moment leaves only whole files, and the next build completes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import write_tiny_inputs
+
+
+def _build(config: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "battlemap.cli", "build", "--config",
+                             str(config), "--out", str(out), "--quiet", "--workers", "2", *extra],
+                            start_new_session=True)
+
+
+def _visible_files(out: Path) -> dict[str, Path]:
+    return {p.relative_to(out).as_posix(): p for p in out.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)}
+
+
+def _whole(path: Path) -> bool:
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        return data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    if path.suffix == ".html":
+        return data.rstrip().endswith(b"</html>")
+    if path.suffix == ".json":
+        json.loads(data)
+        return True
+    return len(data) > 0
+
+
+@pytest.mark.parametrize("kill_after", [1.5, 4.0, 7.0])
+def test_killed_build_leaves_whole_files_and_next_build_completes(tmp_path: Path,
+                                                                   kill_after: float) -> None:
+    config = write_tiny_inputs(tmp_path / "in")
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    assert _build(config, clean).wait() == 0
+    assert _build(config, out).wait() == 0           # a complete old build
+    victim = _build(config, out, "--force")          # a new one, killed part-way
+    time.sleep(kill_after)
+    if victim.poll() is None:
+        os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    broken = [name for name, path in _visible_files(out).items() if not _whole(path)]
+    assert broken == []
+    assert _build(config, out).wait() == 0
+    assert set(_visible_files(out)) == set(_visible_files(clean))
+    assert not list(out.rglob(".*.tmp-*"))
