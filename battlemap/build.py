@@ -17,7 +17,7 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress, run_jobs
-from battlemap._findings import Findings
+from battlemap._findings import DUPLICATE_RULE, Findings
 from battlemap._manifest import fingerprints, load_manifest, remove_outputs, save_manifest
 from battlemap._model import Atlas
 from battlemap.config import Config
@@ -28,7 +28,7 @@ from battlemap.history import (CHANGE_COLUMNS, case_changes, previous_snapshot, 
 from battlemap.join import (current_period, derive_lifecycle, join_cases, join_rivers,
                             river_stretches)
 from battlemap.load import load_boundaries, load_context, load_rivers, read_case_table
-from battlemap.report import DUPLICATE_RULE, write_report_files
+from battlemap.report import write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_lines
 
@@ -83,6 +83,8 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
         cases = validate_cases(case_table.table, config, units["district"], findings)
+        if context is not None:
+            findings.absorb(context)
     with _timed(timings, "join"):
         cases = join_cases(cases, units, config, findings)
         cases = join_rivers(cases, rivers, config)

@@ -13,11 +13,7 @@ import pandas as pd
 
 from battlemap._io import atomic_path, write_text
 
-__all__ = ["DUPLICATE_RULE", "write_report_files"]
-
-DUPLICATE_RULE = ("问题编号重复时保留最新的一条记录（办结时间或上报时间最晚者，相同时取表中靠后的一行），"
-                  "其余记录列入退回清单 — duplicate case numbers: the newest record is kept, "
-                  "the others are rejected")
+__all__ = ["write_report_files"]
 
 
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
