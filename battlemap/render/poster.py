@@ -15,6 +15,7 @@ to unit are removed and redrawn (see :class:`_Sheet`).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -40,10 +41,11 @@ from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
+from battlemap.render._pdf import concatenate, save_pdf
 from battlemap.render.fonts import FontSpec, check_text, font_for, rc_params
 
 __all__ = ["DEFAULT_PAPERS", "PAPER_MM", "POSTER_LEVELS", "render_meeting_atlas",
-           "render_poster", "render_posters"]
+           "render_meeting_atlases", "render_poster", "render_posters"]
 
 PAPER_MM: dict[str, tuple[float, float]] = {
     "A0": (841, 1189), "A1": (594, 841), "A2": (420, 594), "A3": (297, 420), "A4": (210, 297)}
@@ -88,9 +90,10 @@ def render_posters(atlas: Atlas, out_dir: Path,
     """Write every poster, or those of the given ``(level, unit_id)`` pairs, under ``out_dir/posters/``.
 
     Levels are district, town, village, grid and river (tributary, 流域). The
-    paper sizes come from :data:`DEFAULT_PAPERS`. A town selected (or every
-    town, when ``units`` is None) also gets its meeting atlas
-    ``posters/atlas/<town_id>.pdf``.
+    paper sizes come from :data:`DEFAULT_PAPERS`. When ``units`` is None
+    (everything), the meeting atlas of every town follows, assembled from the
+    posters just written (see :func:`render_meeting_atlases`); a caller that
+    renders in batches calls that function itself once all batches are done.
 
     Returns
     -------
@@ -116,11 +119,42 @@ def render_posters(atlas: Atlas, out_dir: Path,
                 sheet = sheets[(paper, orientation)] = _Sheet(ctx, paper, orientation)
             path = out_dir / "posters" / level / f"{unit_id}_{paper}.pdf"
             written.append(sheet.save(view, path))
-        for level, unit_id in wanted:
-            if level == "town":
+        if units is None:
+            for town_id in atlas.units["town"].index:
                 written.append(_write_meeting_atlas(
-                    ctx, unit_id, out_dir / "posters" / "atlas" / f"{unit_id}.pdf", sheets))
+                    ctx, str(town_id), _atlas_path(out_dir, str(town_id)), out_dir, sheets))
     return written
+
+
+def render_meeting_atlases(atlas: Atlas, out_dir: Path,
+                           town_ids: Iterable[str] | None = None) -> list[Path]:
+    """Assemble the meeting atlas (会议图册) of each town from the posters under ``out_dir``.
+
+    Call it after the town, village and grid posters are written: each atlas
+    is ``posters/atlas/<town_id>.pdf``, joined from the cover, the town's A3
+    poster, each village's A3 poster, each grid's A4 poster (all scaled to
+    A4) and the statistics pages. A poster that is missing is rendered for
+    the atlas alone. ``town_ids`` None means every town.
+
+    Returns
+    -------
+    list of Path
+        The atlases written.
+    """
+    ctx = _Context(atlas)
+    towns = atlas.units["town"].index
+    ids = [str(t) for t in (towns if town_ids is None else town_ids)]
+    for town_id in ids:
+        if town_id not in towns:
+            raise RenderError(f"no town with id {town_id!r}")
+    sheets: dict[tuple[str, str], _Sheet] = {}
+    with matplotlib.rc_context(rc_params(ctx.font)):
+        return [_write_meeting_atlas(ctx, t, _atlas_path(out_dir, t), out_dir, sheets)
+                for t in ids]
+
+
+def _atlas_path(out_dir: Path, town_id: str) -> Path:
+    return out_dir / "posters" / "atlas" / f"{town_id}.pdf"
 
 
 def render_poster(atlas: Atlas, level: str, unit_id: str, paper: str, path: Path) -> Path:
@@ -142,11 +176,14 @@ def render_poster(atlas: Atlas, level: str, unit_id: str, paper: str, path: Path
 def render_meeting_atlas(atlas: Atlas, town_id: str, path: Path) -> Path:
     """The meeting atlas (会议图册) of one town: cover, the town, each village, each grid, statistics.
 
-    One multi-page A4 PDF, written atomically to ``path``.
+    One multi-page A4 PDF, written atomically to ``path``; every page is
+    rendered here. :func:`render_meeting_atlases` reuses written posters.
     """
     ctx = _Context(atlas)
+    if town_id not in atlas.units["town"].index:
+        raise RenderError(f"no town with id {town_id!r}")
     with matplotlib.rc_context(rc_params(ctx.font)):
-        return _write_meeting_atlas(ctx, town_id, Path(path), {})
+        return _write_meeting_atlas(ctx, town_id, Path(path), None, {})
 
 
 # --------------------------------------------------------------------------- what is drawn
@@ -504,16 +541,16 @@ class _Sheet:
 
     # one unit ------------------------------------------------------------------------
     def save(self, view: _View, path: Path, pdf=None) -> Path:
-        """Draw ``view``, write it (to ``path`` atomically, or as a page of ``pdf``), clear."""
+        """Draw ``view``, write it (to ``path`` atomically, or to the file object ``pdf``), clear."""
         try:
             self.draw(view)
             meta = {"Title": self.title(view), "Creator": f"battlemap {__version__}",
                     "CreationDate": None}
             if pdf is not None:
-                pdf.savefig(self.fig)
+                save_pdf(self.fig, pdf, meta, self.ctx.font.path)
             else:
                 with atomic_path(path) as tmp:
-                    self.fig.savefig(tmp, format="pdf", metadata=meta)
+                    save_pdf(self.fig, tmp, meta, self.ctx.font.path)
         finally:
             self.clear()
         return path
@@ -1128,35 +1165,46 @@ class _Labels:
 # --------------------------------------------------------------------------- meeting atlas
 
 
-def _write_meeting_atlas(ctx: _Context, town_id: str, path: Path,
+def _write_meeting_atlas(ctx: _Context, town_id: str, path: Path, out_dir: Path | None,
                          sheets: dict[tuple[str, str], _Sheet]) -> Path:
-    from matplotlib.backends.backend_pdf import PdfPages
-
+    """Join cover, town, villages, grids and statistics pages; reuse posters under ``out_dir``."""
     town = ctx.view("town", town_id)
     villages = town.children.sort_values("rank")
-    grid_views = []
-    for village_id in villages.index:
-        grids = ctx.view("village", village_id).children.sort_values("rank")
-        grid_views += [ctx.view("grid", g) for g in grids.index]
     village_views = [ctx.view("village", v) for v in villages.index]
-    meta = {"Title": f"{town.name} 河长制挂图作战 会议图册", "Creator": f"battlemap {__version__}",
-            "CreationDate": None}
+    grid_views = [ctx.view("grid", g) for v in village_views
+                  for g in v.children.sort_values("rank").index]
+    meta = {"Title": f"{town.name} 河长制挂图作战 会议图册", "Creator": f"battlemap {__version__}"}
 
-    def sheet_for(view: _View) -> _Sheet:
+    def page(view: _View) -> Path | bytes:
+        if out_dir is not None:
+            poster = out_dir / "posters" / view.level / f"{view.unit_id}_{_ATLAS_SOURCE[view.level]}.pdf"
+            if poster.is_file():
+                return poster
         key = (ATLAS_PAPER, _orientation(view, ATLAS_PAPER))
         if key not in sheets:
             sheets[key] = _Sheet(ctx, *key)
-        return sheets[key]
+        buffer = io.BytesIO()
+        sheets[key].save(view, path, pdf=buffer)
+        return buffer.getvalue()
 
-    with atomic_path(path) as tmp, PdfPages(tmp, metadata=meta) as pdf:
-        pages = 1 + 1 + len(village_views) + len(grid_views)
-        _cover(ctx, town, pdf, len(village_views), len(grid_views))
-        for view in [town, *village_views, *grid_views]:
-            sheet_for(view).save(view, path, pdf=pdf)
-        for page in _statistics_pages(ctx, town, village_views):
-            pdf.savefig(page)
-        del pages
+    parts = [_figure_bytes(ctx, _cover(ctx, town, len(village_views), len(grid_views)))]
+    parts += [page(view) for view in [town, *village_views, *grid_views]]
+    parts += [_figure_bytes(ctx, fig) for fig in _statistics_pages(ctx, town, village_views)]
+    with atomic_path(path) as tmp:
+        concatenate(parts, tmp, meta,
+                    page_size=tuple(v * PT_PER_MM for v in PAPER_MM[ATLAS_PAPER]))
     return path
+
+
+_ATLAS_SOURCE = {"town": "A3", "village": "A3", "grid": "A4"}
+"""Which written poster of each level the meeting atlas reuses (scaled to A4)."""
+
+
+def _figure_bytes(ctx: _Context, fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    save_pdf(fig, buffer, {"Creator": f"battlemap {__version__}", "CreationDate": None},
+             ctx.font.path)
+    return buffer.getvalue()
 
 
 def _blank_page(ctx: _Context, orientation: str = "portrait") -> tuple[Figure, object, _Layout]:
@@ -1184,7 +1232,7 @@ def _t(ctx: _Context, ax, x, y, text, size, **kw):
     return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
 
 
-def _cover(ctx: _Context, town: _View, pdf, n_villages: int, n_grids: int) -> None:
+def _cover(ctx: _Context, town: _View, n_villages: int, n_grids: int) -> Figure:
     fig, ax, lay = _blank_page(ctx)
     st, w, h = town.stats, lay.width, lay.height
     atlas = ctx.atlas
@@ -1216,7 +1264,7 @@ def _cover(ctx: _Context, town: _View, pdf, n_villages: int, n_grids: int) -> No
     for line in filter(None, contents):
         y -= 17
         _t(ctx, ax, w * 0.24, y, line, 9.5, color="#333333")
-    pdf.savefig(fig)
+    return fig
 
 
 def _statistics_pages(ctx: _Context, town: _View, villages: list[_View]) -> Iterable[Figure]:

@@ -1,0 +1,321 @@
+"""Fast PDF output for posters: one-font text without per-glyph FreeType work; page assembly.
+
+Matplotlib's PDF backend lays every string out with FreeType three times
+(measure, shape, draw) and converts every used glyph to a Type 3 procedure
+again in every file: with the CFF outlines of Noto Sans SC that is about
+0.15 ms per character, and a grid poster has a thousand of them.
+
+:func:`save_pdf` writes a figure through a renderer that, for text in the
+poster font, takes advances from a per-process table (one FreeType load
+per distinct character, ever) and emits the same Type 3 text operators,
+so text stays text (searchable, ``pdftotext`` reads it). Glyph procedures
+and widths are cached per process. Kerning is not applied (Chinese needs
+none; Latin digits and letters of this font have little).
+
+The renderer uses matplotlib's PDF internals (``PdfFile``, ``RendererPdf``,
+the character tracker). They are checked once; when they are missing (a
+matplotlib release changed them) :func:`save_pdf` falls back to
+``Figure.savefig``, slower but the same poster.
+
+:func:`concatenate` joins PDFs page by page with pypdf, scaling pages to a
+target paper size without reparsing their content streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+__all__ = ["FAST_TEXT", "concatenate", "save_pdf"]
+
+try:  # matplotlib internals, checked once
+    from matplotlib.backends import backend_pdf as _bp
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.font_manager import FontPath, findfont, get_font
+    from matplotlib.ft2font import LoadFlags
+
+    _NO_SCALE = LoadFlags.NO_SCALE | LoadFlags.NO_HINTING
+    FAST_TEXT = all((
+        hasattr(_bp, "PdfFile"), hasattr(_bp, "_get_pdf_charprocs"), hasattr(_bp, "get_font"),
+        hasattr(_bp.RendererPdf, "_setup_textpos"), hasattr(_bp.RendererPdf, "check_gc"),
+        hasattr(_bp.PdfFile, "fontName"), hasattr(_bp, "pdfRepr")))
+except ImportError:  # pragma: no cover - depends on the matplotlib release
+    FAST_TEXT = False
+"""Whether the fast text path is available with this matplotlib."""
+
+
+# --------------------------------------------------------------------------- figure → PDF
+
+
+def save_pdf(fig: Figure, target, metadata: Mapping[str, object], font_path: Path) -> None:
+    """Write ``fig`` as a one-page PDF to ``target`` (a path or binary file object).
+
+    Text in the font at ``font_path`` takes the fast path; any other text
+    (another font, math) is drawn by matplotlib as usual.
+    """
+    if not FAST_TEXT or mpl.rcParams["pdf.fonttype"] != 3 or mpl.rcParams["pdf.use14corefonts"]:
+        fig.savefig(target, format="pdf", metadata=dict(metadata))
+        return
+    metrics = _metrics(str(font_path))
+    dpi = fig.dpi
+    fig.dpi = 72                      # PDF points, as FigureCanvasPdf.print_pdf does
+    width, height = fig.get_size_inches()
+    try:
+        with _cached_embedding():
+            file = _bp.PdfFile(target, metadata=dict(metadata))
+            try:
+                file.newPage(width, height)
+                renderer = MixedModeRenderer(
+                    fig, width, height, dpi, _Renderer(file, dpi, height, width, metrics))
+                fig.draw(renderer)
+                renderer.finalize()
+                file.finalize()
+            finally:
+                file.close()
+    finally:
+        fig.dpi = dpi
+
+
+class _Metrics:
+    """Glyph index and advance (in ems) of each character of one font, filled lazily."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.font = get_font(path)
+        units = self.font.units_per_EM
+        os2 = self.font.get_sfnt_table("OS/2")
+        if os2:
+            self.ascent, self.descent = os2["sTypoAscender"] / units, -os2["sTypoDescender"] / units
+        else:
+            hhea = self.font.get_sfnt_table("hhea")
+            self.ascent, self.descent = hhea["ascent"] / units, -hhea["descent"] / units
+        self.units = units
+        self.glyphs: dict[str, tuple[int, float] | None] = {}
+
+    def glyph(self, char: str) -> tuple[int, float] | None:
+        """(glyph index, advance in ems), or None when the font lacks the character."""
+        try:
+            return self.glyphs[char]
+        except KeyError:
+            pass
+        index = self.font.get_char_index(ord(char))
+        if index or char == " ":
+            advance = self.font.load_glyph(index, flags=_NO_SCALE).horiAdvance / self.units
+            self.glyphs[char] = (index, advance)
+        else:
+            self.glyphs[char] = None
+        return self.glyphs[char]
+
+
+_METRICS: dict[str, _Metrics] = {}
+
+
+def _metrics(path: str) -> _Metrics:
+    if path not in _METRICS:
+        _METRICS[path] = _Metrics(path)
+    return _METRICS[path]
+
+
+if FAST_TEXT:
+    class _Renderer(_bp.RendererPdf):
+        """RendererPdf with table-driven measuring and drawing of text in the poster font."""
+
+        def __init__(self, file, dpi, height, width, metrics: _Metrics) -> None:
+            super().__init__(file, dpi, height, width)
+            self._m = metrics
+            self._ours: dict[int, tuple[object, bool]] = {}
+            self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
+            self._font_path = FontPath(metrics.font.fname, metrics.font.face_index)
+
+        def _is_ours(self, prop) -> bool:
+            hit = self._ours.get(id(prop))
+            if hit is None or hit[0] is not prop:
+                hit = self._ours[id(prop)] = (prop, findfont(prop) == self._m.path)
+            return hit[1]
+
+        def _advances(self, s: str) -> list[tuple[int, float]] | None:
+            glyph = self._m.glyph
+            out = []
+            for char in s:
+                g = glyph(char)
+                if g is None:
+                    return None
+                out.append(g)
+            return out
+
+        def get_text_width_height_descent(self, s, prop, ismath):
+            if ismath or not self._is_ours(prop):
+                return super().get_text_width_height_descent(s, prop, ismath)
+            glyphs = self._advances(s)
+            if glyphs is None:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            size = prop.get_size_in_points()
+            m = self._m
+            return (sum(a for _, a in glyphs) * size, (m.ascent + m.descent) * size,
+                    m.descent * size)
+
+        def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if ismath or gc.get_url() is not None or not self._is_ours(prop):
+                return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            glyphs = self._advances(s)
+            if glyphs is None:
+                return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            self.check_gc(gc, gc._rgb)
+            size = prop.get_size_in_points()
+            file, codes, font = self.file, self._codes, self._m.font
+            a = math.radians(angle)
+            out = [b"q ", _nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y),
+                   b" cm BT"]
+            subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
+            for char, (index, advance) in zip(s, glyphs, strict=True):
+                code = codes.get(char)
+                if code is None:
+                    code = codes[char] = file._character_tracker.track_glyph(font, char, index)
+                subset, charcode = code
+                if subset != subset_now:
+                    if chunk:
+                        out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+                        chunk = bytearray()
+                    name = file.fontName(self._font_path, subset)
+                    out += [b" ", _bp.pdfRepr(name), b" ", _nums(size), b" Tf ",
+                            _nums(pen - start, 0), b" Td"]
+                    subset_now, start = subset, pen
+                chunk.append(charcode)
+                pen += advance * size
+            if chunk:
+                out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+            out.append(b" ET Q\n")
+            file.write(b"".join(out))
+            return None
+
+
+def _nums(*values: float) -> bytes:
+    return " ".join(f"{v:.4f}".rstrip("0").rstrip(".") if v % 1 else str(int(v))
+                    for v in values).encode("ascii")
+
+
+# Glyph procedures and widths depend only on the font file and the glyph: cache them.
+_CHARPROCS: dict[tuple[object, int], tuple[str, bytes]] = {}
+
+
+def _charprocs(font_path, glyph_indices):
+    glyph_indices = list(glyph_indices)
+    font = get_font(font_path)
+    missing = [g for g in glyph_indices if (font_path, g) not in _CHARPROCS]
+    if missing:
+        made = _ORIGINAL_CHARPROCS(font_path, missing)
+        for g in missing:
+            name = font.get_glyph_name(g)
+            _CHARPROCS[(font_path, g)] = (name, made[name])
+    return dict(_CHARPROCS[(font_path, g)] for g in glyph_indices)
+
+
+class _GlyphCache:
+    """An FT2Font whose unscaled ``load_glyph`` and glyph names are remembered (widths)."""
+
+    def __init__(self, font) -> None:
+        self._font = font
+        self._glyphs: dict[tuple[int, object], object] = {}
+        self._names: dict[int, str] = {}
+
+    def load_glyph(self, index, flags=None):
+        key = (index, flags)
+        if key not in self._glyphs:
+            self._glyphs[key] = self._font.load_glyph(index, flags=flags)
+        return self._glyphs[key]
+
+    def get_glyph_name(self, index):
+        if index not in self._names:
+            self._names[index] = self._font.get_glyph_name(index)
+        return self._names[index]
+
+    def __getattr__(self, name):
+        return getattr(self._font, name)
+
+
+_CACHED_FONTS: dict[int, _GlyphCache] = {}
+
+
+def _cached_get_font(*args, **kwargs):
+    font = get_font(*args, **kwargs)
+    cached = _CACHED_FONTS.get(id(font))
+    if cached is None or cached._font is not font:
+        cached = _CACHED_FONTS[id(font)] = _GlyphCache(font)
+    return cached
+
+
+_ORIGINAL_CHARPROCS = _bp._get_pdf_charprocs if FAST_TEXT else None
+
+
+@contextlib.contextmanager
+def _cached_embedding() -> Iterator[None]:
+    """Use the caches while one file is written (``PdfFile.embedTTF`` looks these up)."""
+    _bp._get_pdf_charprocs, _bp.get_font = _charprocs, _cached_get_font
+    try:
+        yield
+    finally:
+        _bp._get_pdf_charprocs, _bp.get_font = _ORIGINAL_CHARPROCS, get_font
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def concatenate(parts: Iterable[Path | bytes], target: Path,
+                metadata: Mapping[str, str], page_size: tuple[float, float] | None = None) -> int:
+    """Join the pages of ``parts`` (files or PDF bytes) into ``target``; return the page count.
+
+    With ``page_size`` (short, long side in points), every page is scaled
+    to that paper, keeping its orientation: an A3 poster becomes an A4 page
+    that looks the same, only smaller. The scaling wraps the page's content
+    streams in a transformation and never parses them.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
+
+    writer = PdfWriter()
+    for part in parts:
+        reader = PdfReader(io.BytesIO(part) if isinstance(part, bytes) else part)
+        for page in reader.pages:
+            added = writer.add_page(page)
+            if page_size is not None:
+                _fit(writer, added, page_size, ArrayObject, DecodedStreamObject, NameObject,
+                     RectangleObject)
+    writer.add_metadata({f"/{k}": str(v) for k, v in metadata.items()})
+    writer.write(target)
+    return len(writer.pages)
+
+
+def _fit(writer, page, page_size, ArrayObject, DecodedStreamObject, NameObject,  # noqa: N803
+         RectangleObject) -> None:
+    box = page.mediabox
+    w, h = float(box.width), float(box.height)
+    short, long = page_size
+    tw, th = (long, short) if w > h else (short, long)
+    factor = min(tw / w, th / h)
+    if abs(factor - 1) < 1e-3:
+        return
+    dx, dy = (tw - w * factor) / 2 - float(box.left) * factor, \
+        (th - h * factor) / 2 - float(box.bottom) * factor
+
+    def stream(data: bytes):
+        s = DecodedStreamObject()
+        s.set_data(data)
+        return writer._add_object(s)
+
+    refs = []
+    if "/Contents" in page:
+        raw = page.raw_get("/Contents")
+        value = raw.get_object()
+        refs = list(value) if isinstance(value, ArrayObject) else [raw]
+    head = stream(b"q " + _nums(factor, 0, 0, factor, dx, dy) + b" cm\n")
+    page[NameObject("/Contents")] = ArrayObject([head, *refs, stream(b"\nQ")])
+    page.mediabox = RectangleObject((0, 0, tw, th))
+    for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        if name in page:
+            del page[name]
