@@ -13,7 +13,7 @@ import pytest
 
 from battlemap.errors import RenderError
 from battlemap.render.poster import (DEFAULT_PAPERS, PAPER_MM, _ramp_domain, render_meeting_atlas,
-                                     render_poster, render_posters)
+                                     render_meeting_atlases, render_poster, render_posters)
 
 POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, "
@@ -176,3 +176,52 @@ def test_meeting_atlas_has_cover_town_villages_grids_and_statistics(tiny_atlas, 
     ([0.42, 0.43], (0.35, 0.45))])
 def test_ramp_domain(rates, expected):
     assert _ramp_domain(np.array(rates)) == pytest.approx(expected)
+
+
+@needs_poppler
+def test_meeting_atlases_are_joined_from_the_written_posters(tiny_atlas, tmp_path, monkeypatch):
+    from battlemap.render import poster
+
+    town = "440118002"
+    units = [("town", town), *((lvl, u) for lvl in ("village", "grid")
+                               for u in tiny_atlas.units[lvl].index if u.startswith(town))]
+    render_posters(tiny_atlas, tmp_path, units)
+    assert not (tmp_path / "posters" / "atlas").exists()      # batches leave the atlas to the caller
+    (tmp_path / "posters" / "grid" / f"{UNITS['grid']}_A4.pdf").unlink()   # rendered for the atlas
+
+    drawn = []
+    original = poster._Sheet.save
+    monkeypatch.setattr(poster._Sheet, "save",
+                        lambda self, view, *a, **k: drawn.append(view.unit_id) or original(
+                            self, view, *a, **k))
+    [pdf] = render_meeting_atlases(tiny_atlas, tmp_path, [town])
+    assert pdf == tmp_path / "posters" / "atlas" / f"{town}.pdf"
+    assert drawn == [UNITS["grid"]]                            # every other page was reused
+    sizes = page_sizes(pdf)
+    assert len(sizes) >= 1 + 1 + 2 + 4 + 1
+    assert all(sorted(s) == pytest.approx(sorted(expected_points("A4")), abs=1.0) for s in sizes)
+    flat = [re.sub(r"\s+", "", p) for p in run("pdftotext", pdf, "-").split("\f")]
+    assert "会议图册" in flat[0] and "乙镇河长制挂图作战作战图" in flat[1]
+    assert sum("网格河长制挂图作战作战图" in p for p in flat) == 4
+    assert "乙镇" in run("pdfinfo", pdf)                       # the title survives the join
+    assert ink_share(pdf, tmp_path, page=2) > 0.04             # a scaled A3 page still shows
+
+
+def test_meeting_atlases_refuse_an_unknown_town(tiny_atlas, tmp_path):
+    with pytest.raises(RenderError, match="no town"):
+        render_meeting_atlases(tiny_atlas, tmp_path, ["nope"])
+
+
+@needs_poppler
+def test_pypdf_join_gives_the_same_pages_as_the_byte_join(tiny_atlas, tmp_path):
+    from battlemap.render._pdf import _concatenate_pypdf, concatenate
+
+    paths = render_posters(tiny_atlas, tmp_path, [("village", UNITS["village"]),
+                                                  ("grid", UNITS["grid"])])
+    a4 = expected_points("A4")
+    fast, slow = tmp_path / "fast.pdf", tmp_path / "slow.pdf"
+    assert concatenate(paths, fast, {"Title": "乙"}, page_size=a4) == 2
+    assert _concatenate_pypdf([p.read_bytes() for p in paths], slow, {"Title": "乙"}, a4) == 2
+    assert page_sizes(fast) == page_sizes(slow)
+    assert text_of(fast) == text_of(slow)
+    assert ink_share(fast, tmp_path) == pytest.approx(ink_share(slow, tmp_path), abs=0.002)
