@@ -130,15 +130,18 @@ if FAST_TEXT:
         def __init__(self, file, dpi, height, width, metrics: _Metrics) -> None:
             super().__init__(file, dpi, height, width)
             self._m = metrics
-            self._ours: dict[int, tuple[object, bool]] = {}
+            self._ours: dict[tuple, bool] = {}
             self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
             self._font_path = FontPath(metrics.font.fname, metrics.font.face_index)
 
         def _is_ours(self, prop) -> bool:
-            hit = self._ours.get(id(prop))
-            if hit is None or hit[0] is not prop:
-                hit = self._ours[id(prop)] = (prop, findfont(prop) == self._m.path)
-            return hit[1]
+            # Text metrics come with a copy of the properties: key on their values, not id
+            key = (tuple(prop.get_family()), prop.get_style(), prop.get_variant(),
+                   prop.get_weight(), prop.get_stretch(), prop.get_file())
+            hit = self._ours.get(key)
+            if hit is None:
+                hit = self._ours[key] = findfont(prop) == self._m.path
+            return hit
 
         def _advances(self, s: str) -> list[tuple[int, float]] | None:
             glyph = self._m.glyph

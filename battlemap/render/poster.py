@@ -58,6 +58,8 @@ DEFAULT_PAPERS: dict[str, tuple[str, ...]] = {
 
 POSTER_LEVELS = (*LEVELS, "river")
 ATLAS_PAPER = "A4"
+CASE_ROWS = 16
+"""Rows of a grid poster's case table; more cases show the first and last with a count between."""
 """Paper of every page of the per-town meeting atlas (会议图册)."""
 
 NEIGHBOURS_FILE = Path("data/reference/zengcheng_and_neighbours_wgs84.geojson")
@@ -1031,13 +1033,15 @@ class _Sheet:
                  "" if pd.isna(r["deadline"]) else f"{r['deadline']:%Y-%m-%d}",
                  f"{int(r['days_overdue'])}天" if r["overdue"] else "")
                 for case_id, r in order.iterrows()]
-        self._grid_table(cur, columns, rows, 5.8 * s, red_col=4)
+        # open cases first; every printed glyph costs time, so at most CASE_ROWS rows
+        self._grid_table(cur, columns, rows, 5.8 * s, red_col=4, max_rows=CASE_ROWS)
 
-    def _grid_table(self, cur, columns, rows, size, last_red=0, red_col=None) -> None:
+    def _grid_table(self, cur, columns, rows, size, last_red=0, red_col=None,
+                    max_rows: int | None = None) -> None:
         """A table as one text per column over striped row backgrounds."""
         s = self.s
         # shrink (down to a floor) so that every row fits before cutting rows out
-        fit = (cur.y - cur.bottom) / ((len(rows) + 1) * 1.5)
+        fit = (cur.y - cur.bottom) / ((min(len(rows), max_rows or len(rows)) + 1) * 1.5)
         size = max(min(size, fit), min(size, 4.6 * s))
         row_h = size * 1.5
         for name, fx, ha in columns:
@@ -1046,6 +1050,8 @@ class _Sheet:
         cur.y -= row_h
         self.rects([(cur.x, cur.y, cur.w, 0.4 * s)], [GREY])
         room = int((cur.y - cur.bottom) // row_h)
+        if max_rows is not None:
+            room = min(room, max_rows + 1)
         shown: list[tuple | None] = list(rows)
         skipped = 0
         if len(rows) > room:
