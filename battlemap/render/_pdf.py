@@ -288,12 +288,12 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
     datas = [part if isinstance(part, bytes) else Path(part).read_bytes() for part in parts]
     try:
         files = [_classic_objects(data) for data in datas]
-    except _NotClassic:
+    except _NotClassicError:
         return _concatenate_pypdf(datas, target, metadata, page_size)
     return _write_joined(files, target, metadata, page_size)
 
 
-class _NotClassic(ValueError):
+class _NotClassicError(ValueError):
     """A PDF with a structure the byte-level joiner does not handle."""
 
 
@@ -309,10 +309,10 @@ def _classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]
     """(objects by number, page numbers, numbers not to copy) of a simple PDF."""
     end = _STARTXREF.search(data[-64:])
     if not end:
-        raise _NotClassic("no startxref")
+        raise _NotClassicError("no startxref")
     at = int(end[1])
     if not data.startswith(b"xref", at):
-        raise _NotClassic("cross-reference stream")
+        raise _NotClassicError("cross-reference stream")
     head, _, trailer = data[at:].partition(b"trailer")
     offsets: dict[int, int] = {}
     lines = head.split(b"\n")[1:]
@@ -325,11 +325,11 @@ def _classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]
                 offsets[first + i] = int(entry[0])
         k += 1 + count
     if b"/Prev" in trailer or b"/Encrypt" in trailer:
-        raise _NotClassic("incremental update or encryption")
+        raise _NotClassicError("incremental update or encryption")
     root = re.search(rb"/Root\s+(\d+) 0 R", trailer)
     info = re.search(rb"/Info\s+(\d+) 0 R", trailer)
     if not root:
-        raise _NotClassic("no /Root")
+        raise _NotClassicError("no /Root")
     order = sorted(offsets, key=offsets.get)
     objects: dict[int, bytes] = {}
     for i, num in enumerate(order):
@@ -337,20 +337,20 @@ def _classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]
         chunk = data[offsets[num]:stop]
         prefix = b"%d 0 obj" % num
         if not chunk.startswith(prefix):
-            raise _NotClassic(f"object {num} not at its offset")
+            raise _NotClassicError(f"object {num} not at its offset")
         body = chunk[len(prefix):chunk.rindex(b"endobj")]
         if b"/ObjStm" in body[:200]:
-            raise _NotClassic("object stream")
+            raise _NotClassicError("object stream")
         objects[num] = body
     catalog = objects[int(root[1])]
     pages_ref = re.search(rb"/Pages\s+(\d+) 0 R", catalog)
     if not pages_ref:
-        raise _NotClassic("no page tree")
+        raise _NotClassicError("no page tree")
     pages_node = int(pages_ref[1])
     kids = _KIDS.search(objects[pages_node])
     pages = [int(n) for n in _REF.findall(kids[1])] if kids else []
     if not pages or any(b"/Type /Pages" in objects.get(n, b"") for n in pages):
-        raise _NotClassic("nested page tree")
+        raise _NotClassicError("nested page tree")
     skip = {int(root[1]), pages_node} | ({int(info[1])} if info else set())
     return objects, pages, skip
 
@@ -423,7 +423,7 @@ def _page_head(head: bytes, parent: int, page_size, new) -> bytes:
     box = _MEDIABOX.search(head)
     contents = _CONTENTS.search(head)
     if not box or not contents:
-        raise _NotClassic("page without /MediaBox or /Contents")
+        raise _NotClassicError("page without /MediaBox or /Contents")
     x0, y0, x1, y1 = (float(v) for v in box[1].split())
     factor, dx, dy, tw, th = _fit_transform(x0, y0, x1, y1, page_size)
     if abs(factor - 1) < 1e-3:

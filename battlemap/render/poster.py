@@ -1183,7 +1183,8 @@ def _write_meeting_atlas(ctx: _Context, town_id: str, path: Path, out_dir: Path 
 
     def page(view: _View) -> Path | bytes:
         if out_dir is not None:
-            poster = out_dir / "posters" / view.level / f"{view.unit_id}_{_ATLAS_SOURCE[view.level]}.pdf"
+            paper = _ATLAS_SOURCE[view.level]
+            poster = out_dir / "posters" / view.level / f"{view.unit_id}_{paper}.pdf"
             if poster.is_file():
                 return poster
         key = (ATLAS_PAPER, _orientation(view, ATLAS_PAPER))

@@ -186,7 +186,7 @@ def test_meeting_atlases_are_joined_from_the_written_posters(tiny_atlas, tmp_pat
     units = [("town", town), *((lvl, u) for lvl in ("village", "grid")
                                for u in tiny_atlas.units[lvl].index if u.startswith(town))]
     render_posters(tiny_atlas, tmp_path, units)
-    assert not (tmp_path / "posters" / "atlas").exists()      # batches leave the atlas to the caller
+    assert not (tmp_path / "posters" / "atlas").exists()      # batches leave it to the caller
     (tmp_path / "posters" / "grid" / f"{UNITS['grid']}_A4.pdf").unlink()   # rendered for the atlas
 
     drawn = []
