@@ -148,12 +148,32 @@ def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[st
             run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
                      executor=options.executor, progress=progress)
             progress.close()
+            if renderer == "posters":
+                _meeting_atlases(atlas, out, stale, options)
             manifest.update({_key(renderer, job): prints[job] for job in stale})
             removed = _remove_gone(out, renderer, manifest, prints)
             save_manifest(out, manifest)
         summary[renderer] = {"rendered": len(stale), "skipped": len(wanted) - len(stale),
                              "removed": removed}
     return summary
+
+
+def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
+                     options: BuildOptions) -> None:
+    """Re-assemble the meeting atlas (会议图册) of each town with a re-rendered poster."""
+    village_of, town_of = atlas.units["grid"]["parent_id"], atlas.units["village"]["parent_id"]
+    towns = set()
+    for level, unit_id in rendered:
+        if level == "grid":
+            level, unit_id = "village", village_of[unit_id]
+        if level == "village":
+            level, unit_id = "town", town_of[unit_id]
+        if level == "town":
+            towns.add(unit_id)
+    progress = Progress("atlases", len(towns), quiet=options.quiet)
+    run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
+             workers=options.workers, executor=options.executor, progress=progress)
+    progress.close()
 
 
 def _bulletin_print(atlas: Atlas, unit_prints: dict[tuple[str, str], str]
@@ -297,6 +317,12 @@ def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> lis
     from battlemap.render.poster import render_posters
 
     return render_posters(atlas, out, jobs)
+
+
+def _render_atlases(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
+    from battlemap.render.poster import render_meeting_atlases
+
+    return render_meeting_atlases(atlas, out, [unit_id for _, unit_id in jobs])
 
 
 def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
