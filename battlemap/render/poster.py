@@ -653,7 +653,8 @@ class _Sheet:
             rate = view.stats.get("closed_rate", np.nan)
             self.keep(ax.add_collection(PathCollection(
                 _polygon_paths([view.geometry]),
-                facecolors=[NO_CASES if pd.isna(rate) else RAMP(float(rate))],
+                # a light tint: on a grid map every case must stand out, closed ones too
+                facecolors=[to_rgba(NO_CASES if pd.isna(rate) else RAMP(float(rate)), 0.3)],
                 edgecolors="none", zorder=2), autolim=False))
         if view.level != "river":
             self.keep(ax.add_collection(PathCollection(
@@ -735,7 +736,12 @@ class _Sheet:
         overdue = cases["overdue"].to_numpy(dtype=bool)
         recurring = cases["recurring"].to_numpy(dtype=bool)
         color = ctx.color
-        layers = [(state == "closed", color["closed"], d_closed, 0.55, color["closed"], 0, 7)]
+        if view.level == "grid":   # each case is read one by one: closed ones visible too
+            closed_layer = (state == "closed", color["closed"], d_open * 0.8, 0.95, "#2b5b2b",
+                            0.3 * s, 7)
+        else:                      # many cases: closed ones quiet under the open ones
+            closed_layer = (state == "closed", color["closed"], d_closed, 0.55, color["closed"], 0, 7)
+        layers = [closed_layer]
         for z, st in enumerate(("reported", "assigned", "rectifying")):
             layers.append(((state == st) & ~overdue, color[st], d_open, 0.95, "white",
                            0.25 * s, 8 + z * 0.1))
