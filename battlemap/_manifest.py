@@ -65,6 +65,7 @@ def remove_outputs(out: Path, renderer: str, level: str, unit_id: str) -> list[P
     """
     patterns = {
         "bulletin": [],
+        "exports": [],
         "web": [f"{level}/{unit_id}.html", f"data/{level}/{unit_id}.js",
                 f"data/{level}/{unit_id}.*.js"],
         "posters": [f"posters/{level}/{unit_id}_*.pdf"]

@@ -35,6 +35,8 @@ from battlemap.validate import validate_boundaries, validate_cases, validate_lin
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
 
 RENDERERS = ("web", "posters", "bulletin")
+WHOLE_ATLAS = ("exports", "bulletin")
+"""Outputs made once per build from the whole atlas, not once per unit."""
 
 
 @dataclass
@@ -123,9 +125,6 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
     with _exclusive(out):
         prepared = prepare(config, since=options.since)
         atlas = prepared.atlas
-        with _timed(prepared.timings, "exports"):
-            write_geopackage(atlas, out / "battlemap.gpkg")
-            write_statistics_xlsx(atlas, out / "statistics.xlsx")
         summary = _render_all(atlas, out, options, prepared.timings)
         report = write_report(prepared, out, summary)
         write_snapshot(atlas.cases, atlas.as_of, out / "history")
@@ -137,13 +136,14 @@ def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[st
     unit_prints = fingerprints(atlas)
     manifest = load_manifest(out)
     summary = {}
-    for renderer in options.only:
+    for renderer in ("exports", *options.only):
         with _timed(timings, renderer):
-            prints = _bulletin_print(atlas, unit_prints) if renderer == "bulletin" else unit_prints
+            prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
+                      else unit_prints)
             wanted = [job for job in prints if _selected(job, options)]
+            present = _present(out, renderer, atlas)
             stale = [job for job in wanted if options.force
-                     or manifest.get(_key(renderer, job)) != prints[job]
-                     or not _exists(out, renderer, job)]
+                     or manifest.get(_key(renderer, job)) != prints[job] or job not in present]
             progress = Progress(renderer, len(stale), quiet=options.quiet)
             run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
                      executor=options.executor, progress=progress)
@@ -176,16 +176,18 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
     progress.close()
 
 
-def _bulletin_print(atlas: Atlas, unit_prints: dict[tuple[str, str], str]
-                    ) -> dict[tuple[str, str], str]:
-    """The bulletin (通报) is one job per as-of date; it shows every unit."""
+def _whole_print(atlas: Atlas, unit_prints: dict[tuple[str, str], str], renderer: str
+                 ) -> dict[tuple[str, str], str]:
+    """Exports and the bulletin (通报) are one job per as-of date: they show every unit."""
     digest = hashlib.sha1(repr((sorted(unit_prints.items()), atlas.extra.get("changes_since")))
                           .encode(), usedforsecurity=False).hexdigest()[:16]
-    return {("bulletin", atlas.as_of.isoformat()): digest}
+    return {(renderer, atlas.as_of.isoformat()): digest}
 
 
 def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
     level, unit_id = job
+    if level == "exports":
+        return True
     if level == "bulletin":
         return options.levels is None and options.units is None
     return ((options.levels is None or level in options.levels)
@@ -196,14 +198,21 @@ def _key(renderer: str, job: tuple[str, str]) -> str:
     return f"{renderer}:{job[0]}:{job[1]}"
 
 
-def _exists(out: Path, renderer: str, job: tuple[str, str]) -> bool:
-    level, unit_id = job
+def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
+    """The jobs whose output files are on disk, from one listing per folder."""
+    if renderer == "exports":
+        whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
+        return {("exports", atlas.as_of.isoformat())} if whole else set()
     if renderer == "bulletin":
-        return (out / "bulletin" / f"{unit_id}.pdf").exists()
-    if renderer == "web":
-        page = out / "index.html" if level == "district" else out / level / f"{unit_id}.html"
-        return page.exists() and (out / "assets").is_dir()
-    return any((out / "posters" / level).glob(f"{unit_id}_*.pdf"))
+        return {("bulletin", p.stem) for p in (out / "bulletin").glob("*.pdf")}
+    if renderer == "posters":
+        return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
+    if not (out / "assets").is_dir():
+        return set()
+    found = {(p.parent.name, p.stem) for p in out.glob("*/*.html")}
+    if (out / "index.html").exists():
+        found |= {("district", unit_id) for unit_id in atlas.units["district"].index}
+    return found
 
 
 def _remove_gone(out: Path, renderer: str, manifest: dict[str, str],
@@ -325,10 +334,18 @@ def _render_atlases(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> lis
     return render_meeting_atlases(atlas, out, [unit_id for _, unit_id in jobs])
 
 
+def _render_exports(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
+    if not jobs:
+        return []
+    return [write_geopackage(atlas, out / "battlemap.gpkg"),
+            write_statistics_xlsx(atlas, out / "statistics.xlsx")]
+
+
 def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
     from battlemap.render.bulletin import render_bulletin
 
     return render_bulletin(atlas, out) if jobs else []
 
 
-_RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin}
+_RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin,
+           "exports": _render_exports}

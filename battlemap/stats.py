@@ -71,16 +71,12 @@ def rank_siblings(units: gpd.GeoDataFrame, group: str | None = "parent_id") -> p
 
 def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
     """Long counts per unit and category: level, unit_id, <column>, count, closed, valid."""
+    flags = pd.DataFrame({"count": 1, "closed": (cases["state"] == "closed").astype(int),
+                          "valid": cases["valid"].astype(int)}, index=cases.index)
     rows = []
     for level in (*LEVELS, "river"):
         key = f"{level}_id"
-        counts = cases.groupby([key, column], observed=True).agg(
-            count=("state", "size"),
-            closed=("state", lambda s: int((s == "closed").sum())),
-            valid=("valid", "sum"),
-        ).reset_index().rename(columns={key: "unit_id"})
+        counts = flags.groupby([cases[key].rename("unit_id"), cases[column]]).sum().reset_index()
         counts.insert(0, "level", level)
         rows.append(counts)
-    out = pd.concat(rows, ignore_index=True)
-    out["valid"] = out["valid"].astype(int)
-    return out
+    return pd.concat(rows, ignore_index=True)
