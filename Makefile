@@ -14,7 +14,8 @@ $(BIN)/battlemap: pyproject.toml
 run: $(BIN)/battlemap  ## build the atlas, posters and report from the shipped sample
 	$(BIN)/battlemap build
 
-test: $(BIN)/battlemap  ## run the whole test suite (browser tests need /usr/bin/chromium)
+test: $(BIN)/battlemap  ## lint, then run the whole test suite (browser tests need /usr/bin/chromium)
+	$(BIN)/ruff check battlemap tests bench
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/battlemap  ## measure against naive baselines (see bench/README.md)

@@ -85,7 +85,8 @@ def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
 def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
               executor: str, progress: Progress | None) -> list[Path]:
     try:
-        from distributed import Client, LocalCluster, as_completed as dask_completed
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise ConfigError("--executor dask needs dask.distributed: "
                           "pip install 'battlemap[dask]'") from None

@@ -23,10 +23,20 @@ from battlemap._model import Atlas
 from battlemap.config import Config
 from battlemap.errors import BattlemapError
 from battlemap.export import write_geopackage, write_statistics_xlsx
-from battlemap.history import (CHANGE_COLUMNS, case_changes, previous_snapshot, unit_changes,
-                               write_snapshot)
-from battlemap.join import (current_period, derive_lifecycle, join_cases, join_rivers,
-                            river_stretches)
+from battlemap.history import (
+    CHANGE_COLUMNS,
+    case_changes,
+    previous_snapshot,
+    unit_changes,
+    write_snapshot,
+)
+from battlemap.join import (
+    current_period,
+    derive_lifecycle,
+    join_cases,
+    join_rivers,
+    river_stretches,
+)
 from battlemap.load import load_boundaries, load_context, load_rivers, read_case_table
 from battlemap.report import write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics

@@ -59,10 +59,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "A",
     "EE",
     "SYSTEMS",
     "X_PI",
+    "A",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "gcj02_to_bd09",

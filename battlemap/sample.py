@@ -30,7 +30,6 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
-from shapely.ops import substring
 
 __all__ = ["write_sample"]
 
@@ -234,7 +233,7 @@ def _clustered_seeds(parent: Any, n: int, centre: np.ndarray, rng: np.random.Gen
     """``n`` points in ``parent``: a share Gaussian around ``centre``, the rest uniform."""
     shapely.prepare(parent)
     sigma = 0.22 * np.sqrt(parent.area)
-    n_near = int(round(n * near_share))
+    n_near = round(n * near_share)
     near: list[np.ndarray] = []
     have, tries = 0, 0
     while have < n_near and tries < 50:

@@ -56,7 +56,7 @@ def test_unknown_state_is_refused(tiny_config_path: Path) -> None:
 
 def test_missing_file_is_named(tiny_config_path: Path) -> None:
     _edit(tiny_config_path, 'path = "cases.csv"', 'path = "nowhere.csv"')
-    with pytest.raises(ConfigError, match="nowhere.csv: file not found"):
+    with pytest.raises(ConfigError, match=r"nowhere\.csv: file not found"):
         load_config(tiny_config_path)
 
 
@@ -74,7 +74,7 @@ def test_bad_toml(tmp_path: Path) -> None:
 
 def test_missing_level_and_parent_field(tiny_config_path: Path) -> None:
     _edit(tiny_config_path, 'parent_field = "village_code"\n', "")
-    with pytest.raises(ConfigError, match="boundaries.grid.parent_field is required"):
+    with pytest.raises(ConfigError, match=r"boundaries\.grid\.parent_field is required"):
         load_config(tiny_config_path)
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import tiny_cases_frame, write_tiny_inputs
 
 from battlemap import build as build_module
 from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
 from battlemap.errors import BattlemapError
-from conftest import tiny_cases_frame, write_tiny_inputs
 
 
 def _fake_render(atlas, out: Path, jobs) -> list[Path]:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from conftest import tiny_cases_frame, write_tiny_inputs
 
 from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
 from battlemap.history import case_changes, previous_snapshot, unit_changes, write_snapshot
-from conftest import tiny_cases_frame, write_tiny_inputs
 
 
 def _snapshot(rows: dict[str, tuple[str, bool, str]]) -> gpd.GeoDataFrame:

@@ -7,12 +7,18 @@ import datetime as dt
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import X0, Y0, tiny_rivers
 from shapely.geometry import Point
 
 from battlemap._findings import Findings
-from battlemap.join import (current_period, derive_lifecycle, join_cases, join_rivers,
-                            river_stretches, split_lines)
-from conftest import X0, Y0, tiny_rivers
+from battlemap.join import (
+    current_period,
+    derive_lifecycle,
+    join_cases,
+    join_rivers,
+    river_stretches,
+    split_lines,
+)
 
 
 def _cases(points: dict[str, tuple[float, float]], **columns) -> gpd.GeoDataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +26,7 @@ def test_counts_add_up(tiny_atlas) -> None:
         stats = tiny_atlas.units[level]
         assert (stats[list(STATES)].sum(axis=1) == stats["total"]).all()
         assert stats["total"].sum() == len(tiny_atlas.cases)
-    for parent, child in zip(LEVELS, LEVELS[1:], strict=False):
+    for parent, child in itertools.pairwise(LEVELS):
         children = tiny_atlas.units[child].groupby("parent_id")[["total", *STATES, "overdue"]].sum()
         parents = tiny_atlas.units[parent][["total", *STATES, "overdue"]]
         pd.testing.assert_frame_equal(children.reindex(parents.index, fill_value=0), parents,

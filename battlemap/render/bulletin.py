@@ -27,7 +27,6 @@ import datetime as dt
 import html
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,16 @@ from matplotlib.patches import Rectangle
 from battlemap import STATES, __version__
 from battlemap._io import atomic_path, write_text
 from battlemap._model import Atlas
-from battlemap.render.fonts import FontSpec, check_text, check_texts, font_for, rc_params
+from battlemap.render.fonts import (
+    FontSpec,
+    check_text,
+    check_texts,
+    clip_to_width,
+    em_width,
+    font_for,
+    rc_params,
+    wrap_to_width,
+)
 from battlemap.stats import by_category, rank_siblings
 
 __all__ = ["BULLETIN_DIR", "REMINDER", "WARNING", "Bulletin", "bulletin_data", "escalations",
@@ -632,7 +640,7 @@ class _Pdf:
             ax.plot([MARGIN, PAGE_W - MARGIN], [PAGE_H - 37, PAGE_H - 37], color=LIGHT, lw=0.6)
             self.y = PAGE_H - 56
         source = f"数据来源：{b.data_source}" if b.data_source else ""
-        self.text(MARGIN, 26, _clip(f"{b.note}  {source}", 5.5, self.width - 80), 5.5,
+        self.text(MARGIN, 26, clip_to_width(f"{b.note}  {source}", 5.5, self.width - 80), 5.5,
                   color=GREY)
 
     @property
@@ -655,7 +663,7 @@ class _Pdf:
     # flow elements -------------------------------------------------------
     def title(self, text: str) -> None:
         size = 17.0
-        while _em(text) * size > self.width and size > 11:
+        while em_width(text) * size > self.width and size > 11:
             size -= 0.5
         self.text(PAGE_W / 2, self.y - size, text, size, ha="center")
         self.y -= size + 12
@@ -669,12 +677,12 @@ class _Pdf:
     def subheading(self, text: str, keep: float = 3 * ROW, color: str = INK) -> None:
         self.ensure(18 + keep)
         self.y -= 4
-        self.text(MARGIN, self.y - 9, _clip(text, 9, self.width), 9, color=color)
+        self.text(MARGIN, self.y - 9, clip_to_width(text, 9, self.width), 9, color=color)
         self.y -= 15
 
     def paragraph(self, text: str, size: float = 9, color: str = INK, indent: bool = True) -> None:
         first = "\u3000\u3000" if indent else ""
-        for line in _wrap(first + text, size, self.width):
+        for line in wrap_to_width(first + text, size, self.width):
             self.ensure(size * 1.65)
             self.text(MARGIN, self.y - size, line, size, color=color)
             self.y -= size * 1.65
@@ -689,7 +697,7 @@ class _Pdf:
             self.ax.add_patch(Rectangle((x, self.y - height), width, height, fc="#f6f6f6",
                                         ec=LIGHT, lw=0.6))
             size = 17.0
-            while _em(value) * size > width - 8 and size > 9:
+            while em_width(value) * size > width - 8 and size > 9:
                 size -= 0.5
             self.text(x + width / 2, self.y - 22, value, size, ha="center", va="center",
                       color=color)
@@ -764,7 +772,7 @@ class _Pdf:
 
     def _cell(self, text: str, align: str, x0: float, width: float, size: float,
               color: str) -> None:
-        text = _clip(text, size, width - 5)
+        text = clip_to_width(text, size, width - 5)
         x = {"left": x0 + 2.5, "right": x0 + width - 2.5, "center": x0 + width / 2}[align]
         self.text(x, self.y - ROW / 2 - 0.3, text, size, ha=align, va="center", color=color)
 
@@ -964,36 +972,10 @@ def _channel_table(b: Bulletin) -> tuple[list[_Col], list[list[object]]]:
     return columns, rows
 
 
-def _em(text: str) -> float:
-    """Approximate width of ``text`` in ems: CJK full width, Latin and digits about half."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.56 for c in text)
 
 
-def _clip(text: str, size: float, width: float) -> str:
-    if _em(text) * size <= width:
-        return text
-    out = ""
-    for char in text:
-        if (_em(out) + 1.6) * size > width:
-            return out + "…"
-        out += char
-    return out
 
 
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    """Lines of at most ``width`` points; breaks after 、，；。 when one is near the end."""
-    lines, line = [], ""
-    for char in text:
-        if _em(line + char) * size > width:
-            cut = max(line.rfind(p) for p in "、，；。 ")
-            if cut >= len(line) * 0.7:
-                lines.append(line[:cut + 1])
-                line = line[cut + 1:]
-            else:
-                lines.append(line)
-                line = ""
-        line += char
-    return [*lines, line] if line else lines
 
 
 # --------------------------------------------------------------------------- HTML

@@ -24,8 +24,8 @@ from matplotlib import font_manager
 from battlemap.config import Config
 from battlemap.errors import RenderError
 
-__all__ = ["DEFAULT_FONT_PACKAGE", "FontSpec", "check_text", "check_texts", "font_for",
-           "missing_glyphs", "rc_params"]
+__all__ = ["DEFAULT_FONT_PACKAGE", "FontSpec", "check_text", "check_texts", "clip_to_width",
+           "em_width", "font_for", "missing_glyphs", "rc_params", "wrap_to_width"]
 
 DEFAULT_FONT_PACKAGE = ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf")
 """The bundled fallback: (package, file name), Noto Sans SC Regular, SIL OFL."""
@@ -162,3 +162,36 @@ def _line_height(font) -> float:
         return (os2.sTypoAscender - os2.sTypoDescender) / units
     hhea = font["hhea"]
     return (hhea.ascent - hhea.descent) / units
+
+
+def em_width(text: str) -> float:
+    """Approximate width of ``text`` in ems: CJK full width, Latin and digits about half."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.56 for c in text)
+
+
+def clip_to_width(text: str, size: float, width: float) -> str:
+    """``text`` cut with "…" to fit ``width`` points at font ``size``."""
+    if em_width(text) * size <= width:
+        return text
+    out = ""
+    for char in text:
+        if (em_width(out) + 2) * size > width:
+            return out + "…"
+        out += char
+    return out
+
+
+def wrap_to_width(text: str, size: float, width: float) -> list[str]:
+    """Lines of at most ``width`` points; breaks after 、，；。 when one is near the end."""
+    lines, line = [], ""
+    for char in text:
+        if em_width(line + char) * size > width:
+            cut = max(line.rfind(p) for p in "、，；。 ")
+            if cut >= len(line) * 0.7:
+                lines.append(line[:cut + 1])
+                line = line[cut + 1:]
+            else:
+                lines.append(line)
+                line = ""
+        line += char
+    return [*lines, line] if line else lines

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import unicodedata
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -34,15 +33,23 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Rectangle
 from matplotlib.path import Path as MplPath
-from matplotlib.transforms import Affine2D
 from matplotlib.patheffects import withStroke
+from matplotlib.transforms import Affine2D
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
 from battlemap.render._pdf import concatenate, save_pdf
-from battlemap.render.fonts import FontSpec, check_text, font_for, rc_params
+from battlemap.render.fonts import (
+    FontSpec,
+    check_text,
+    clip_to_width,
+    em_width,
+    font_for,
+    rc_params,
+    wrap_to_width,
+)
 
 __all__ = ["DEFAULT_PAPERS", "PAPER_MM", "POSTER_LEVELS", "render_meeting_atlas",
            "render_meeting_atlases", "render_poster", "render_posters"]
@@ -471,11 +478,11 @@ class _Sheet:
         self.page_ax.plot([fx, fx + fw], [fy + fh, fy + fh], color=LIGHT, lw=0.6 * s)
         source = f"数据来源：{project.data_source}" if project.data_source else "数据来源：河长制信息系统导出"
         crs = self.ctx.crs.to_string()
-        self.text(fx, fy + fh * 0.55, _clip(source, 6 * s, fw * 0.62), 5.6 * s, va="center",
+        self.text(fx, fy + fh * 0.55, clip_to_width(source, 6 * s, fw * 0.62), 5.6 * s, va="center",
                   color=GREY)
         made = (f"{project.note} · 坐标系 {crs} · battlemap {__version__} · "
                 f"制图 {self.ctx.atlas.as_of.isoformat()}")
-        self.text(fx + fw, fy + fh * 0.55, _clip(made, 5.6 * s, fw * 0.37), 5.6 * s,
+        self.text(fx + fw, fy + fh * 0.55, clip_to_width(made, 5.6 * s, fw * 0.37), 5.6 * s,
                   ha="right", va="center", color=GREY)
         # note (内部资料 / 审图号) boxed at the header's right
         hx, hy, hw, hh = lay.header
@@ -582,7 +589,7 @@ class _Sheet:
     def _draw_header(self, view: _View) -> None:
         s, (hx, hy, hw, hh) = self.s, self.lay.header
         atlas = self.ctx.atlas
-        title_size = min(30 * s, hh * 0.45, (hw * 0.78) / max(_em(self.title(view)), 1))
+        title_size = min(30 * s, hh * 0.45, (hw * 0.78) / max(em_width(self.title(view)), 1))
         self.text(hx, hy + hh * 0.52, self.title(view), title_size, va="bottom")
         level = ("流域（河涌）" if view.level == "river"
                  else self.ctx.style.level_labels.get(view.level, view.level))
@@ -593,7 +600,7 @@ class _Sheet:
         chief = view.chief or "—"
         line = (f"{level}级 · {crumbs}    截至 {atlas.as_of.isoformat()}    "
                 f"数据范围 {span}    河长：{chief}")
-        sub = min(10 * s, (hw * 0.8) / max(_em(line), 1))
+        sub = min(10 * s, (hw * 0.8) / max(em_width(line), 1))
         self.text(hx, hy + hh * 0.28, line, sub, va="center", color="#333333")
 
     # map layers ------------------------------------------------------------------------
@@ -680,10 +687,10 @@ class _Sheet:
             part = max(shapely.get_parts(geom), key=lambda g: g.area)
             p = _polylabel(part, mpp * 2) if part.geom_type == "Polygon" else \
                 part.representative_point()
-            bx0, by0, bx1, by1 = part.bounds
+            bx0, _by0, bx1, _by1 = part.bounds
             width_pt = (bx1 - bx0) / mpp
             size = base
-            while size > base * 0.45 and _em(str(row["name"])) * size > width_pt * 0.95:
+            while size > base * 0.45 and em_width(str(row["name"])) * size > width_pt * 0.95:
                 size *= 0.85
             labels.place(self, p.x, p.y, text, size, extent, mpp, color=INK, zorder=12,
                          min_size=4.2 * s, halo=True, linespacing=1.05)
@@ -800,7 +807,7 @@ class _Sheet:
         return counts
 
     def _scale_bar(self, extent, mpp) -> None:
-        s, (mx, my, mw, mh) = self.s, self.lay.map
+        s, (mx, my, _mw, _mh) = self.s, self.lay.map
         length = _nice((extent[2] - extent[0]) * 0.18)
         bar_pt = length / mpp
         x, y = mx + 12 * s, my + 12 * s
@@ -825,7 +832,7 @@ class _Sheet:
                 autolim=False))
             return
         geom = view.geometry
-        ex0, ex1, ey0, ey1 = self.loc_extent
+        ex0, ex1, _ey0, _ey1 = self.loc_extent
         x0, y0, x1, y1 = geom.bounds
         self.keep(ax.add_collection(PathCollection(
             _polygon_paths([geom]), facecolors=[to_rgba(SAMPLE_RED, 0.45)],
@@ -867,7 +874,7 @@ class _Sheet:
 
     def _heading(self, cur: _Cursor, text: str) -> None:
         s = self.s
-        size = min(9 * s, cur.w / max(_em(text), 1))
+        size = min(9 * s, cur.w / max(em_width(text), 1))
         cur.y -= size * 1.15
         self.text(cur.x, cur.y, text, size, va="baseline")
         cur.y -= 2.5 * s
@@ -890,7 +897,7 @@ class _Sheet:
             marks.append((st, n, sizes["open"], "white", 1.0, label[st]))
         marks.append(("closed", int((state == "closed").sum()), sizes["closed"], "none", 0.6,
                       label["closed"]))
-        xs, ys, face, edge, area, alphas, texts = [], [], [], [], [], [], [[], []]
+        xs, ys, face, edge, area, _alphas, texts = [], [], [], [], [], [], [[], []]
         for k, (key, n, d, ec, alpha, text) in enumerate(marks):
             xs.append(cur.x + (k % 2) * col_w + 5 * s)
             ys.append(cur.y - (k // 2) * row_h - row_h / 2)
@@ -947,7 +954,7 @@ class _Sheet:
         ramp_w, ramp_h = min(cur.w * 0.5, 110 * s), 6 * s
         text = f"{ctx.style.level_labels.get(view.child_level or view.level, '')}销号率"
         self.text(cur.x, cur.y - ramp_h / 2, text, size, va="center")
-        rx = cur.x + (_em(text) + 0.8) * size
+        rx = cur.x + (em_width(text) + 0.8) * size
         steps = 20
         boxes = [(rx + k * ramp_w / steps, cur.y - ramp_h, ramp_w / steps * 1.02, ramp_h)
                  for k in range(steps)]
@@ -958,7 +965,7 @@ class _Sheet:
             boxes.append((nx, cur.y - ramp_h, 8 * s, ramp_h))
             colors.append(NO_CASES)
         self.rects(boxes, colors)
-        self.rects([(rx, cur.y - ramp_h, ramp_w, ramp_h)] + boxes[steps:], ["none"] * (
+        self.rects([(rx, cur.y - ramp_h, ramp_w, ramp_h), *boxes[steps:]], ["none"] * (
             1 + with_none), edgecolors=GREY, linewidths=0.4 * s)
         lo, hi = self.ramp
         self.text(rx, cur.y - ramp_h - 1.5 * s, f"{lo:.0%}", 5 * s, ha="center", va="top",
@@ -978,7 +985,7 @@ class _Sheet:
         value_x = cur.x + 4.6 * key_size
         for key, value in (("案件总数", f"{int(stats.get('total', 0)):,}"),
                            ("销号率", "—" if pd.isna(rate) else f"{rate:.1%}")):
-            size = min(big, (cur.w - 4.6 * key_size) / max(_em(value), 1))
+            size = min(big, (cur.w - 4.6 * key_size) / max(em_width(value), 1))
             cur.y -= size * 1.2
             self.text(cur.x, cur.y, key, key_size, va="baseline", color="#555555")
             self.text(value_x, cur.y, value, size, va="baseline")
@@ -992,7 +999,7 @@ class _Sheet:
                           f"{int(stats.get('closed_in_period', 0))}"))
         if view.level not in ("district", "river") and int(stats.get("rank", 0)):
             lines.append(("同级排名", f"第 {int(stats['rank'])} 名"))
-        size = min(key_size, (cur.w - 4.6 * key_size) / max(max(_em(v) for _, v in lines), 1))
+        size = min(key_size, (cur.w - 4.6 * key_size) / max(max(em_width(v) for _, v in lines), 1))
         row_h = key_size * 1.45
         cur.y -= 2 * s
         self.column(cur.x, cur.y, [k for k, _ in lines], key_size, row_h, color="#555555")
@@ -1016,7 +1023,7 @@ class _Sheet:
                       else f"{child}排名")
         rule = str(ctx.atlas.extra.get("ranking_rule", ""))
         if rule:
-            lines = _wrap(rule, 5 * s, cur.w)[:3]
+            lines = wrap_to_width(rule, 5 * s, cur.w)[:3]
             self.column(cur.x, cur.y, lines, 5 * s, 6.5 * s, color=GREY)
             cur.y -= 6.5 * s * len(lines) + 3 * s
         frame = view.children.sort_values("rank") if len(view.children) else view.children
@@ -1086,7 +1093,7 @@ class _Sheet:
                 if row is None:
                     values.append(f"…另 {skipped} 项…" if c == 1 else "")
                 else:
-                    values.append(_clip(row[c], size, width))
+                    values.append(clip_to_width(row[c], size, width))
             color = self.ctx.color["overdue"] if c == red_col else INK
             self.column(cur.x + fx * cur.w, cur.y, values, size, row_h, ha=ha, color=color)
         if not rows:
@@ -1124,7 +1131,7 @@ class _Labels:
         lines = text.split("\n")
         min_size = min_size or size
         while size >= min_size - 1e-9:
-            w = max(_em(line) for line in lines) * size
+            w = max(em_width(line) for line in lines) * size
             h = len(lines) * size * 1.15
             px, py = (x - extent[0]) / mpp, (y - extent[1]) / mpp
             x0 = px - w / 2 if ha == "center" else px
@@ -1146,7 +1153,7 @@ class _Labels:
             return False
         line = max(parts, key=lambda g: g.length)
         length_pt = line.length / mpp
-        w = _em(text) * size
+        w = em_width(text) * size
         if length_pt < w * 1.3:
             return False
         for frac in (0.5, 0.3, 0.7, 0.15, 0.85):
@@ -1235,7 +1242,7 @@ def _blank_page(ctx: _Context, orientation: str = "portrait") -> tuple[Figure, o
            va="center", rotation=55, color=SAMPLE_RED, alpha=0.08)
     project = ctx.config.project
     source = f"数据来源：{project.data_source}" if project.data_source else ""
-    _t(ctx, ax, 28, 20, _clip(f"{project.note}  {source}", 5.5, lay.width - 56), 5.5, color=GREY)
+    _t(ctx, ax, 28, 20, clip_to_width(f"{project.note}  {source}", 5.5, lay.width - 56), 5.5, color=GREY)
     return fig, ax, lay
 
 
@@ -1269,7 +1276,7 @@ def _cover(ctx: _Context, town: _View, n_villages: int, n_grids: int) -> Figure:
         y -= 24
     y -= 16
     _t(ctx, ax, w * 0.22, y, "目录", 12)
-    contents = [f"1  封面", f"2  {town.name} 作战图",
+    contents = ["1  封面", f"2  {town.name} 作战图",
                 f"3–{2 + n_villages}  村居作战图（{n_villages} 个，按排名）" if n_villages else "",
                 f"{3 + n_villages}–{2 + n_villages + n_grids}  网格作战图（{n_grids} 个）"
                 if n_grids else "",
@@ -1338,7 +1345,7 @@ def _table_pages(ctx: _Context, title: str, header: list[str], xs: list[float],
             if k % 2:
                 ax.add_patch(Rectangle((x0 - 3, y - 4), width + 6, 13.5, fc="#f4f4f4", lw=0))
             for value, fx in zip(row, xs, strict=True):
-                _t(ctx, ax, x0 + fx * width, y, _clip(value, 7.5, width * 0.22), 7.5,
+                _t(ctx, ax, x0 + fx * width, y, clip_to_width(value, 7.5, width * 0.22), 7.5,
                    ha="left" if fx < 0.4 else "right")
         if not chunk:
             _t(ctx, ax, x0, y - 16, "（无）", 8, color=GREY)
@@ -1367,30 +1374,10 @@ def _context_kinds(context: gpd.GeoDataFrame | None) -> list[str]:
     return list(dict.fromkeys(context["legend"].astype(str)))
 
 
-def _em(text: str) -> float:
-    """Approximate width of ``text`` in ems: CJK full width, Latin and digits about half."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.56 for c in text)
 
 
-def _clip(text: str, size: float, width: float) -> str:
-    if _em(text) * size <= width:
-        return text
-    out = ""
-    for char in text:
-        if (_em(out) + 2) * size > width:
-            return out + "…"
-        out += char
-    return out
 
 
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    lines, line = [], ""
-    for char in text:
-        if _em(line + char) * size > width:
-            lines.append(line)
-            line = ""
-        line += char
-    return [*lines, line] if line else lines
 
 
 def _nice(value: float) -> float:
@@ -1495,5 +1482,5 @@ def _polylabel(polygon, tolerance: float):
 
     try:
         return polylabel(polygon, tolerance=max(tolerance, 1e-6))
-    except Exception:  # noqa: BLE001  shapely raises bare exceptions on degenerate rings
+    except Exception:
         return polygon.representative_point()

@@ -589,10 +589,7 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
     name = _unit_name(atlas, level, unit_id)
     label = levels.get("tributary" if level == "river" else level, level)
     project = atlas.config.project.name
-    if level == "district":
-        heading = f"{name} 河长制 挂图作战图"
-    else:
-        heading = f"{name}（{label}）挂图作战图"
+    heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
     frame = atlas.rivers if level == "river" else atlas.units[level]
     chief = "" if level == "river" else _clean(frame.at[unit_id, "chief"])
     chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""

@@ -12,8 +12,15 @@ import numpy as np
 import pytest
 
 from battlemap.errors import RenderError
-from battlemap.render.poster import (DEFAULT_PAPERS, PAPER_MM, _ramp_domain, render_meeting_atlas,
-                                     render_meeting_atlases, render_poster, render_posters)
+from battlemap.render.poster import (
+    DEFAULT_PAPERS,
+    PAPER_MM,
+    _ramp_domain,
+    render_meeting_atlas,
+    render_meeting_atlases,
+    render_poster,
+    render_posters,
+)
 
 POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, "

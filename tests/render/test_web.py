@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
 
 from battlemap import LEVELS
 from battlemap.errors import RenderError
 from battlemap.render.web import _encode_ids, page_name, render_web
-from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
 
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))
@@ -145,9 +145,10 @@ browser_only = pytest.mark.skipif(not CHROMIUM.exists(),
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The tiny atlas rendered once for the browser tests: (atlas, out folder)."""
+    from conftest import write_tiny_inputs
+
     from battlemap.build import prepare
     from battlemap.config import load_config
-    from conftest import write_tiny_inputs
 
     folder = tmp_path_factory.mktemp("tiny")
     atlas = prepare(load_config(write_tiny_inputs(folder / "in"))).atlas
