@@ -55,7 +55,8 @@ def main() -> None:
     print(text)
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.md").write_text(text, encoding="utf-8")
+    name = "-".join(f"x{scale:g}" for scale in args.scales)
+    (results / f"latest-{name}.md").write_text(text, encoding="utf-8")
 
 
 def _markdown(rows: dict[str, dict[str, object]]) -> str:
@@ -160,8 +161,9 @@ def _load_time(page: Path, runs: int, ready: str) -> float | str:
 
 def _naive_web(config: Path, work: Path, runs: int) -> dict[str, object]:
     """folium, one CircleMarker per case, Leaflet served locally (as FINDINGS measured)."""
-    import folium
     from importlib.resources import files
+
+    import folium
 
     from battlemap.build import prepare
     from battlemap.config import load_config
