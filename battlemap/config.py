@@ -62,6 +62,40 @@ class ContextConfig(LayerConfig):
     kinds: dict[str, str] = Field(default_factory=dict, description="kind -> legend label")
 
 
+class CatchmentsConfig(LayerConfig):
+    """Catchment polygons (汇水区), each draining to one river of the rivers layer."""
+
+    river_field: str = "river_code"
+
+
+class BasemapConfig(_Model):
+    """An optional tile basemap, e.g. an intranet Tianditu server; none by default."""
+
+    url: str = Field(description="tile URL template with {z}/{x}/{y}, e.g. http://gis.local/{z}/{x}/{y}.png")
+    attribution: str = ""
+    coordinates: Literal["WGS84", "GCJ-02"] = Field(
+        "WGS84", description="GCJ-02 for Amap-style tiles: the data are shifted to match")
+    max_zoom: int = Field(18, ge=1, le=22)
+    subdomains: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _template(cls, url: str) -> str:
+        if not all(part in url for part in ("{z}", "{x}", "{y}")):
+            raise ValueError("url must contain {z}, {x} and {y}")
+        return url
+
+
+class PostersConfig(_Model):
+    """Paper sizes per level; each size gives one poster per unit."""
+
+    papers: dict[Literal["district", "town", "village", "grid", "river"],
+                 tuple[Literal["A0", "A1", "A2", "A3", "A4"], ...]] = Field(default_factory=lambda: {
+        "district": ("A0", "A3"), "town": ("A1", "A3"), "village": ("A3",), "grid": ("A4",),
+        "river": ("A3",)})
+    meeting_atlas: bool = True
+
+
 class CasesConfig(_Model):
     path: Path
     sheet: str | None = None
@@ -169,6 +203,9 @@ class Config(_Model):
     rivers: RiversConfig
     cases: CasesConfig
     context: ContextConfig | None = None
+    catchments: CatchmentsConfig | None = None
+    basemap: BasemapConfig | None = None
+    posters: PostersConfig = PostersConfig()
     join: JoinConfig = JoinConfig()
     checks: ChecksConfig = ChecksConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
@@ -249,6 +286,7 @@ def _resolve_paths(config: Config, base: Path, source: Path, out_dir: str | Path
         "rivers": fix(config.rivers),
         "cases": fix(config.cases),
         "context": fix(config.context) if config.context else None,
+        "catchments": fix(config.catchments) if config.catchments else None,
         "source": source,
     }
     out = Path(out_dir) if out_dir is not None else config.output.dir
