@@ -37,10 +37,10 @@ from battlemap.join import (
     join_rivers,
     river_stretches,
 )
-from battlemap.load import load_boundaries, load_context, load_rivers, read_case_table
+from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
 from battlemap.report import write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
-from battlemap.validate import validate_boundaries, validate_cases, validate_lines
+from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
 
@@ -90,6 +90,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         levels = load_boundaries(config)
         rivers = load_rivers(config)
         context = load_context(config)
+        catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings)
@@ -97,9 +98,11 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         cases = validate_cases(case_table.table, config, units["district"], findings)
         if context is not None:
             findings.absorb(context)
+        if catchments is not None:
+            catchments = validate_catchments(catchments, rivers, config.catchments, findings)
     with _timed(timings, "join"):
         cases = join_cases(cases, units, config, findings)
-        cases = join_rivers(cases, rivers, config)
+        cases = join_rivers(cases, rivers, config, catchments)
         cases = derive_lifecycle(cases, config)
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)

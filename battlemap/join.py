@@ -38,18 +38,22 @@ def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], conf
     return _compare_declared(cases, units, config, findings)
 
 
-def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Config
-                ) -> gpd.GeoDataFrame:
+def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Config,
+                catchments: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Assign each case to a river (流域为体系).
 
-    The nearest tributary within ``join.river_distance_m``, else the nearest
-    main stem within it, else none (``river_id == ""``). Ties go to the
-    smaller river id. Rivers are split into two-point segments first, which
-    makes the nearest search several times faster than on whole lines.
+    By catchment polygon when given (a case in two overlapping catchments
+    goes to the smaller river id); else the nearest tributary within
+    ``join.river_distance_m``, else the nearest main stem within it, else
+    none (``river_id == ""``). Ties go to the smaller river id. Rivers are
+    split into two-point segments first, which makes the nearest search
+    several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
     cases["river_distance_m"] = np.nan
+    if catchments is not None:
+        _by_catchment(cases, rivers, catchments)
     for kind in ("tributary", "main"):
         todo = cases["river_id"] == ""
         segments = split_lines(rivers[rivers["kind"] == kind])
@@ -59,6 +63,17 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
         cases.loc[river_id.index, "river_id"] = river_id
         cases.loc[distance.index, "river_distance_m"] = distance
     return cases
+
+
+def _by_catchment(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
+                  catchments: gpd.GeoDataFrame) -> None:
+    known = catchments[catchments["river_id"].isin(rivers.index)]
+    case_pos, poly_pos = known.sindex.query(cases.geometry.values, predicate="intersects")
+    river_id = _first_per_case(cases.index, case_pos, known["river_id"].to_numpy()[poly_pos])
+    placed = river_id.notna()
+    cases.loc[placed, "river_id"] = river_id[placed]
+    cases.loc[placed, "river_distance_m"] = shapely.distance(
+        cases.geometry[placed].values, rivers.geometry.loc[river_id[placed]].values)
 
 
 def split_lines(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

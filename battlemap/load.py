@@ -163,6 +163,17 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
     return frame
 
 
+def load_catchments(config: Config) -> gpd.GeoDataFrame | None:
+    """Catchment polygons (汇水区), canonical: river_id, or None when not configured."""
+    catchments = config.catchments
+    if catchments is None:
+        return None
+    frame = read_layer(catchments, config.project.analysis_crs,
+                       {"river_id": catchments.river_field}, kind="polygon")
+    frame["river_id"] = _as_id(frame["river_id"])
+    return frame
+
+
 def _load_level(boundary: BoundaryConfig, level: str, config: Config) -> gpd.GeoDataFrame:
     fields = {"unit_id": boundary.id_field, "name": boundary.name_field}
     if boundary.parent_field:

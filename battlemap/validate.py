@@ -23,12 +23,12 @@ from pyproj import CRS, Transformer
 
 from battlemap import LEVELS
 from battlemap._findings import DUPLICATE_RULE, Findings
-from battlemap.config import Config
+from battlemap.config import CatchmentsConfig, Config
 from battlemap.coords import to_wgs84
 from battlemap.errors import ConfigError, InputError
 
 __all__ = ["DUPLICATE_RULE", "parse_coordinates", "parse_datetimes", "validate_boundaries",
-           "validate_cases", "validate_lines"]
+           "validate_cases", "validate_catchments", "validate_lines"]
 
 BLANK_WORDS = ("", "nan", "none", "null", "na", "n/a", "-", "--", "/", "无", "空")
 """Cell values that mean "nothing here" (compared case-insensitively)."""
@@ -105,6 +105,19 @@ def validate_lines(frame: gpd.GeoDataFrame, path: str, findings: Findings) -> gp
         frame = pd.concat([frame[~repeated].set_index("river_id"), merged])
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=merged.crs)
     return frame.set_index("river_id")
+
+
+def validate_catchments(catchments: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
+                        layer: CatchmentsConfig, findings: Findings) -> gpd.GeoDataFrame:
+    """Warn about catchments draining to a river the rivers layer lacks (they are not used)."""
+    findings.absorb(catchments)
+    unknown = ~catchments["river_id"].isin(rivers.index)
+    for feature, river_id in zip(catchments.loc[unknown, "feature"],
+                                 catchments.loc[unknown, "river_id"], strict=True):
+        findings.warn("unknown_river", f"catchment feature {feature}: river {river_id!r} is not in "
+                      "the rivers layer; the catchment is not used", file=str(layer.path),
+                      feature=str(feature), column=layer.river_field)
+    return catchments[~unknown]
 
 
 def validate_cases(

@@ -163,3 +163,26 @@ def _tiny_units(config) -> dict[str, gpd.GeoDataFrame]:
     from battlemap.validate import validate_boundaries
 
     return validate_boundaries(load_boundaries(config), config, Findings())
+
+
+def test_catchment_polygons_rule_over_distance(tiny_config_path) -> None:
+    from shapely.geometry import box
+
+    from battlemap.build import prepare
+    from battlemap.config import load_config
+
+    folder = tiny_config_path.parent
+    # the east half drains to T1 by catchment, though T2 is nearer there; one catchment is unknown
+    gpd.GeoDataFrame({"river_code": ["T1", "NOPE"]},
+                     geometry=[box(X0 + 2000, Y0, X0 + 4000, Y0 + 2000), box(X0, Y0, X0 + 10, Y0 + 10)],
+                     crs="EPSG:4526").to_file(folder / "catchments.gpkg", engine="pyogrio")
+    text = tiny_config_path.read_text(encoding="utf-8")
+    tiny_config_path.write_text(text + '\n[catchments]\npath = "catchments.gpkg"\n', encoding="utf-8")
+    prepared = prepare(load_config(tiny_config_path))
+    cases = prepared.atlas.cases
+    east = cases[cases["town_id"] == "440118002"]
+    assert len(east) and (east["river_id"] == "T1").all()
+    assert (east["river_distance_m"] > 1000).all()  # distance to T1, not to the nearer T2
+    west = cases[cases["town_id"] == "440118001"]
+    assert (west["river_id"] == "T1").all()          # by distance, as before
+    assert prepared.findings.warning_counts().get("unknown_river") == 1
