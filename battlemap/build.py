@@ -161,7 +161,7 @@ def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[st
             run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
                      executor=options.executor, progress=progress)
             progress.close()
-            if renderer == "posters":
+            if renderer == "posters" and atlas.config.posters.meeting_atlas:
                 _meeting_atlases(atlas, out, stale, options)
             manifest.update({_key(renderer, job): prints[job] for job in stale})
             removed = _remove_gone(out, renderer, manifest, prints)

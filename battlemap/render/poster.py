@@ -51,17 +51,12 @@ from battlemap.render.fonts import (
     wrap_to_width,
 )
 
-__all__ = ["DEFAULT_PAPERS", "PAPER_MM", "POSTER_LEVELS", "render_meeting_atlas",
+__all__ = ["PAPER_MM", "POSTER_LEVELS", "render_meeting_atlas",
            "render_meeting_atlases", "render_poster", "render_posters"]
 
 PAPER_MM: dict[str, tuple[float, float]] = {
     "A0": (841, 1189), "A1": (594, 841), "A2": (420, 594), "A3": (297, 420), "A4": (210, 297)}
 """ISO 216 paper sizes, (short, long) side in millimetres."""
-
-DEFAULT_PAPERS: dict[str, tuple[str, ...]] = {
-    "district": ("A0", "A3"), "town": ("A1", "A3"), "village": ("A3",), "grid": ("A4",),
-    "river": ("A3",)}
-"""Paper sizes per level; landscape or portrait is chosen to fit the unit's shape."""
 
 POSTER_LEVELS = (*LEVELS, "river")
 ATLAS_PAPER = "A4"
@@ -99,7 +94,7 @@ def render_posters(atlas: Atlas, out_dir: Path,
     """Write every poster, or those of the given ``(level, unit_id)`` pairs, under ``out_dir/posters/``.
 
     Levels are district, town, village, grid and river (tributary, 流域). The
-    paper sizes come from :data:`DEFAULT_PAPERS`. When ``units`` is None
+    paper sizes come from ``config.posters.papers``. When ``units`` is None
     (everything), the meeting atlas of every town follows, assembled from the
     posters just written (see :func:`render_meeting_atlases`); a caller that
     renders in batches calls that function itself once all batches are done.
@@ -112,7 +107,7 @@ def render_posters(atlas: Atlas, out_dir: Path,
     ctx = _Context(atlas)
     wanted = _select(atlas, units)
     jobs = [(level, unit_id, paper) for level, unit_id in wanted
-            for paper in DEFAULT_PAPERS[level]]
+            for paper in atlas.config.posters.papers.get(level, ())]
     # Group by (paper, orientation) so one figure serves a whole series.
     keyed = []
     for level, unit_id, paper in jobs:

@@ -13,7 +13,6 @@ import pytest
 
 from battlemap.errors import RenderError
 from battlemap.render.poster import (
-    DEFAULT_PAPERS,
     PAPER_MM,
     _ramp_domain,
     render_meeting_atlas,
@@ -71,7 +70,7 @@ def sample_atlas(tiny_atlas):
 @needs_poppler
 @pytest.mark.parametrize("level", list(UNITS))
 def test_each_poster_kind_renders_what_a_person_needs(tiny_atlas, tmp_path, level):
-    paper = DEFAULT_PAPERS[level][-1]
+    paper = tiny_atlas.config.posters.papers[level][-1]
     pdf = render_poster(tiny_atlas, level, UNITS[level], paper, tmp_path / f"{level}.pdf")
     [(w, h)] = page_sizes(pdf)
     assert sorted((w, h)) == pytest.approx(sorted(expected_points(paper)), abs=1.0)
@@ -232,3 +231,12 @@ def test_pypdf_join_gives_the_same_pages_as_the_byte_join(tiny_atlas, tmp_path):
     assert page_sizes(fast) == page_sizes(slow)
     assert text_of(fast) == text_of(slow)
     assert ink_share(fast, tmp_path) == pytest.approx(ink_share(slow, tmp_path), abs=0.002)
+
+
+def test_config_paper_sizes_choose_the_posters(tiny_atlas, tmp_path):
+    posters = tiny_atlas.config.posters.model_copy(update={"papers": {"town": ("A2",)}})
+    atlas = dataclasses.replace(tiny_atlas, config=tiny_atlas.config.model_copy(
+        update={"posters": posters}))
+    written = render_posters(atlas, tmp_path, [("town", "440118001"), ("grid", "440118001001001")])
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "posters/town/440118001_A2.pdf"]
