@@ -1,0 +1,58 @@
+"""The whole pipeline on the shipped sample: every case placed, counts recounted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from battlemap import LEVELS, STATES
+from battlemap.build import prepare
+from battlemap.config import load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return prepare(load_config(REPO / "battlemap.toml", out_dir=tmp_path_factory.mktemp("out")))
+
+
+def test_ledger_balances_and_every_case_is_placed(sample) -> None:
+    ledger = sample.ledger()
+    assert ledger["cases_in"] == 32_197
+    assert ledger["cases_in"] == ledger["cases_mapped"] + ledger["cases_rejected"]
+    rejected = sample.findings.rejected_frame()
+    assert rejected["source_row"].is_unique
+    assert not set(rejected["source_row"]) & set(sample.atlas.cases["source_row"])
+    cases = sample.atlas.cases
+    for level in LEVELS:
+        assert cases[f"{level}_id"].isin(sample.atlas.units[level].index).all()
+    assert (cases["river_id"].isin(sample.atlas.rivers.index) | (cases["river_id"] == "")).all()
+
+
+def test_statistics_match_an_independent_recount(sample) -> None:
+    cases = sample.atlas.cases
+    for level in LEVELS:
+        stats = sample.atlas.units[level]
+        recount = pd.crosstab(cases[f"{level}_id"], cases["state"]).reindex(
+            index=stats.index, columns=list(STATES), fill_value=0)
+        pd.testing.assert_frame_equal(stats[list(STATES)], recount, check_names=False,
+                                      check_dtype=False)
+        overdue = cases.groupby(f"{level}_id")["overdue"].sum().reindex(stats.index, fill_value=0)
+        assert (stats["overdue"] == overdue).all()
+
+
+def test_town_ranking_follows_the_rule(sample) -> None:
+    towns = sample.atlas.units["town"]
+    recount = sorted(zip(-towns["closed_rate"], towns["overdue"], towns.index, strict=True))
+    assert [t for *_, t in recount] == list(towns.sort_values("rank").index)
+    assert sorted(towns["rank"]) == list(range(1, 14))
+
+
+def test_channels_as_the_export_carries_them(sample) -> None:
+    channels = sample.atlas.by_channel.query("level == 'district'").set_index("channel")
+    tips = channels.loc["增城河长公众号有奖举报"]
+    assert tips["valid"] == 411  # 1,332 tips of which 411 valid; one duplicate row left out
+    assert channels["count"].sum() == len(sample.atlas.cases)
