@@ -17,6 +17,16 @@ codes) and are drawn by one canvas layer in ``atlas.js``. A case's details
 page loads on demand when the case is clicked. Free text is never written
 into HTML: page data is JSON, and ``atlas.js`` builds popups with
 ``textContent``.
+
+A basemap is optional (``config.basemap``; none by default, so the atlas makes
+no network request at all). When the basemap's tiles are in GCJ-02
+(Amap-style), every coordinate written into the page data (units, rivers,
+context, cases, bounds) is shifted from WGS84 to GCJ-02 here, vectorised, so
+the browser draws the data as they are.
+
+Searching a case number works from any page: the district data file already
+holds every case number and its grid, and a page loads it on demand when the
+search box is used, then jumps to ``grid/<id>.html#case=<case id>``.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ import shapely
 from battlemap import LEVELS, STATES
 from battlemap._io import write_bytes, write_text
 from battlemap._model import UNIT_STAT_COLUMNS, Atlas
+from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 
 __all__ = ["page_name", "render_web"]
@@ -149,25 +160,35 @@ def _ring(ring: shapely.Geometry) -> list:
     return _line(ring)[:-1]
 
 
-def _to_wgs84(geoms: gpd.GeoSeries) -> np.ndarray:
-    return geoms.to_crs(4326).values
+def _gcj_xy(xy: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat]).reshape(-1, 2)
 
 
-def _web_geometries(frame: gpd.GeoDataFrame, tolerance: float) -> list:
+def _to_gcj02(geoms: np.ndarray) -> np.ndarray:
+    """WGS84 geometries shifted to GCJ-02, all vertices in one vectorised call."""
+    return shapely.transform(geoms, _gcj_xy)
+
+
+def _to_wgs84(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
+    """The geometries in WGS84 (or GCJ-02 when drawn over a GCJ-02 basemap)."""
+    wgs = geoms.to_crs(4326).values
+    return _to_gcj02(np.asarray(wgs)) if gcj else wgs
+
+
+def _web_geometries(frame: gpd.GeoDataFrame, tolerance: float, gcj: bool = False) -> list:
     simple = frame.geometry.simplify(tolerance, preserve_topology=True)
-    return [_latlngs(g) for g in _to_wgs84(simple)]
+    return [_latlngs(g) for g in _to_wgs84(simple, gcj)]
 
 
-def _latlon_points(geoms: gpd.GeoSeries) -> list:
-    wgs = _to_wgs84(geoms)
-    xy = np.round(shapely.get_coordinates(wgs), 6)
+def _latlon_points(geoms: gpd.GeoSeries, gcj: bool = False) -> list:
+    xy = np.round(shapely.get_coordinates(_to_wgs84(geoms, gcj)), 6)
     return [[lat, lon] for lon, lat in xy.tolist()]
 
 
-def _bounds(geoms: gpd.GeoSeries) -> list:
-    wgs = geoms.to_crs(4326)
-    minx, miny, maxx, maxy = (np.round(v, 6) for v in wgs.total_bounds.tolist())
-    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+def _unit_bounds(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
+    """(n, 4) minx, miny, maxx, maxy of each geometry, in degrees, rounded."""
+    return np.round(shapely.bounds(_to_wgs84(geoms, gcj)), 6)
 
 
 # ---------------------------------------------------------------------------
@@ -243,24 +264,28 @@ class _WebAtlas:
     grid_index: dict[str, int]
     stretches: pd.DataFrame
     river_units: dict[str, pd.DataFrame]      # level -> rows (unit_id, river_id, length_m)
+    gcj: bool = False                         # coordinates shifted to GCJ-02 for the basemap
     _rivers_of: dict[tuple[str, str], list] | None = None
 
     @classmethod
     def build(cls, atlas: Atlas) -> _WebAtlas:
         levels = {**atlas.units, "river": atlas.rivers}
+        basemap = atlas.config.basemap
+        gcj = basemap is not None and basemap.coordinates == "GCJ-02"
         stems = {lv: {str(i): page_name(i) for i in f.index} for lv, f in levels.items()}
         stats = {lv: {str(i): _stat_row(r) for i, r in f[list(STAT_KEYS)].iterrows()}
                  for lv, f in levels.items()}
         geoms, labels, bounds = {}, {}, {}
         for level, frame in levels.items():
             ids = [str(i) for i in frame.index]
-            geoms[level] = dict(zip(ids, _web_geometries(frame, SIMPLIFY_M[level]), strict=True))
+            geoms[level] = dict(zip(ids, _web_geometries(frame, SIMPLIFY_M[level], gcj),
+                                    strict=True))
             if level != "river":
                 points = frame.geometry.representative_point()
-                labels[level] = dict(zip(ids, _latlon_points(points), strict=True))
-            wgs = frame.geometry.to_crs(4326).bounds.round(6)
-            bounds[level] = {i: [[b.miny, b.minx], [b.maxy, b.maxx]]
-                             for i, b in zip(ids, wgs.itertuples(index=False), strict=True)}
+                labels[level] = dict(zip(ids, _latlon_points(points, gcj), strict=True))
+            boxes = _unit_bounds(frame.geometry, gcj).tolist()
+            bounds[level] = {i: [[miny, minx], [maxy, maxx]]
+                             for i, (minx, miny, maxx, maxy) in zip(ids, boxes, strict=True)}
         children_of = {}
         for level in LEVELS[1:]:
             frame = atlas.units[level]
@@ -268,7 +293,7 @@ class _WebAtlas:
                                   frame.groupby("parent_id", sort=False).indices.items()}
         web = cls(atlas, stems, stats, geoms, labels, bounds, children_of, {}, {},
                   np.array([]), [], [], [], pd.Timestamp(atlas.as_of), (0, 0), {},
-                  pd.DataFrame(), {})
+                  pd.DataFrame(), {}, gcj)
         web._encode_cases()
         web._river_links()
         return web
@@ -281,8 +306,11 @@ class _WebAtlas:
             self.cases_of[level] = {str(k): v for k, v in
                                     column.groupby(column, sort=False).indices.items()
                                     if str(k) != ""}
-        x = np.rint(cases["lon"].to_numpy(float) * COORD_SCALE).astype(np.int64)
-        y = np.rint(cases["lat"].to_numpy(float) * COORD_SCALE).astype(np.int64)
+        lon, lat = cases["lon"].to_numpy(float), cases["lat"].to_numpy(float)
+        if self.gcj:
+            lon, lat = wgs84_to_gcj02(lon, lat)
+        x = np.rint(lon * COORD_SCALE).astype(np.int64)
+        y = np.rint(lat * COORD_SCALE).astype(np.int64)
         self.origin = (int(x.min()), int(y.min())) if len(x) else (0, 0)
         reported = cases["reported_at"]
         self.epoch = reported.min().normalize() if len(cases) and reported.notna().any() \
@@ -397,7 +425,7 @@ class _WebAtlas:
         context = []
         if atlas.context is not None and len(atlas.context):
             ctx = atlas.context
-            pts = _latlon_points(ctx.geometry.representative_point())
+            pts = _latlon_points(ctx.geometry.representative_point(), self.gcj)
             legend = ctx["legend"] if "legend" in ctx else ctx["kind"]
             label = ctx["label"] if "label" in ctx else pd.Series("", index=ctx.index)
             context = [[p, str(n), str(k), str(lg), "" if pd.isna(lb) else str(lb)]
@@ -429,7 +457,17 @@ class _WebAtlas:
             "index": index,
             "rivers": river_list,
             "context": context,
+            "basemap": self._basemap(),
         }
+
+    def _basemap(self) -> dict | None:
+        """The tile layer for atlas.js, or None (then the atlas makes no network request)."""
+        basemap = self.atlas.config.basemap
+        if basemap is None:
+            return None
+        return {"url": basemap.url, "attribution": basemap.attribution,
+                "maxZoom": basemap.max_zoom, "subdomains": basemap.subdomains,
+                "coordinates": basemap.coordinates}
 
 
 # ---------------------------------------------------------------------------
@@ -505,7 +543,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
     if level == "river":
         data["bounds"] = _extend_bounds(data["bounds"], data["cases"], web.origin)
         data["kind"] = str(row["kind"])
-        data["corridor"] = _corridor(atlas, unit_id)
+        data["corridor"] = _corridor(atlas, unit_id, web.gcj)
         links = web.stretches[web.stretches["river_id"] == unit_id]
         data["crosses"] = [
             [lv, web.stems[lv][u], _unit_name(atlas, lv, u), int(m)]
@@ -528,13 +566,13 @@ def _clean(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def _corridor(atlas: Atlas, river_id: str) -> list:
+def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
     """The river's corridor: the band within which cases are assigned to it."""
     distance = atlas.config.join.river_distance_m
     line = atlas.rivers.geometry.loc[[river_id]].simplify(CORRIDOR_SIMPLIFY_M)
     band = line.buffer(distance, quad_segs=3).simplify(CORRIDOR_SIMPLIFY_M,
                                                        preserve_topology=True)
-    return _latlngs(_to_wgs84(band)[0])
+    return _latlngs(_to_wgs84(band, gcj)[0])
 
 
 _PAGE = """<!DOCTYPE html>

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
 
 from battlemap import LEVELS
+from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 from battlemap.render.web import _encode_ids, page_name, render_web
 
@@ -119,6 +122,110 @@ def test_district_data_is_compact(tiny_atlas, tmp_path):
     district = (tmp_path / "data" / "district" / "440118.js").read_text(encoding="utf-8")
     assert "onerror" not in district        # details stay in the grid files
     assert '"ids":{"p":["C"],"w":[2],"n":[1,1,2,1,1,3,1]}' in district
+
+
+def _payload(path: Path) -> dict:
+    """The JSON argument of a data file's battlemapData(...) / battlemapShared(...) call."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index("{"):text.rindex("}") + 1])
+
+
+def _with_basemap(atlas, **fields):
+    from battlemap.config import BasemapConfig
+
+    config = atlas.config.model_copy(update={"basemap": BasemapConfig(**fields)})
+    return dataclasses.replace(atlas, config=config)
+
+
+def _vertices(latlngs) -> np.ndarray:
+    """Every [lat, lon] pair of nested Leaflet latlngs, as an (n, 2) array."""
+    if isinstance(latlngs, np.ndarray):
+        return latlngs.reshape(-1, 2)
+    flat: list = []
+
+    def walk(item):
+        if item and isinstance(item[0], (int, float)):
+            flat.append(item)
+        else:
+            for sub in item:
+                walk(sub)
+
+    walk(latlngs)
+    return np.array(flat, dtype=float).reshape(-1, 2)
+
+
+def test_no_basemap_by_default(tiny_atlas, tmp_path):
+    render_web(tiny_atlas, tmp_path)
+    assert tiny_atlas.config.basemap is None
+    assert _payload(tmp_path / "data" / "shared.js")["basemap"] is None
+
+
+def test_gcj02_basemap_shifts_everything_drawn(tiny_atlas, tmp_path):
+    url = "http://tiles.intranet/amap/{z}/{x}/{y}.png"
+    gcj_atlas = _with_basemap(tiny_atlas, url=url, attribution="© 高德", coordinates="GCJ-02",
+                              max_zoom=17, subdomains="1234")
+    render_web(tiny_atlas, tmp_path / "wgs")
+    render_web(gcj_atlas, tmp_path / "gcj")
+    wgs_shared = _payload(tmp_path / "wgs" / "data" / "shared.js")
+    gcj_shared = _payload(tmp_path / "gcj" / "data" / "shared.js")
+    assert gcj_shared["basemap"] == {"url": url, "attribution": "© 高德", "maxZoom": 17,
+                                     "subdomains": "1234", "coordinates": "GCJ-02"}
+
+    def shifted(latlngs) -> np.ndarray:
+        lat_lon = _vertices(latlngs)
+        lon, lat = wgs84_to_gcj02(lat_lon[:, 1], lat_lon[:, 0])
+        return np.column_stack([lat, lon])
+
+    def same(gcj_latlngs, wgs_latlngs, tol=2e-5):       # vertices are rounded to 1e-5
+        got = _vertices(gcj_latlngs)
+        assert got.shape == _vertices(wgs_latlngs).shape and len(got)
+        np.testing.assert_allclose(got, shifted(wgs_latlngs), rtol=0, atol=tol)
+        # and the shift is real: GCJ-02 is hundreds of metres off WGS84 here
+        assert np.abs(got - _vertices(wgs_latlngs)).max() > 1e-3
+
+    same(gcj_shared["district"]["g"], wgs_shared["district"]["g"])
+    same(gcj_shared["towns"]["g"], wgs_shared["towns"]["g"])
+    same(gcj_shared["towns"]["label"], wgs_shared["towns"]["label"])
+    same([r[3] for r in gcj_shared["rivers"]], [r[3] for r in wgs_shared["rivers"]])
+
+    def case_points(shared, data) -> np.ndarray:
+        (ox, oy), scale, cases = shared["origin"], shared["scale"], data["cases"]
+        return np.column_stack([(np.array(cases["y"]) + oy) / scale,
+                                (np.array(cases["x"]) + ox) / scale])
+
+    for level, stem in (("district", "440118"), ("town", "440118002"),
+                        ("grid", "440118002001001"), ("river", "T2")):
+        wgs = _payload(tmp_path / "wgs" / "data" / level / f"{stem}.js")
+        gcj = _payload(tmp_path / "gcj" / "data" / level / f"{stem}.js")
+        same(case_points(gcj_shared, gcj), case_points(wgs_shared, wgs))
+        if level != "river":      # a river's bounds also hold its cases, each rounded
+            same(gcj["bounds"], wgs["bounds"], tol=1e-4)
+        if gcj["g"]:
+            same(gcj["g"], wgs["g"])
+        for g_child, w_child in zip(gcj["children"], wgs["children"], strict=True):
+            same(g_child["label"], w_child["label"])
+            if w_child["g"]:
+                same(g_child["g"], w_child["g"])
+        if level == "river":
+            same(gcj["corridor"], wgs["corridor"])
+    # the case numbers, and everything but coordinates, are the same
+    wgs = _payload(tmp_path / "wgs" / "data" / "district" / "440118.js")
+    gcj = _payload(tmp_path / "gcj" / "data" / "district" / "440118.js")
+    assert gcj["cases"]["ids"] == wgs["cases"]["ids"] and gcj["stats"] == wgs["stats"]
+
+
+def test_wgs84_basemap_keeps_coordinates(tiny_atlas, tmp_path):
+    atlas = _with_basemap(tiny_atlas, url="http://t{s}.tianditu.gov.cn/{z}/{x}/{y}?tk=KEY",
+                          subdomains="01234567")
+    render_web(tiny_atlas, tmp_path / "plain")
+    render_web(atlas, tmp_path / "tdt")
+    for name in ("district/440118.js", "grid/440118002001001.js"):
+        plain = _payload(tmp_path / "plain" / "data" / name)
+        tdt = _payload(tmp_path / "tdt" / "data" / name)
+        assert plain == tdt
+    shared = _payload(tmp_path / "tdt" / "data" / "shared.js")
+    assert shared["basemap"]["url"].startswith("http://t{s}.tianditu.gov.cn/")
+    assert shared["basemap"]["coordinates"] == "WGS84"
 
 
 @pytest.mark.parametrize("ids", [
