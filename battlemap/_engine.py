@@ -135,6 +135,12 @@ class Progress:
         self.done += count
         self._show()
 
+    @staticmethod
+    def stage_done(stage: str, seconds: float) -> None:
+        """One line for a stage that ran as one step (load, validate, join, stats)."""
+        sys.stderr.write(f"{stage:<9} {'done':>11} {seconds:6.1f} s\n")
+        sys.stderr.flush()
+
     def close(self) -> None:
         if not self.quiet and self.tty:
             sys.stderr.write("\n")

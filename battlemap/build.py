@@ -138,6 +138,9 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
     with _exclusive(out):
         prepared = prepare(config, since=options.since)
         atlas = prepared.atlas
+        if not options.quiet:
+            for stage, seconds in prepared.timings.items():
+                Progress.stage_done(stage, seconds)
         summary = _render_all(atlas, out, options, prepared.timings)
         report = write_report(prepared, out, summary)
         write_snapshot(atlas.cases, atlas.as_of, out / "history")

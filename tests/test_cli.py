@@ -26,6 +26,7 @@ def test_build_web_with_progress(tiny_config_path: Path, tmp_path: Path, capsys)
     assert code == 0
     captured = capsys.readouterr()
     assert "web" in captured.err and "18/18" in captured.err
+    assert all(f"{stage:<9}" in captured.err for stage in ("load", "validate", "join", "stats"))
     assert "web: 18 rendered, 0 unchanged" in captured.out
     assert (out / "index.html").exists()
 
