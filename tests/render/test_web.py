@@ -337,21 +337,51 @@ def _to_wgs84(atlas, x: float, y: float) -> tuple[float, float]:
     return to_wgs.transform(x, y)
 
 
+def _legend_counts(page) -> dict[str, int]:
+    return {key: int(page.locator(f'input[data-state="{key}"] ~ .bm-count').inner_text())
+            for key in ("reported", "assigned", "rectifying", "closed", "overdue")}
+
+
+@browser_only
+@pytest.mark.browser
+def test_legend_counts_each_case_once_like_the_posters(site, context):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    cases = atlas.cases[atlas.cases["district_id"] == "440118"]
+    overdue = cases["overdue"].astype(bool)
+    counts = _legend_counts(page)
+    # an overdue case counts under 超期 only, so the five numbers add up to the total
+    assert counts["overdue"] == int(overdue.sum()) > 0
+    for state in ("reported", "assigned", "rectifying", "closed"):
+        assert counts[state] == int(((cases["state"] == state) & ~overdue).sum()), state
+    assert sum(counts.values()) == len(cases) == page.evaluate("battlemap.total()") == 7
+    assert log.problems() == []
+
+
 @browser_only
 @pytest.mark.browser
 def test_state_toggle_hides_that_state(site, context):
     atlas, out = site
     log = PageLog()
     page = open_offline(context, out / "index.html", log)
-    closed = int((atlas.cases["state"] == "closed").sum())
+    cases = atlas.cases[atlas.cases["district_id"] == "440118"]
+    overdue = cases["overdue"].astype(bool)
+    closed = int((cases["state"] == "closed").sum())
+    assigned = int(((cases["state"] == "assigned") & ~overdue).sum())
+    assert 0 < assigned < int((cases["state"] == "assigned").sum())   # one assigned is overdue
     assert page.evaluate("battlemap.drawn()") == 7
     page.locator('input[data-state="closed"]').uncheck()
     assert page.evaluate("battlemap.drawn()") == 7 - closed
     page.locator('input[data-state="overdue"]').uncheck()
-    overdue = int((atlas.cases["overdue"] & (atlas.cases["state"] != "closed")).sum())
-    assert page.evaluate("battlemap.drawn()") == 7 - closed - overdue
+    assert page.evaluate("battlemap.drawn()") == 7 - closed - int(overdue.sum())
     page.locator('input[data-state="closed"]').check()
     page.locator('input[data-state="overdue"]').check()
+    assert page.evaluate("battlemap.drawn()") == 7
+    # 已交办 hides the assigned cases that are not overdue; the overdue one stays as 超期
+    page.locator('input[data-state="assigned"]').uncheck()
+    assert page.evaluate("battlemap.drawn()") == 7 - assigned
+    page.locator('input[data-state="assigned"]').check()
     assert page.evaluate("battlemap.drawn()") == 7
     assert log.problems() == []
 
@@ -425,3 +455,128 @@ def test_river_page_links_the_towns_it_crosses(site, context):
     assert page.url.endswith("/town/440118001.html")
     assert "一涌" in page.locator(".bm-links").inner_text()
     assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_search_finds_a_case_in_another_town(site, context):
+    atlas, out = site
+    log = PageLog()
+    page = open_offline(context, out / "town/440118002.html", log)       # 乙镇
+    case = atlas.cases.loc["C01"]
+    assert case["town_id"] == "440118001" and page.evaluate("battlemap.caseAt('C01')") is None
+    page.locator("#bm-search").fill("C0")
+    results = page.locator(".bm-results")
+    results.locator("li", has_text="C01").wait_for()
+    assert "甲镇" in results.locator("li", has_text="C01").inner_text()
+    page.locator("#bm-search").fill("C01")
+    with page.expect_navigation():
+        page.locator("#bm-search").press("Enter")
+    wait_until_ready(page)
+    assert page.url.endswith(f"/grid/{case['grid_id']}.html#case=C01")
+    popup = page.locator(".leaflet-popup-content .bm-case-pop")
+    popup.wait_for()
+    page.wait_for_function("battlemap.popupLoaded === 'C01'")
+    assert "C01" in popup.inner_text() and XSS in popup.inner_text()
+    assert page.evaluate("battlemap.highlighted") == "C01"
+    assert page.locator(".bm-hl").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "tiny-search-landing.png"))
+    # a case on this page opens in place; an unknown number finds nothing
+    page.locator("#bm-search").fill("C02")
+    page.locator("#bm-search").press("Enter")
+    page.wait_for_function("battlemap.highlighted === 'C02'")
+    assert page.url.endswith("#case=C01")
+    page.locator("#bm-search").fill("ZZ99")
+    page.locator(".bm-results li.bm-none").wait_for()
+    assert log.problems() == []
+
+
+def _png(size: int = 256) -> bytes:
+    """A plain light tile with a dark border, as PNG bytes (no imaging library needed)."""
+    import struct
+    import zlib
+
+    edge, fill = b"\x60\x70\x80", b"\xd8\xe8\xd0"
+    rows = []
+    for y in range(size):
+        line = edge * size if y in (0, size - 1) else edge + fill * (size - 2) + edge
+        rows.append(b"\x00" + line)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+@browser_only
+@pytest.mark.browser
+def test_basemap_tiles_come_from_the_template_only(site, chromium, tmp_path):
+    atlas, _ = site
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    template = tiles.as_uri() + "/{z}/{x}/{y}.png"
+    out = tmp_path / "out"
+    render_web(_with_basemap(atlas, url=template, attribution="<b>内网</b>瓦片 © 测试",
+                             max_zoom=18), out, units=[("district", "440118")])
+    tile_re = re.compile(re.escape(tiles.as_uri()) + r"/(\d+)/(\d+)/(\d+)\.png$")
+
+    def visit() -> tuple[object, list[str], PageLog, object]:
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
+        log = PageLog()
+        requested: list[str] = []
+        ctx.on("request", lambda r: requested.append(r.url))
+        page = open_offline(ctx, out / "index.html", log)
+        page.wait_for_function("battlemap.basemap && !battlemap.basemap.isLoading()")
+        return page, requested, log, ctx
+
+    # first visit: learn which tiles this view asks for, then write exactly those
+    page, requested, _, ctx = visit()
+    wanted = [m.groups() for m in map(tile_re.match, requested) if m]
+    ctx.close()
+    assert wanted, requested
+    for z, x, y in wanted:
+        path = tiles / z / x / f"{y}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_png())
+    # second visit: every tile loads, nothing else is fetched, nothing goes wrong
+    page, requested, log, ctx = visit()
+    try:
+        out_uri = out.resolve().as_uri()
+        for url in requested:
+            assert url.startswith(out_uri + "/") or tile_re.match(url), url
+        assert {m.groups() for m in map(tile_re.match, requested) if m} == set(wanted)
+        assert page.locator("img.leaflet-tile-loaded").count() == len(set(wanted))
+        zoom = round(page.evaluate("battlemap.map.getZoom()"))
+        assert {int(z) for z, _, _ in wanted} == {zoom}
+        # the tiles lie under the data, and the attribution is shown as text
+        assert page.evaluate("battlemap.drawn()") == 7
+        attribution = page.locator(".leaflet-control-attribution")
+        assert attribution.inner_text() == "<b>内网</b>瓦片 © 测试"
+        assert attribution.locator("b").count() == 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "tiny-basemap.png"))
+        assert log.problems() == []
+    finally:
+        ctx.close()
+
+
+@browser_only
+@pytest.mark.browser
+def test_network_basemap_asks_only_for_its_tiles(site, context, tmp_path):
+    atlas, _ = site
+    out = tmp_path / "out"
+    render_web(_with_basemap(atlas, url="http://t{s}.tiles.invalid/amap/{z}/{x}/{y}.png",
+                             subdomains="12", coordinates="GCJ-02"), out,
+               units=[("district", "440118")])
+    log = PageLog()
+    page = open_offline(context, out / "index.html", log)
+    page.wait_for_function("battlemap.basemap && !battlemap.basemap.isLoading()")
+    tile = re.compile(r"^http://t[12]\.tiles\.invalid/amap/\d+/\d+/\d+\.png$")
+    assert log.blocked
+    assert all(tile.match(b.removeprefix("network request: ")) for b in log.blocked), log.blocked
+    assert page.evaluate("battlemap.drawn()") == 7
+    assert log.page_errors == [] and log.failed == []

@@ -5,6 +5,12 @@
  * Cases are compact parallel arrays drawn by ONE canvas layer (CaseLayer);
  * clicks are hit-tested against a pixel-grid index. Every text from the data
  * goes into the DOM through textContent, never innerHTML.
+ *
+ * A tile basemap is drawn only when the config names one (S.basemap); the
+ * data are already in the basemap's coordinates (GCJ-02 shifting is done in
+ * Python). Case search covers the whole district: the district data file
+ * (every case number and its grid) is loaded on demand, and a case elsewhere
+ * opens as grid/<stem>.html#case=<id>, which opens and highlights it.
  */
 (function () {
   'use strict';
@@ -277,14 +283,14 @@
     var c = D.cases, n = c.id.length, mask = new Uint8Array(n);
     var counts = { overdue: 0, recurring: 0 };
     S.states.forEach(function (s) { counts[s] = 0; });
+    // each case counts once, as on the posters: an overdue case under 超期 only,
+    // so the state counts and 超期 add up to the total; 反复 is a mark on top
     for (var i = 0; i < n; i++) {
       if (!passesFacets(i)) continue;
       var state = S.states[c.s[i]], overdue = (c.f[i] & F_OVERDUE) !== 0;
-      counts[state]++;
-      if (overdue) counts.overdue++;
+      if (overdue) counts.overdue++; else counts[state]++;
       if (c.f[i] & F_RECURRING) counts.recurring++;
-      if (!filters.states[state]) continue;
-      if (overdue && !filters.overdue) continue;
+      if (overdue ? !filters.overdue : !filters.states[state]) continue;
       mask[i] = 1;
     }
     caseLayer.setVisible(mask);
@@ -370,7 +376,8 @@
     popup = L.popup({ maxWidth: 360, minWidth: 260, autoPanPadding: [20, 20] })
       .setLatLng(latlng).setContent(caseContent(i, c.detail ? c.detail[i] : null)).openOn(map);
     api.lastPopup = c.id[i];
-    if (c.detail) return;
+    highlight(i);
+    if (c.detail) { api.popupLoaded = c.id[i]; return; }
     var names = locatedNames(c.g[i]);
     if (!names) { setDetail(i, null); return; }
     var opened = popup;
@@ -390,6 +397,21 @@
       api.popupLoaded = c.id[idx];
     }
   }
+  // a ring around the case that was searched for or opened (removed with its popup)
+  var marked = null;
+  function highlight(i) {
+    if (marked) map.removeLayer(marked);
+    var icon = L.divIcon({ className: 'bm-hl', iconSize: [30, 30], html: '' });
+    marked = L.marker(caseLayer.latLng(i), { icon: icon, interactive: false, keyboard: false,
+      pane: 'bmHighlight' }).addTo(map);
+    api.highlighted = D.cases.id[i];
+  }
+  function unhighlight() {
+    if (marked) map.removeLayer(marked);
+    marked = null;
+    api.highlighted = null;
+  }
+
   api.openCase = function (id) {
     var i = caseLayer.byId[id];
     if (i === undefined) return false;
@@ -442,12 +464,30 @@
     });
   }
 
+  // the optional tile basemap (config.basemap), under everything else
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (ch) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch];
+    });
+  }
+  function drawBasemap() {
+    var b = S.basemap;
+    if (!b) return null;
+    var options = { maxNativeZoom: b.maxZoom, maxZoom: map.getMaxZoom(), minZoom: map.getMinZoom(),
+      attribution: b.attribution ? escapeHtml(b.attribution) : '' };
+    if (b.subdomains) options.subdomains = b.subdomains;
+    var layer = L.tileLayer(b.url, options).addTo(map);
+    if (b.attribution) L.control.attribution({ prefix: false }).addTo(map);
+    document.body.classList.add('bm-has-basemap');
+    return layer;
+  }
+
   function drawContext() {
     // neighbouring towns, faint, for orientation (every page but the district)
     if (LEVEL !== 'district') {
       S.towns.g.forEach(function (g) {
         L.polygon(g, { renderer: ctxRenderer, interactive: false, color: '#b9b2a3', weight: 1,
-          fillColor: '#ece7dc', fillOpacity: 1 }).addTo(map);
+          fillColor: '#ece7dc', fillOpacity: S.basemap ? 0.25 : 1 }).addTo(map);
       });
       S.towns.label.forEach(function (p, k) {
         if (S.index.town[k][0] === D.town) return;
@@ -456,7 +496,7 @@
       });
     }
     L.polygon(S.district.g, { renderer: ctxRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
-      fill: LEVEL === 'district', fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(map);
+      fill: LEVEL === 'district' && !S.basemap, fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(map);
     if (D.corridor && D.corridor.length) {
       L.polygon(D.corridor, { renderer: ctxRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
         dashArray: '6 4', fillColor: '#9ecae1', fillOpacity: 0.25 }).addTo(map);
@@ -471,7 +511,7 @@
       if (!geom) return;
       var rate = stat(child.stats, 'closed_rate');
       var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1,
-        fillColor: rateColor(rate), fillOpacity: 0.85 }).addTo(map);
+        fillColor: rateColor(rate), fillOpacity: S.basemap ? 0.5 : 0.85 }).addTo(map);
       poly.bindTooltip(unitContent(childLevel, child.name, child.chief, child.stats),
         { sticky: true, direction: 'top', offset: [0, -12], className: 'bm-unit-tip', opacity: 1 });
       poly.on('mouseover', function () { poly.setStyle({ weight: 3, color: '#111' }); });
@@ -491,7 +531,8 @@
     labels.sort(function (a, b) { return b.size - a.size; });
     if (D.g) {
       L.polygon(D.g, { renderer: unitRenderer, interactive: false, color: '#111', weight: 3,
-        fill: !(D.children && D.children.length), fillColor: '#fffdf5', fillOpacity: 0.9 }).addTo(map);
+        fill: !(D.children && D.children.length), fillColor: '#fffdf5',
+        fillOpacity: S.basemap ? 0.3 : 0.9 }).addTo(map);
     }
   }
 
@@ -561,8 +602,12 @@
     append(sec, input, results);
     panel.appendChild(sec);
     function show() {
+      var query = input.value;
+      render(api.search(query));
+      api.searchAll(query, function (found) { if (input.value === query) render(found); });
+    }
+    function render(found) {
       results.textContent = '';
-      var found = api.search(input.value);
       found.forEach(function (r, k) {
         var li = el('li', k === 0 ? 'bm-first' : null);
         append(li, el('span', 'bm-res-kind', r.kind), el('span', null, r.label));
@@ -574,12 +619,31 @@
     input.addEventListener('input', show);
     input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter') {
-        var found = api.search(input.value);
-        if (found.length) { found[0].go(); results.textContent = ''; }
+        api.searchAll(input.value, function (found) {
+          if (found.length) { found[0].go(); results.textContent = ''; }
+        });
       } else if (e.key === 'Escape') { results.textContent = ''; }
     });
   }
 
+  // every case number of the district, from the district data file (loaded on demand)
+  var allCases = null, allWaiting = null;
+  function caseIndex(done) {
+    if (allCases) { done(allCases); return; }
+    if (allWaiting) { allWaiting.push(done); return; }
+    allWaiting = [done];
+    loadData('district', S.district.stem, function (d) {
+      var c = d && d.cases, lower = [], byId = {};
+      if (c) for (var i = 0; i < c.id.length; i++) { lower.push(c.id[i].toLowerCase()); byId[c.id[i]] = i; }
+      allCases = c ? { c: c, lower: lower, byId: byId } : { c: null, lower: [], byId: {} };
+      var list = allWaiting;
+      allWaiting = null;
+      list.forEach(function (fn) { fn(allCases); });
+    });
+  }
+
+  // what this page can answer at once: its own cases, units and rivers; plus any
+  // case of the district once the district's case numbers are loaded
   api.search = function (query) {
     var q = String(query || '').trim().toLowerCase(), out = [];
     if (!q) return out;
@@ -587,6 +651,14 @@
     if (exact !== undefined) out.push(caseResult(exact));
     for (var i = 0; i < ids.length && out.length < 8; i++) {
       if (i !== exact && ids[i].toLowerCase().indexOf(q) >= 0) out.push(caseResult(i));
+    }
+    if (allCases && allCases.c && out.length < 8) {
+      var all = allCases, remote = all.byId[String(query).trim()];
+      if (remote !== undefined && caseLayer.byId[all.c.id[remote]] === undefined) out.push(remoteResult(remote));
+      for (var j = 0; j < all.lower.length && out.length < 8; j++) {
+        if (j === remote || all.lower[j].indexOf(q) < 0) continue;
+        if (caseLayer.byId[all.c.id[j]] === undefined) out.push(remoteResult(j));
+      }
     }
     ['town', 'village', 'grid'].forEach(function (level) {
       S.index[level].forEach(function (u) {
@@ -604,6 +676,33 @@
     });
     return out;
   };
+  api.searchAll = function (query, done) {
+    if (!String(query || '').trim() || LEVEL === 'district') { done(api.search(query)); return; }
+    caseIndex(function () { done(api.search(query)); });
+  };
+  function caseHref(g, id) {
+    var page = g >= 0 && S.index.grid[g] ? pageHref('grid', S.index.grid[g][0]) : pageHref('district');
+    return page + '#case=' + encodeURIComponent(id);
+  }
+  function remoteResult(j) {
+    var c = allCases.c, names = locatedNames(c.g[j]), state = S.states[c.s[j]];
+    var where = names ? [names.town && names.town[1], names.grid[1]].filter(Boolean).join(' › ') : '';
+    var overdue = (c.f[j] & F_OVERDUE) ? S.labels.overdue : S.labels[state];
+    return { kind: '案件', label: c.id[j] + ' · ' + (S.types[c.t[j]] || '') + ' · ' + overdue +
+      (where ? '（' + where + '）' : ''),
+      go: function () { window.location.href = caseHref(c.g[j], c.id[j]); } };
+  }
+  // #case=<id>: open and highlight that case (the search's landing from another page)
+  function openFromHash() {
+    var m = /^#case=(.+)$/.exec(window.location.hash || '');
+    if (!m) return;
+    var id;
+    try { id = decodeURIComponent(m[1]); } catch (e) { return; }
+    if (api.openCase(id)) return;
+    var input = document.getElementById('bm-search');     // not on this page: search for it
+    if (input) { input.value = id; input.dispatchEvent(new Event('input')); }
+  }
+
   function caseResult(i) {
     var state = S.states[D.cases.s[i]];
     return { kind: '案件', label: D.cases.id[i] + ' · ' + (S.types[D.cases.t[i]] || '') + ' · ' + S.labels[state],
@@ -848,10 +947,13 @@
     map.createPane('bmCases').style.zIndex = 450;
     map.getPane('bmCases').style.pointerEvents = 'none';
     map.createPane('bmContextPoints').style.zIndex = 620;
+    map.createPane('bmHighlight').style.zIndex = 630;
+    map.getPane('bmHighlight').style.pointerEvents = 'none';
     ctxRenderer = L.canvas({ pane: 'bmContext', padding: 0.5 });
     unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
     map.fitBounds(D.bounds, { padding: [24, 24], animate: false });
     L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+    api.basemap = drawBasemap();
     drawContext();
     drawUnits();
     drawRivers();
@@ -859,6 +961,7 @@
     caseLayer = new CaseLayer(D.cases);
     caseLayer.addTo(map);
     map.on('click', onMapClick);
+    map.on('popupclose', function (e) { if (e.popup === popup) unhighlight(); });
     map.on('zoomend', declutter);
     declutter();
 
@@ -888,6 +991,8 @@
       return { x: p.x, y: p.y };
     };
     api.page = { level: LEVEL, stem: STEM, name: D.name };
+    openFromHash();
+    window.addEventListener('hashchange', openFromHash);
     api.timings = { start: Math.round(t0), drawn: Math.round(performance.now()) };
     window.requestAnimationFrame(function () {
       api.timings.ready = Math.round(performance.now());
