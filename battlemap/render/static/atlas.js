@@ -648,13 +648,15 @@
     var q = String(query || '').trim().toLowerCase(), out = [];
     if (!q) return out;
     var ids = D.cases.id, exact = caseLayer.byId[String(query).trim()];
+    var all = allCases && allCases.c ? allCases : null;
+    var remote = all && exact === undefined ? all.byId[String(query).trim()] : undefined;
+    // the exact case number first, wherever it is
     if (exact !== undefined) out.push(caseResult(exact));
+    else if (remote !== undefined) out.push(remoteResult(remote));
     for (var i = 0; i < ids.length && out.length < 8; i++) {
       if (i !== exact && ids[i].toLowerCase().indexOf(q) >= 0) out.push(caseResult(i));
     }
-    if (allCases && allCases.c && out.length < 8) {
-      var all = allCases, remote = all.byId[String(query).trim()];
-      if (remote !== undefined && caseLayer.byId[all.c.id[remote]] === undefined) out.push(remoteResult(remote));
+    if (all && out.length < 8) {
       for (var j = 0; j < all.lower.length && out.length < 8; j++) {
         if (j === remote || all.lower[j].indexOf(q) < 0) continue;
         if (caseLayer.byId[all.c.id[j]] === undefined) out.push(remoteResult(j));
