@@ -27,13 +27,14 @@ import contextlib
 import io
 import math
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-__all__ = ["FAST_TEXT", "concatenate", "save_pdf"]
+__all__ = ["FAST_TEXT", "Layer", "concatenate", "make_layer", "save_pdf"]
 
 try:  # matplotlib internals, checked once
     from matplotlib.backends import backend_pdf as _bp
@@ -54,13 +55,17 @@ except ImportError:  # pragma: no cover - depends on the matplotlib release
 # --------------------------------------------------------------------------- figure → PDF
 
 
-def save_pdf(fig: Figure, target, metadata: Mapping[str, object], font_path: Path) -> None:
+def save_pdf(fig: Figure, target, metadata: Mapping[str, object], font_path: Path,
+             under: Layer | None = None, over: Layer | None = None) -> None:
     """Write ``fig`` as a one-page PDF to ``target`` (a path or binary file object).
 
     Text in the font at ``font_path`` takes the fast path; any other text
-    (another font, math) is drawn by matplotlib as usual.
+    (another font, math) is drawn by matplotlib as usual. ``under`` and
+    ``over`` (see :func:`make_layer`) are stamped below and above the figure.
     """
     if not FAST_TEXT or mpl.rcParams["pdf.fonttype"] != 3 or mpl.rcParams["pdf.use14corefonts"]:
+        if under is not None or over is not None:
+            raise ValueError("layers need the fast PDF path (FAST_TEXT)")
         fig.savefig(target, format="pdf", metadata=dict(metadata))
         return
     metrics = _metrics(str(font_path))
@@ -69,18 +74,87 @@ def save_pdf(fig: Figure, target, metadata: Mapping[str, object], font_path: Pat
     width, height = fig.get_size_inches()
     try:
         with _cached_embedding():
-            file = _bp.PdfFile(target, metadata=dict(metadata))
+            file = _File(target, metadata=dict(metadata))
             try:
                 file.newPage(width, height)
+                if under is not None:
+                    file.stamp(under)
+                # the figure inside q … Q: the layer above starts from the page's initial state
+                file.write(b"q\n")
                 renderer = MixedModeRenderer(
                     fig, width, height, dpi, _Renderer(file, dpi, height, width, metrics))
                 fig.draw(renderer)
                 renderer.finalize()
+                file.write(b"Q\n")
+                if over is not None:
+                    file.stamp(over)
                 file.finalize()
             finally:
                 file.close()
     finally:
         fig.dpi = dpi
+
+
+class Layer:
+    """A drawing made once and stamped on many pages as a Form XObject.
+
+    Made from a one-page PDF written by :func:`save_pdf`: its page content
+    becomes the form, its resources (fonts with their glyph procedures,
+    graphics states) come along. Stamping copies the objects as bytes,
+    renumbered; nothing is drawn again.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        objects, pages, skip = _classic_objects(data)
+        [page] = pages
+        head = objects[page]
+        box = _MEDIABOX.search(head)
+        contents = _CONTENTS.search(head)
+        resources = re.search(rb"/Resources\s+(\d+) 0 R", head)
+        if not box or not contents or not resources or b"[" in contents[1]:
+            raise _NotClassicError("layer page without one content stream and resources")
+        self.content = int(contents[1].split()[0])
+        body = objects[self.content]
+        stream = _STREAM.search(body)
+        if stream is None or not body.lstrip().startswith(b"<<"):
+            raise _NotClassicError("layer content is not a stream")
+        start = body.index(b"<<") + 2
+        objects[self.content] = (
+            body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip() +
+            b" ] /Resources " + resources[1] + b" 0 R" + body[start:])
+        self.objects = {num: _split_stream(body) for num, body in objects.items()
+                        if num not in skip and num != page}
+
+    def write(self, file, ref) -> None:
+        """Write the layer's objects into the PdfFile ``file``, its form as object ``ref``."""
+        numbers = {num: (ref.id if num == self.content else file.reserveObject("layer").id)
+                   for num in self.objects}
+
+        def renumber(match: re.Match) -> bytes:
+            return b"%d 0 R" % numbers[int(match[1])]
+
+        for num, (head, tail) in self.objects.items():
+            file.recordXref(numbers[num])
+            file.fh.write(b"%d 0 obj" % numbers[num] + _REF.sub(renumber, head) + tail +
+                          b"endobj\n")
+
+
+def make_layer(fig: Figure, font_path: Path) -> Layer | None:
+    """``fig`` as a :class:`Layer`, or None without the fast path (draw the artists instead)."""
+    if not FAST_TEXT or mpl.rcParams["pdf.fonttype"] != 3 or mpl.rcParams["pdf.use14corefonts"]:
+        return None
+    buffer = io.BytesIO()
+    save_pdf(fig, buffer, {}, font_path)
+    try:
+        return Layer(buffer.getvalue())
+    except _NotClassicError:
+        return None
+
+
+def _split_stream(body: bytes) -> tuple[bytes, bytes]:
+    """(dictionary part, stream data part) of an object body; refs live only in the first."""
+    stream = _STREAM.search(body)
+    return (body[:stream.end()], body[stream.end():]) if stream else (body, b"")
 
 
 class _Metrics:
@@ -199,6 +273,53 @@ if FAST_TEXT:
             return None
 
 
+if FAST_TEXT:
+    class _File(_bp.PdfFile):
+        """PdfFile that stamps layers and writes cached glyph procedure streams as bytes."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._layers: list[tuple[object, object, Layer]] = []
+
+        def stamp(self, layer: Layer) -> None:
+            """Draw ``layer`` here (its objects are written at the end)."""
+            name = _bp.Name(f"BmL{len(self._layers)}")
+            self._layers.append((name, self.reserveObject("layer form"), layer))
+            self.write(_bp.pdfRepr(name) + b" Do\n")
+
+        def writeObject(self, object, contents):
+            if object is self.XObjectObject and self._layers:
+                contents = {**contents, **{name: ref for name, ref, _ in self._layers}}
+            super().writeObject(object, contents)
+
+        def writeImages(self):
+            super().writeImages()
+            for _name, ref, layer in self._layers:
+                layer.write(self, ref)
+
+        def outputStream(self, ref, data, *, extra=None):
+            # glyph procedures are the same bytes in every file: compress them once
+            if extra is None and self.currentstream is None and type(data) is bytes and \
+                    data in _PROC_BLOBS:
+                level = mpl.rcParams["pdf.compression"]
+                blob = _PROC_BLOBS[data].get(level)
+                if blob is None:
+                    packed = zlib.compress(data, level) if level else data
+                    head = {"Length": len(packed)}
+                    if level:
+                        head["Filter"] = _bp.Name("FlateDecode")
+                    blob = _PROC_BLOBS[data][level] = (
+                        _bp.pdfRepr(head) + b"\nstream\n" + packed + b"\nendstream\nendobj\n")
+                self.recordXref(ref.id)
+                self.fh.write(b"%d 0 obj\n" % ref.id + blob)
+                return
+            super().outputStream(ref, data, extra=extra)
+
+
+_PROC_BLOBS: dict[bytes, dict[int, bytes]] = {}
+"""Glyph procedure → {compression level: the stream object's bytes after its number}."""
+
+
 def _nums(*values: float) -> bytes:
     return " ".join(f"{v:.4f}".rstrip("0").rstrip(".") if v % 1 else str(int(v))
                     for v in values).encode("ascii")
@@ -217,6 +338,7 @@ def _charprocs(font_path, glyph_indices):
         for g in missing:
             name = font.get_glyph_name(g)
             _CHARPROCS[(font_path, g)] = (name, made[name])
+            _PROC_BLOBS.setdefault(made[name], {})
     return dict(_CHARPROCS[(font_path, g)] for g in glyph_indices)
 
 

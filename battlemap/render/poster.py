@@ -40,7 +40,7 @@ from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
-from battlemap.render._pdf import concatenate, save_pdf
+from battlemap.render._pdf import concatenate, make_layer, save_pdf
 from battlemap.render.fonts import (
     FontSpec,
     check_text,
@@ -423,10 +423,42 @@ class _Sheet:
         self.points = Affine2D().scale(1 / 72) + self.fig.dpi_scale_trans
         """Page points → display, for paths built in points (short numbers in the PDF)."""
         self.dynamic: list[matplotlib.artist.Artist] = []
+        self._over: list[matplotlib.artist.Artist] = []   # static, but above the map
         self._static = True
         self._draw_frame()
         self._draw_locator_base()
         self._static = False
+        self.layers = self._make_layers()
+
+    def _make_layers(self) -> tuple:
+        """The static artists as two PDF layers, under and over each unit's drawing.
+
+        Written once per sheet and stamped on every page as bytes (see
+        :class:`~battlemap.render._pdf.Layer`); the artists are then hidden.
+        Over the map: north arrow, sample watermark and the frames of the map
+        and locator. Without the fast PDF path the artists stay and are drawn.
+        """
+        axes = (self.map_ax, self.loc_ax, self.page_ax)
+        static = [a for ax in axes for a in (*ax.texts, *ax.lines, *ax.patches, *ax.collections)]
+        spines = [sp for ax in (self.map_ax, self.loc_ax) for sp in ax.spines.values()]
+        backgrounds = [self.fig.patch, self.map_ax.patch, self.loc_ax.patch]
+        everything = [*static, *spines, *backgrounds]
+        over = {*self._over, *spines}
+        under = {a for a in [*static, *backgrounds] if a not in over}
+
+        def show(shown) -> None:
+            for artist in everything:
+                artist.set_visible(artist in shown)
+
+        show(under)
+        lower = make_layer(self.fig, self.ctx.font.path)
+        show(over)
+        upper = make_layer(self.fig, self.ctx.font.path)
+        if lower is None or upper is None:
+            show(set(everything))
+            return None, None
+        show(set())
+        return lower, upper
 
     # low-level helpers -------------------------------------------------------------
     def _axes(self, box: Sequence[float], frame: bool) -> matplotlib.axes.Axes:
@@ -436,6 +468,8 @@ class _Sheet:
         ax.set_autoscale_on(False)
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.xaxis.set_visible(False)        # no ticks: nothing to draw, but drawing costs
+        ax.yaxis.set_visible(False)
         for spine in ax.spines.values():
             spine.set_visible(frame)
             spine.set_linewidth(0.6 * self.lay.scale)
@@ -491,9 +525,10 @@ class _Sheet:
             self.text(lay.width / 2, lay.height - band_h * 0.4,
                       "示例数据 SAMPLE DATA · 合成案件，非真实情况，仅供演示", 7.5 * s,
                       ha="center", va="center", color="white")
-            self.text(0.5, 0.5, "示例数据 sample data", 46 * s, ax=self.map_ax,
-                      transform=self.map_ax.transAxes, ha="center", va="center",
-                      rotation=30, color=SAMPLE_RED, alpha=0.10, zorder=30)
+            self._over.append(self.text(
+                0.5, 0.5, "示例数据 sample data", 46 * s, ax=self.map_ax,
+                transform=self.map_ax.transAxes, ha="center", va="center",
+                rotation=30, color=SAMPLE_RED, alpha=0.10, zorder=30))
         self._north_arrow()
 
     def _north_arrow(self) -> None:
@@ -502,13 +537,13 @@ class _Sheet:
         size = 22 * s
         cx, top = x0 + w - 16 * s, y0 + h - 10 * s
         pa = self.page_ax
-        pa.add_patch(matplotlib.patches.Polygon(
+        self._over += [pa.add_patch(matplotlib.patches.Polygon(
             [(cx, top), (cx - size * 0.28, top - size), (cx, top - size * 0.72)],
-            closed=True, fc=INK, ec=INK, lw=0.5 * s, zorder=20))
-        pa.add_patch(matplotlib.patches.Polygon(
-            [(cx, top), (cx + size * 0.28, top - size), (cx, top - size * 0.72)],
-            closed=True, fc="white", ec=INK, lw=0.5 * s, zorder=20))
-        self.text(cx, top - size - 2 * s, "北 N", 6.5 * s, ha="center", va="top", zorder=20)
+            closed=True, fc=INK, ec=INK, lw=0.5 * s, zorder=20)),
+            pa.add_patch(matplotlib.patches.Polygon(
+                [(cx, top), (cx + size * 0.28, top - size), (cx, top - size * 0.72)],
+                closed=True, fc="white", ec=INK, lw=0.5 * s, zorder=20)),
+            self.text(cx, top - size - 2 * s, "北 N", 6.5 * s, ha="center", va="top", zorder=20)]
         del ax
 
     def _draw_locator_base(self) -> None:
@@ -551,10 +586,10 @@ class _Sheet:
             meta = {"Title": self.title(view), "Creator": f"battlemap {__version__}",
                     "CreationDate": None}
             if pdf is not None:
-                save_pdf(self.fig, pdf, meta, self.ctx.font.path)
+                save_pdf(self.fig, pdf, meta, self.ctx.font.path, *self.layers)
             else:
                 with atomic_path(path) as tmp:
-                    save_pdf(self.fig, tmp, meta, self.ctx.font.path)
+                    save_pdf(self.fig, tmp, meta, self.ctx.font.path, *self.layers)
         finally:
             self.clear()
         return path
