@@ -40,7 +40,7 @@ from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
-from battlemap.render._pdf import concatenate, make_layer, save_pdf
+from battlemap.render._pdf import TextBatch, concatenate, make_layer, save_pdf
 from battlemap.render.fonts import (
     FontSpec,
     check_text,
@@ -400,6 +400,10 @@ def _orientation(view: _View, paper: str) -> str:
 # --------------------------------------------------------------------------- the sheet
 
 
+_BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "zorder"})
+"""Keyword arguments of :meth:`_Sheet.text` that a :class:`TextBatch` handles."""
+
+
 class _Sheet:
     """One reusable poster figure for a paper size and orientation.
 
@@ -429,6 +433,7 @@ class _Sheet:
         self._draw_locator_base()
         self._static = False
         self.layers = self._make_layers()
+        self._batches: dict[tuple[int, float], TextBatch] = {}
 
     def _make_layers(self) -> tuple:
         """The static artists as two PDF layers, under and over each unit's drawing.
@@ -484,10 +489,24 @@ class _Sheet:
         return artist
 
     def text(self, x: float, y: float, s: str, size: float, ax=None, **kw):
-        """Text at (x, y) in page points (or ``ax`` data), glyph-checked."""
+        """Text at (x, y) in page points (or ``ax`` data), glyph-checked.
+
+        Plain text of a unit (no rotation, box, effects or own transform) goes
+        into one :class:`TextBatch` per axes and z-order and returns None.
+        """
         ax = ax or self.page_ax
         check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
+        if not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax:
+            zorder = kw.pop("zorder", 3)
+            key = (id(ax), zorder)
+            batch = self._batches.get(key)
+            if batch is None:
+                batch = self._batches[key] = TextBatch(self.ctx.font.path, ax.transData, zorder)
+                ax.add_artist(batch)
+                batch.set_clip_on(False)           # as ax.text: labels are placed inside
+            batch.add(x, y, s, size, **kw)
+            return None
         return self.keep(ax.text(x, y, s, fontsize=size, parse_math=False, **kw))
 
     def rect(self, x, y, w, h, ax=None, **kw):
@@ -499,6 +518,8 @@ class _Sheet:
         for artist in self.dynamic:
             artist.remove()
         self.dynamic.clear()
+        for batch in self._batches.values():
+            batch.clear()
 
     # static frame --------------------------------------------------------------------
     def _draw_frame(self) -> None:
