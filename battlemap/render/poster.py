@@ -1191,9 +1191,10 @@ class _Labels:
                 and box[3] <= (extent[3] - extent[1]) / mpp
             if inside and self._free(box):
                 self.boxes.append(box)
-                effects = [withStroke(linewidth=size * 0.28, foreground="white")] if halo else None
+                if halo:
+                    kw["path_effects"] = [withStroke(linewidth=size * 0.28, foreground="white")]
                 sheet.text(x, y, text, size, ax=sheet.map_ax, ha=ha, va="center", zorder=zorder,
-                           path_effects=effects, **kw)
+                           **kw)
                 return True
             size *= 0.85
         return False
