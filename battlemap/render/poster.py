@@ -28,9 +28,10 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyArrow, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
@@ -40,7 +41,7 @@ from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
-from battlemap.render._pdf import TextBatch, concatenate, make_layer, save_pdf
+from battlemap.render._pdf import ShapeBatch, TextBatch, concatenate, make_layer, save_pdf
 from battlemap.render.fonts import (
     FontSpec,
     check_text,
@@ -434,6 +435,7 @@ class _Sheet:
         self._static = False
         self.layers = self._make_layers()
         self._batches: dict[tuple[int, float], TextBatch] = {}
+        self._shapes: dict[tuple[int, float], ShapeBatch] = {}
 
     def _make_layers(self) -> tuple:
         """The static artists as two PDF layers, under and over each unit's drawing.
@@ -518,8 +520,29 @@ class _Sheet:
         for artist in self.dynamic:
             artist.remove()
         self.dynamic.clear()
-        for batch in self._batches.values():
+        for batch in (*self._batches.values(), *self._shapes.values()):
             batch.clear()
+
+    def shapes(self, zorder: float = 1, ax=None) -> ShapeBatch:
+        """The :class:`ShapeBatch` of ``ax`` (the page) at ``zorder``, paths in its data units."""
+        ax = ax or self.page_ax
+        key = (id(ax), zorder)
+        batch = self._shapes.get(key)
+        if batch is None:
+            batch = self._shapes[key] = ShapeBatch(ax.transData, zorder)
+            ax.add_artist(batch)
+            batch.set_clip_on(False)
+        return batch
+
+    def markers(self, xs, ys, areas, marker, faces, edges, linewidth, zorder=6) -> None:
+        """Scatter-like marks on the page: ``areas`` in pt² as ``Axes.scatter``'s ``s``."""
+        batch = self.shapes(zorder)
+        style = MarkerStyle(marker)
+        unit = style.get_path().transformed(style.get_transform())
+        for x, y, area, face, edge in zip(xs, ys, areas, faces, edges, strict=True):
+            path = unit.transformed(Affine2D().scale(math.sqrt(area)).translate(x, y))
+            batch.add(path, None if _none(face) else to_rgba(face),
+                      None if _none(edge) else to_rgba(edge), linewidth)
 
     # static frame --------------------------------------------------------------------
     def _draw_frame(self) -> None:
@@ -894,13 +917,17 @@ class _Sheet:
                                  zorder=6))
 
     # side panel --------------------------------------------------------------------
-    def rects(self, boxes, colors, ax=None, **kw):
-        """Many rectangles (x, y, w, h) as one collection."""
-        ax = ax or self.page_ax
-        verts = [[(x, y), (x + w, y), (x + w, y + h), (x, y + h)] for x, y, w, h in boxes]
-        kw.setdefault("linewidths", 0)
-        return self.keep(ax.add_collection(PolyCollection(verts, facecolors=colors, **kw),
-                                           autolim=False))
+    def rects(self, boxes, colors, edgecolors=None, linewidths=0.0, zorder=1) -> None:
+        """Rectangles (x, y, w, h) on the page, in the page's :class:`ShapeBatch`."""
+        batch = self.shapes(zorder)
+        n = len(boxes)
+        edges = edgecolors if isinstance(edgecolors, list) else [edgecolors] * n
+        widths = linewidths if isinstance(linewidths, list) else [linewidths] * n
+        colors = colors if isinstance(colors, list) else [colors] * n
+        for (x, y, w, h), face, edge, lw in zip(boxes, colors, edges, widths, strict=True):
+            path = MplPath([(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)], _RECT)
+            batch.add(path, None if _none(face) else to_rgba(face),
+                      None if _none(edge) else to_rgba(edge), lw)
 
     def column(self, x, top, values, size, row_h, ha="left", **kw):
         """One text per column: ``values`` one per row, rows ``row_h`` points apart."""
@@ -933,7 +960,7 @@ class _Sheet:
         cur.y -= 4 * s
 
     def _legend(self, cur, view, sizes, context_counts) -> None:
-        s, ctx, pa = self.s, self.ctx, self.page_ax
+        s, ctx = self.s, self.ctx
         cases, label = view.cases, ctx.label
         self._heading(cur, "图例")
         row_h, size, col_w = 8.6 * s, 6.2 * s, cur.w / 2
@@ -958,12 +985,9 @@ class _Sheet:
             texts[k % 2].append(f"{text} {n:,}")
         k = len(marks)
         texts[k % 2].append(f"{label.get('recurring', '反复')}（同址再次上报）{recurring:,}")
-        self.keep(pa.scatter(xs, ys, s=area, c=face, edgecolors=edge, linewidths=0.3 * s,
-                             zorder=6))
-        self.keep(pa.scatter([cur.x + (k % 2) * col_w + 5 * s],
-                             [cur.y - (k // 2) * row_h - row_h / 2],
-                             s=(sizes["open"] * 1.7) ** 2, c=[to_rgba(INK, 0.75)],
-                             linewidths=0, marker=RING, zorder=6))
+        self.markers(xs, ys, area, "o", face, edge, 0.3 * s)
+        self.markers([cur.x + (k % 2) * col_w + 5 * s], [cur.y - (k // 2) * row_h - row_h / 2],
+                     [(sizes["open"] * 1.7) ** 2], RING, [to_rgba(INK, 0.75)], [None], 0)
         for c in (0, 1):
             self.column(cur.x + c * col_w + 12 * s, cur.y, texts[c], size, row_h)
         cur.y -= ((k + 2) // 2) * row_h + 3 * s
@@ -990,13 +1014,12 @@ class _Sheet:
                 box_edges.append(color)
                 box_widths.append(lw)
             else:
-                self.keep(pa.scatter([x + 5 * s], [y], s=(6 * s) ** 2,
-                                     marker=CONTEXT_MARKERS[color % len(CONTEXT_MARKERS)],
-                                     c=CONTEXT_COLORS[color % len(CONTEXT_COLORS)],
-                                     edgecolors="white", linewidths=0.5 * s, zorder=6))
-        self.keep(pa.add_collection(LineCollection(lines, colors=line_colors,
-                                                   linewidths=line_widths, capstyle="round"),
-                                    autolim=False))
+                self.markers([x + 5 * s], [y], [(6 * s) ** 2],
+                             CONTEXT_MARKERS[color % len(CONTEXT_MARKERS)],
+                             [CONTEXT_COLORS[color % len(CONTEXT_COLORS)]], ["white"], 0.5 * s)
+        lines_batch = self.shapes(2)           # a LineCollection's z-order
+        for line, color, lw in zip(lines, line_colors, line_widths, strict=True):
+            lines_batch.add(MplPath(line), None, to_rgba(color), lw, capstyle="round")
         self.rects(boxes, ["none"] * len(boxes), edgecolors=box_edges, linewidths=box_widths)
         for c in (0, 1):
             self.column(cur.x + c * col_w + 13 * s, cur.y, texts[c], size, row_h)
@@ -1432,6 +1455,10 @@ def _context_kinds(context: gpd.GeoDataFrame | None) -> list[str]:
 
 
 
+def _none(color) -> bool:
+    return color is None or (isinstance(color, str) and color.lower() == "none")
+
+
 def _nice(value: float) -> float:
     exp = 10 ** math.floor(math.log10(max(value, 1e-9)))
     for step in (5, 2, 1):
@@ -1463,6 +1490,7 @@ def _fit_limits(ax, box, bounds, pad) -> tuple[float, float, float, float]:
 
 
 _MOVE, _LINE, _CLOSE = MplPath.MOVETO, MplPath.LINETO, MplPath.CLOSEPOLY
+_RECT = np.array([_MOVE, _LINE, _LINE, _LINE, _CLOSE], dtype=np.uint8)
 
 
 def _polygon_paths(geoms) -> list[MplPath]:
