@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--grids", type=int, default=100, help="grid posters timed per method")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/battlemap-bench"))
+    parser.add_argument("--full-only", action="store_true",
+                        help="only the full build (for the stress scale: baselines would take hours)")
     args = parser.parse_args()
     rows = {}
     for scale in args.scales:
@@ -86,6 +88,8 @@ def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str,
     row["peak memory (MB)"] = max(r["peak_mb"] for r in full)
     for stage in full[-1]["stages"]:
         row[f"  stage {stage} (s)"] = _median(r["stages"].get(stage, 0) for r in full)
+    if args.full_only:
+        return row
     row["no-change rebuild (s)"] = _median(_build(config, out)["wall"] for _ in range(args.runs))
     changes = []
     for run in range(args.runs):

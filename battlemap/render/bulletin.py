@@ -255,23 +255,29 @@ def _town_order(atlas: Atlas, town_ids: pd.Series) -> pd.Series:
     return town_ids.map({t: k for k, t in enumerate(order)})
 
 
-def _overdue(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
-    cases = atlas.cases[atlas.cases["overdue"].astype(bool)]
+def _case_rows(atlas: Atlas, cases: pd.DataFrame, **extra: object) -> pd.DataFrame:
+    """The columns every case list of the bulletin shows, plus ``extra`` ones."""
     towns, villages = atlas.units["town"], atlas.units["village"]
     labels = atlas.config.style.status_labels
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "case_id": cases.index.astype(str),
         "town_id": cases["town_id"].astype(str).to_numpy(),
         "town": _names(cases["town_id"], towns, "name"),
-        "town_chief": _names(cases["town_id"], towns, "chief"),
         "village": _names(cases["village_id"], villages, "name"),
         "chief": _names(cases["village_id"], villages, "chief"),
         "problem_type": cases["problem_type"].astype(str).to_numpy(),
         "state": cases["state"].map(lambda s: labels.get(s, s)).to_numpy(),
-        "deadline": cases["deadline"].to_numpy(),
-        "days_overdue": cases["days_overdue"].astype(int).to_numpy(),
         "description": cases["description"].map(_text).to_numpy(),
+        **extra,
     })
+
+
+def _overdue(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
+    cases = atlas.cases[atlas.cases["overdue"].astype(bool)]
+    frame = _case_rows(
+        atlas, cases, town_chief=_names(cases["town_id"], atlas.units["town"], "chief"),
+        deadline=cases["deadline"].to_numpy(),
+        days_overdue=cases["days_overdue"].astype(int).to_numpy())
     frame["level"] = frame["case_id"].map(due.set_index("case_id")["level"]).fillna("")
     frame["_order"] = _town_order(atlas, frame["town_id"])
     frame = frame.sort_values(["_order", "days_overdue", "case_id"],
@@ -282,20 +288,8 @@ def _overdue(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
 def _recurring(atlas: Atlas) -> pd.DataFrame:
     cases = atlas.cases
     cases = cases[cases["recurring"].astype(bool) & (cases["state"] != "closed")]
-    towns, villages = atlas.units["town"], atlas.units["village"]
-    labels = atlas.config.style.status_labels
-    frame = pd.DataFrame({
-        "case_id": cases.index.astype(str),
-        "town_id": cases["town_id"].astype(str).to_numpy(),
-        "town": _names(cases["town_id"], towns, "name"),
-        "village": _names(cases["village_id"], villages, "name"),
-        "chief": _names(cases["village_id"], villages, "chief"),
-        "problem_type": cases["problem_type"].astype(str).to_numpy(),
-        "state": cases["state"].map(lambda s: labels.get(s, s)).to_numpy(),
-        "reported_at": cases["reported_at"].to_numpy(),
-        "overdue": cases["overdue"].astype(bool).to_numpy(),
-        "description": cases["description"].map(_text).to_numpy(),
-    })
+    frame = _case_rows(atlas, cases, reported_at=cases["reported_at"].to_numpy(),
+                       overdue=cases["overdue"].astype(bool).to_numpy())
     frame["_order"] = _town_order(atlas, frame["town_id"])
     frame = frame.sort_values(["_order", "reported_at", "case_id"], kind="stable")
     return frame.drop(columns="_order").reset_index(drop=True)
