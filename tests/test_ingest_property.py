@@ -95,17 +95,24 @@ def case_rows(draw: st.DrawFn) -> dict[str, str | None]:
     return {k: (None if k in missing else v) for k, v in row.items()}
 
 
+def _prepare_with_cases(data: bytes):
+    """Prepare the tiny district with ``data`` as its case file; None on a clean BattlemapError."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = tiny_copy(tmp)
+        (config_path.parent / "cases.csv").write_bytes(data)
+        try:
+            return prepare(load_config(config_path, out_dir=Path(tmp) / "out"))
+        except BattlemapError:
+            return None
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(case_rows(), min_size=0, max_size=8))
 def test_any_case_table_keeps_the_ledger_or_fails_cleanly(rows):
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = tiny_copy(tmp)
-        frame.to_csv(config_path.parent / "cases.csv", index=False, encoding="utf-8-sig")
-        try:
-            prepared = prepare(load_config(config_path, out_dir=Path(tmp) / "out"))
-        except BattlemapError:
-            return
+    prepared = _prepare_with_cases(frame.to_csv(index=False).encode("utf-8-sig"))
+    if prepared is None:
+        return
     ledger = prepared.ledger()
     assert ledger["cases_in"] == ledger["cases_mapped"] + ledger["cases_rejected"]
     rows_out = (list(prepared.atlas.cases["source_row"])
@@ -121,13 +128,9 @@ def test_any_case_table_keeps_the_ledger_or_fails_cleanly(rows):
 @given(raw=st.binary(max_size=300), header=st.booleans())
 def test_any_bytes_as_a_case_file_fail_cleanly(raw, header):
     """Truncated, binary or wrongly encoded files: a BattlemapError or a balanced ledger."""
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = tiny_copy(tmp)
-        head = (",".join(COLUMNS) + "\n").encode("utf-8") if header else b""
-        (config_path.parent / "cases.csv").write_bytes(head + raw)
-        try:
-            prepared = prepare(load_config(config_path, out_dir=Path(tmp) / "out"))
-        except BattlemapError:
-            return
+    head = (",".join(COLUMNS) + "\n").encode("utf-8") if header else b""
+    prepared = _prepare_with_cases(head + raw)
+    if prepared is None:
+        return
     ledger = prepared.ledger()
     assert ledger["cases_in"] == ledger["cases_mapped"] + ledger["cases_rejected"]
