@@ -817,11 +817,13 @@ class _Sheet:
         overdue = cases["overdue"].to_numpy(dtype=bool)
         recurring = cases["recurring"].to_numpy(dtype=bool)
         color = ctx.color
-        if view.level == "grid":   # each case is read one by one: closed ones visible too
-            closed_layer = (state == "closed", color["closed"], d_open * 0.8, 0.95, "#2b5b2b",
-                            0.3 * s, 7)
-        else:                      # many cases: closed ones quiet under the open ones
-            closed_layer = (state == "closed", color["closed"], d_closed, 0.55, color["closed"], 0, 7)
+        # closed cases carry a thin dark edge: the closed-share ramp is green too, so a bare
+        # green dot vanishes on a well-closed unit. Grids show each case full size; on the
+        # district's tens of thousands the edge would make the closed ones loud, so none there.
+        closed_d = d_open * 0.8 if view.level == "grid" else d_closed
+        closed_edge = {"grid": 0.3, "district": 0.0}.get(view.level, 0.15) * s
+        closed_layer = (state == "closed", color["closed"], closed_d,
+                        0.95 if view.level == "grid" else 0.7, "#2b5b2b", closed_edge, 7)
         layers = [closed_layer]
         for z, st in enumerate(("reported", "assigned", "rectifying")):
             layers.append(((state == st) & ~overdue, color[st], d_open, 0.95, "white",
