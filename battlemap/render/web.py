@@ -47,6 +47,7 @@ import shapely
 from battlemap import LEVELS, STATES
 from battlemap._io import write_bytes, write_text
 from battlemap._model import UNIT_STAT_COLUMNS, Atlas
+from battlemap._text import as_text, text_series
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 
@@ -238,10 +239,6 @@ def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
     return text.where(series.notna(), "").astype(str).tolist()
 
 
-def _text(series: pd.Series) -> list[str]:
-    return series.fillna("").astype(str).tolist()
-
-
 @dataclass
 class _WebAtlas:
     """The atlas turned into JSON-ready pieces, computed once for all pages."""
@@ -346,12 +343,12 @@ class _WebAtlas:
             _fmt_time(reported, "%Y-%m-%d %H:%M"),
             _fmt_time(cases["deadline"], "%Y-%m-%d"),
             _fmt_time(cases["closed_at"], "%Y-%m-%d"),
-            _text(cases["declared_town"]), _text(cases["declared_village"]),
-            _text(cases["river_name"]), river_name.astype(str).tolist(),
+            text_series(cases["declared_town"]).tolist(), text_series(cases["declared_village"]).tolist(),
+            text_series(cases["river_name"]).tolist(), river_name.astype(str).tolist(),
             [None if pd.isna(d) else int(d) for d in distance],
-            _text(cases["description"]),
+            text_series(cases["description"]).tolist(),
             cases["days_open"].fillna(0).astype(int).tolist(),
-            _text(cases["age_band"]), _text(cases["status_raw"]),
+            text_series(cases["age_band"]).tolist(), text_series(cases["status_raw"]).tolist(),
             strict=True)]
 
     def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
@@ -534,7 +531,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
             cid = str(frame_below.index[pos])
             children.append({
                 "stem": web.stems[below][cid], "name": str(frame_below["name"].iat[pos]),
-                "chief": _clean(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
+                "chief": as_text(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
                 "stats": web.stats[below][cid],
                 "g": None if below == "town" else web.geoms[below][cid],
                 "i": pos, "label": web.labels[below][cid]})
@@ -560,10 +557,6 @@ def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
     (south, west), (north, east) = bounds
     return [[min(south, (min(cases["y"]) + y0) / scale), min(west, (min(cases["x"]) + x0) / scale)],
             [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
-
-
-def _clean(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
@@ -629,7 +622,7 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
     project = atlas.config.project.name
     heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
     frame = atlas.rivers if level == "river" else atlas.units[level]
-    chief = "" if level == "river" else _clean(frame.at[unit_id, "chief"])
+    chief = "" if level == "river" else as_text(frame.at[unit_id, "chief"])
     chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
     note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
     return _PAGE.format(
