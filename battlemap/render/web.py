@@ -9,13 +9,13 @@ Layout under ``out_dir``::
     river/<id>.html
     data/shared.js              labels, colours, town outlines, rivers, context, unit index
     data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
-    assets/                     Leaflet (from the js_lib_leaflet package), atlas.js, atlas.css
+    assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
-codes) and are drawn by one canvas layer in ``atlas.js``. A case's details
+codes) and are drawn by one canvas layer in ``atlas-cases.js``. A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
-into HTML: page data is JSON, and ``atlas.js`` builds popups with
+into HTML: page data is JSON, and the atlas scripts build popups with
 ``textContent``.
 
 A basemap is optional (``config.basemap``; none by default, so the atlas makes
@@ -64,6 +64,10 @@ FLAG_OVERDUE, FLAG_RECURRING, FLAG_MISMATCH, FLAG_INVALID = 1, 2, 4, 8
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _STATIC = "static"
 _LEAFLET_FILES = ("leaflet.js", "leaflet.css")
+# the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
+# adds to the one namespace window.battlemap that atlas-core.js creates
+ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
+                 "atlas-search.js", "atlas-start.js")
 
 
 def render_web(atlas: Atlas, out_dir: Path,
@@ -568,6 +572,9 @@ def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
     return _latlngs(_to_wgs84(band, gcj)[0])
 
 
+# Leaflet, then the atlas scripts in order, then the data files that call into them
+_SCRIPT_TAGS = "".join(f'<script src="{{root}}assets/{name}"></script>\n'
+                       for name in ("leaflet.js", *ATLAS_SCRIPTS))
 _PAGE = """<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -592,9 +599,7 @@ _PAGE = """<!DOCTYPE html>
   <aside id="panel" class="bm-panel"></aside>
 </main>
 <footer class="bm-footer">{note}</footer>
-<script src="{root}assets/leaflet.js"></script>
-<script src="{root}assets/atlas.js"></script>
-<script src="{root}data/shared.js"></script>
+""" + _SCRIPT_TAGS + """<script src="{root}data/shared.js"></script>
 <script src="{root}data/{level}/{stem}.js"></script>
 </body>
 </html>
@@ -646,7 +651,7 @@ def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list
 
 
 def _write_assets(out_dir: Path) -> list[Path]:
-    """Leaflet from the js_lib_leaflet package, and our own atlas.js / atlas.css."""
+    """Leaflet from the js_lib_leaflet package, and our own scripts and atlas.css."""
     assets = out_dir / "assets"
     written = []
     try:
@@ -660,7 +665,7 @@ def _write_assets(out_dir: Path) -> list[Path]:
         if item.name.endswith(".png"):
             written.append(_copy(item, assets / "images" / item.name))
     ours = importlib.resources.files("battlemap.render") / _STATIC
-    for name in ("atlas.js", "atlas.css"):
+    for name in (*ATLAS_SCRIPTS, "atlas.css"):
         written.append(_copy(ours / name, assets / name))
     return written
 
