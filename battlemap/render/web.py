@@ -462,7 +462,7 @@ class _WebAtlas:
         }
 
     def _basemap(self) -> dict | None:
-        """The tile layer for atlas.js, or None (then the atlas makes no network request)."""
+        """The tile layer for the atlas scripts, or None (then the atlas makes no network request)."""
         basemap = self.atlas.config.basemap
         if basemap is None:
             return None

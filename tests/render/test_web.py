@@ -66,7 +66,7 @@ def test_free_text_never_reaches_html(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
     for page in _pages(tmp_path):
         assert "<img" not in page.read_text(encoding="utf-8")
-    # the description is shipped as a JSON string, for atlas.js to show with textContent
+    # the description is shipped as a JSON string, for the atlas scripts to show with textContent
     grid = (tmp_path / "data" / "grid" / "440118002002001.js").read_text(encoding="utf-8")
     assert '"<img src=x onerror=alert(1)>"' in grid
 
