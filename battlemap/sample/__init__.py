@@ -30,9 +30,9 @@ import numpy as np
 from battlemap.sample.boundaries import boundary_records, build_boundaries
 from battlemap.sample.cases import CaseGeometry, case_rows
 from battlemap.sample.geometry import random_stream, to_ll, to_xy
-from battlemap.sample.reference import load_reference, neighbour_records, packaged_reference
+from battlemap.sample.reference import load_reference, neighbours, packaged_reference
 from battlemap.sample.rivers import build_rivers, context_points
-from battlemap.sample.writer import write_cases, write_geojson
+from battlemap.sample.writer import write_cases, write_features, write_geojson
 
 __all__ = ["write_sample"]
 
@@ -86,8 +86,7 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
     context = context_points(rivers[0].line, xintang)
     write_geojson(out_dir / "context" / "context.geojson", "context",
                   [{**c, "geometry": to_ll(c["geometry"])} for c in context])
-    neighbours = write_geojson(out_dir / "context" / "neighbours.geojson", "neighbours",
-                               neighbour_records(ref))
+    n_neighbours = write_features(out_dir / "context" / "neighbours.geojson", *neighbours(ref))
     geo = CaseGeometry(district, dongguan, b["seats"], list(to_xy(np.asarray(b["villages"]))),
                        b["urban"], rivers)
     town_names = dict(zip(towns["code"], towns["name"], strict=True))
@@ -97,4 +96,4 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
             "district": 1, "towns": len(recs["towns"]), "villages": len(recs["villages"]),
             "grids": len(recs["grids"]), "rivers": len(rivers),
             "tributaries": sum(r.kind == "tributary" for r in rivers),
-            "context_points": len(context), "neighbours": neighbours, **case_summary}
+            "context_points": len(context), "neighbours": n_neighbours, **case_summary}

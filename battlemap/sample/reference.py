@@ -19,7 +19,7 @@ from shapely.geometry import Polygon
 from battlemap.sample.boundaries import DISTRICT_CODE
 from battlemap.sample.geometry import polygon_parts, to_xy
 
-__all__ = ["OUTLINES", "load_reference", "neighbour_records", "packaged_reference"]
+__all__ = ["OUTLINES", "load_reference", "neighbours", "packaged_reference"]
 
 OUTLINES = "zengcheng_and_neighbours_wgs84.geojson"
 DONGGUAN_CODE = "441900"
@@ -51,6 +51,15 @@ def load_reference(ref: Traversable | Path) -> tuple[Polygon, Any, pd.DataFrame,
     return district, dongguan, towns[["code", "name"]], villages
 
 
-def neighbour_records(ref: Traversable | Path) -> list[dict[str, Any]]:
-    """The neighbouring districts' real outlines (WGS84), 增城区 itself left out."""
-    return [o for o in _outlines(ref) if o["adcode"] != DISTRICT_CODE]
+def neighbours(ref: Traversable | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The neighbouring districts' outlines as they are in the reference, 增城区 left out.
+
+    Returns the collection's head (``name`` "neighbours" and the reference's
+    ``crs``, WGS84) and its features, untouched (properties ``adcode``, ``name``).
+    """
+    fc = json.loads(ref.joinpath(OUTLINES).read_text("utf-8"))
+    head = {"type": "FeatureCollection", "name": "neighbours"}
+    if "crs" in fc:
+        head["crs"] = fc["crs"]
+    features = [f for f in fc["features"] if str(f["properties"]["adcode"]) != DISTRICT_CODE]
+    return head, features

@@ -13,7 +13,7 @@ import shapely
 
 from battlemap.sample.geometry import polygon_parts
 
-__all__ = ["CASE_COLUMNS", "write_cases", "write_geojson"]
+__all__ = ["CASE_COLUMNS", "write_cases", "write_features", "write_geojson"]
 
 CASE_COLUMNS = ("问题编号", "上报时间", "上报渠道", "问题类型", "所属镇街", "所属村居", "河涌名称",
                 "经度", "纬度", "处理状态", "整改期限", "办结时间", "问题描述", "上报人电话", "是否有效")
@@ -40,16 +40,18 @@ def _geojson_geometry(geom: Any) -> dict[str, Any]:
 
 
 def write_geojson(path: Path, name: str, records: Iterable[dict[str, Any]]) -> int:
-    """Write a FeatureCollection, one feature per line; returns the feature count."""
+    """Write records (properties + shapely geometry) as a FeatureCollection; returns the count."""
+    features = [{"type": "Feature", "properties": {k: v for k, v in rec.items() if k != "geometry"},
+                 "geometry": _geojson_geometry(rec["geometry"])} for rec in records]
+    return write_features(path, {"type": "FeatureCollection", "name": name}, features)
+
+
+def write_features(path: Path, head: dict[str, Any], features: Sequence[dict[str, Any]]) -> int:
+    """Write GeoJSON features as they are under ``head`` (type, name, crs), one per line."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for rec in records:
-        props = {k: v for k, v in rec.items() if k != "geometry"}
-        feat = {"type": "Feature", "properties": props,
-                "geometry": _geojson_geometry(rec["geometry"])}
-        lines.append(json.dumps(feat, ensure_ascii=False, separators=(",", ":")))
-    head = json.dumps({"type": "FeatureCollection", "name": name}, ensure_ascii=False)[:-1]
-    path.write_text(head + ', "features": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
+    lines = [json.dumps(feat, ensure_ascii=False, separators=(",", ":")) for feat in features]
+    start = json.dumps(head, ensure_ascii=False)[:-1]
+    path.write_text(start + ', "features": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
     return len(lines)
 
 
