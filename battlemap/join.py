@@ -17,7 +17,8 @@ import shapely
 from battlemap._findings import Findings
 from battlemap.config import Config
 
-__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches", "split_lines"]
+__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+           "split_lines"]
 
 
 def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from battlemap.sample import write_sample
-from battlemap.sample.reference import OUTLINES, packaged_reference
+from battlemap.sample.reference import OUTLINES, load_reference, packaged_reference
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REF = Path(str(packaged_reference()))
@@ -90,11 +90,13 @@ def test_committed_neighbours_are_the_generator_output(small: tuple[Path, Path, 
 
 def test_reference_is_read_from_the_package(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The generator works from any folder, not only from a checkout."""
+    """The reference data ship inside the package, so the generator needs no checkout."""
     monkeypatch.chdir(tmp_path)
-    assert (REF / OUTLINES).is_file()
     assert REF.parent.name == "sample" and REF.parent.parent.name == "battlemap"
-    assert not (DATA / "reference").exists()
+    assert (REF / OUTLINES).is_file() and not (DATA / "reference").exists()
+    district, dongguan, towns, villages = load_reference(packaged_reference())
+    assert len(towns) == 13 and len(villages) == 370
+    assert 1.5e9 < district.area < 1.7e9 and district.distance(dongguan) < 1.0   # ~1,616 km², borders 东莞
 
 
 def test_bad_scale_is_refused(tmp_path: Path) -> None:
