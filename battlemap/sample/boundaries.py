@@ -56,6 +56,8 @@ SURNAMES = "陈黄李梁何林罗钟邓曾张刘王杨吴周徐朱胡郭谢叶�
            "汪欧苏莫麦郑赵余严徐邱古"
 GIVEN = "伟强敏静丽军华明杰芳建国志平海文勇辉燕红玲斌涛超浩俊婷晓锋雄坚荣健新永嘉" \
         "耀振洪冠展宏锦蓉秀英慧霞桂彬洁伦豪锐铭亮添旺贤"
+
+
 def short_town(name: str) -> str:
     """荔城街道 → 荔城, 新塘镇 → 新塘."""
     return name.removesuffix("街道").removesuffix("镇")
@@ -74,6 +76,7 @@ def _person_names(rng: np.random.Generator, n: int) -> list[str]:
     two = rng.random(n) < 0.7
     return [SURNAMES[s] + GIVEN[a] + (GIVEN[b] if t and b != a else "")
             for s, a, b, t in zip(sur, g1, g2, two, strict=True)]
+
 
 # --------------------------------------------------------------------------- towns
 

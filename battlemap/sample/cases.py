@@ -53,6 +53,8 @@ START_DATE = dt.date(2019, 1, 1)
 CAMPAIGN_DAYS = 90  # a reporting campaign before end_date triples the daily rate
 
 STATUS_SYNONYMS = {"已交办": "已派发", "整改中": "处理中", "已销号": "已办结"}
+
+
 def _report_times(n: int, end: dt.date, rng: np.random.Generator) -> np.ndarray:
     """Report timestamps (minutes), denser in recent years and in the last campaign, sorted."""
     days = np.arange((end - START_DATE).days + 1)

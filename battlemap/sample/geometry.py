@@ -22,6 +22,8 @@ PRECISION = 1e-6  # degrees: the grid every output coordinate lies on
 
 TO_XY = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
 TO_LL = Transformer.from_crs(PROJECTED, "EPSG:4326", always_xy=True)
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -54,6 +56,7 @@ def polygon_parts(geom: Any) -> list[Polygon]:
     if hasattr(geom, "geoms"):
         return [p for g in geom.geoms for p in polygon_parts(g)]
     return []
+
 
 def random_points_in(poly: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` uniform random points inside ``poly`` (rejection sampling)."""
@@ -138,6 +141,7 @@ def clustered_seeds(parent: Any, n: int, centre: np.ndarray, rng: np.random.Gene
     near_pts = np.concatenate(near)[:n_near] if near else np.empty((0, 2))
     rest = random_points_in(parent, n - len(near_pts), rng)
     return np.concatenate([near_pts, rest])
+
 
 # --------------------------------------------------------------------------- clean coverage
 
