@@ -7,6 +7,7 @@ Also derives the case lifecycle flags (销号管理) against the as-of date:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +17,8 @@ import shapely
 from battlemap._findings import Findings
 from battlemap.config import Config
 
-__all__ = ["derive_lifecycle", "join_cases", "join_rivers", "river_stretches", "split_lines"]
+__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+           "split_lines"]
 
 
 def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,
@@ -192,14 +194,22 @@ def _nearest(cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, max_distance: 
             pd.Series(near["distance"].to_numpy(), index=index))
 
 
-def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
+def age_band_labels(bounds: Sequence[int]) -> list[str]:
+    """The ordered age-band (案龄) labels for ``lifecycle.age_bands_days``.
+
+    >>> age_band_labels((30, 90))
+    ['0–30天', '31–90天', '>90天']
+    """
     labels, low = [], 0
     for high in bounds:
         labels.append(f"{low + 1 if low else 0}–{high}天")
         low = high
-    labels.append(f">{low}天")
+    return [*labels, f">{low}天"]
+
+
+def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
     edges = [-1, *bounds, np.inf]
-    return pd.cut(days, bins=edges, labels=labels).astype(str)
+    return pd.cut(days, bins=edges, labels=age_band_labels(bounds)).astype(str)
 
 
 def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.Series:

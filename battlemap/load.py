@@ -43,6 +43,7 @@ from pyproj.exceptions import CRSError
 
 from battlemap import LEVELS
 from battlemap._findings import note
+from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
 
@@ -139,8 +140,8 @@ def load_rivers(config: Config) -> gpd.GeoDataFrame:
         "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
         kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"]).isin(rivers.main_kinds).map(
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
     return frame
 
@@ -156,9 +157,9 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
         fields["label"] = context.label_field
     frame = read_layer(context, config.project.analysis_crs, fields)
     frame["context_id"] = _as_id(frame["context_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"])
-    frame["label"] = _as_text(frame["label"]) if "label" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True)
+    frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
     frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
     return frame
 
@@ -183,8 +184,8 @@ def _load_level(boundary: BoundaryConfig, level: str, config: Config) -> gpd.Geo
     frame = read_layer(boundary, config.project.analysis_crs, fields, kind="polygon")
     frame["unit_id"] = _as_id(frame["unit_id"])
     frame["parent_id"] = _as_id(frame["parent_id"]) if "parent_id" in frame else None
-    frame["name"] = _as_text(frame["name"])
-    frame["chief"] = _as_text(frame["chief"]) if "chief" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["chief"] = text_series(frame["chief"], strip=True) if "chief" in frame else ""
     frame["level"] = level
     return frame
 
@@ -443,11 +444,6 @@ def _as_id(values: pd.Series) -> pd.Series:
         return unicodedata.normalize("NFKC", str(value)).strip()
 
     return values.map(clean).astype(object)
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                      else str(v).strip()).astype(object)
 
 
 # --- the case table ---------------------------------------------------------

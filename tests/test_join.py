@@ -12,6 +12,7 @@ from shapely.geometry import Point
 
 from battlemap._findings import Findings
 from battlemap.join import (
+    age_band_labels,
     current_period,
     derive_lifecycle,
     join_cases,
@@ -137,6 +138,21 @@ def test_overdue_and_days(tiny_config) -> None:
     assert out["overdue"].tolist() == [True, False, False]
     assert out["days_overdue"].tolist() == [7, 0, 0]
     assert out.loc["closed_late", "days_open"] == 31
+
+
+def test_age_bands_use_the_one_list_of_labels(tiny_config) -> None:
+    assert age_band_labels((30, 90, 180, 365)) == ["0–30天", "31–90天", "91–180天", "181–365天",
+                                                   ">365天"]
+    bounds = tiny_config.lifecycle.age_bands_days
+    labels = age_band_labels(bounds)
+    frame = _lifecycle_frame([
+        ("fresh", 100, "assigned", "2026-11-27", "2026-12-20", None),         # 0 days
+        ("month", 200, "assigned", f"{dt.date(2026, 11, 27) - dt.timedelta(bounds[0] + 1)}",
+         "2026-12-20", None),                                                  # first day of band 2
+        ("old", 300, "assigned", "2019-01-01", "2019-02-01", None),
+    ])
+    out = derive_lifecycle(frame, tiny_config)
+    assert out["age_band"].tolist() == [labels[0], labels[1], labels[-1]]
 
 
 def test_recurring_window_edges(tiny_config) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import leftover_temp_files
 
 from battlemap.errors import RenderError
 from battlemap.render.poster import (
@@ -118,7 +119,7 @@ def test_render_posters_names_files_from_ids(tiny_atlas, tmp_path):
     assert names == ["posters/district/440118_A0.pdf", "posters/district/440118_A3.pdf",
                      f"posters/grid/{UNITS['grid']}_A4.pdf", "posters/river/T1_A3.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
-    assert not list(tmp_path.rglob("*.tmp"))          # atomic writes leave nothing behind
+    assert not leftover_temp_files(tmp_path)          # atomic writes leave nothing behind
 
 
 def test_every_poster_of_the_tiny_district(tiny_atlas, tmp_path):
@@ -147,7 +148,7 @@ def test_label_missing_from_font_raises(tiny_atlas, tmp_path):
     with pytest.raises(RenderError, match="U\\+E000"):
         render_poster(atlas, "district", "440118", "A3", tmp_path / "bad.pdf")
     assert not (tmp_path / "bad.pdf").exists()
-    assert not list(tmp_path.glob(".*.tmp"))
+    assert not leftover_temp_files(tmp_path)
 
 
 def test_unknown_unit_level_or_paper_is_a_render_error(tiny_atlas, tmp_path):
