@@ -45,22 +45,21 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     """Assign each case to a river (流域为体系).
 
     By catchment polygon when given (a case in two overlapping catchments
-    goes to the smaller river id); else the nearest tributary within
-    ``join.river_distance_m``, else the nearest main stem within it, else
-    none (``river_id == ""``). Ties go to the smaller river id. Rivers are
-    split into two-point segments first, which makes the nearest search
-    several times faster than on whole lines.
+    goes to the smaller river id); else the nearest river within
+    ``join.river_distance_m``, main stems and tributaries alike (a case on
+    the bank of the 增江 belongs to the 增江, not to a tributary further
+    off), else none (``river_id == ""``). Ties go to the smaller river id.
+    Rivers are split into two-point segments first, which makes the nearest
+    search several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
     cases["river_distance_m"] = np.nan
     if catchments is not None:
         _by_catchment(cases, rivers, catchments)
-    for kind in ("tributary", "main"):
-        todo = cases["river_id"] == ""
-        segments = split_lines(rivers[rivers["kind"] == kind])
-        if segments.empty or not todo.any():
-            continue
+    todo = cases["river_id"] == ""
+    segments = split_lines(rivers)
+    if not segments.empty and todo.any():
         river_id, distance = _nearest(cases[todo], segments, config.join.river_distance_m)
         cases.loc[river_id.index, "river_id"] = river_id
         cases.loc[distance.index, "river_distance_m"] = distance

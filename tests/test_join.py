@@ -87,8 +87,9 @@ def test_equidistant_rivers_go_to_smaller_id(tiny_config) -> None:
     assert joined.loc["mid", "river_id"] == "T1"
     assert joined.loc["mid", "river_distance_m"] == pytest.approx(1000)
     assert joined.loc["t2", "river_id"] == "T2"
-    # a tributary within reach wins over a nearer main stem
-    assert joined.loc["main", "river_id"] == "T1"
+    # the nearest river wins, a main stem too: 50 m from M, 1,000 m from T1
+    assert joined.loc["main", "river_id"] == "M"
+    assert joined.loc["main", "river_distance_m"] == pytest.approx(50)
     assert joined.loc["none", "river_id"] == ""
 
 
@@ -200,5 +201,8 @@ def test_catchment_polygons_rule_over_distance(tiny_config_path) -> None:
     assert len(east) and (east["river_id"] == "T1").all()
     assert (east["river_distance_m"] > 1000).all()  # distance to T1, not to the nearer T2
     west = cases[cases["town_id"] == "440118001"]
-    assert (west["river_id"] == "T1").all()          # by distance, as before
+    rivers = tiny_rivers().set_index("code")
+    nearest = [rivers.distance(point).idxmin() for point in west.geometry]
+    assert west["river_id"].tolist() == nearest     # by distance, main stem included
+    assert set(nearest) == {"M", "T1"}
     assert prepared.findings.warning_counts().get("unknown_river") == 1
