@@ -124,11 +124,12 @@ def _p(text: str, size: float, color: str = "#222222", *, style: str | None = No
     return parse_xml(text_xml) if xml else text_xml
 
 
-def _cell(text: str, width: float, align: str, size: float, color: str, fill: str = "") -> str:
+def _cell(text: str, width: float, align: str, size: float, color: str, fill: str = "",
+          keep: bool = False) -> str:
     shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
     return (f'<w:tc><w:tcPr><w:tcW w:w="{round(width)}" w:type="dxa"/>{shade}</w:tcPr>'
-            f'<w:p><w:pPr><w:spacing w:before="0" w:after="0"/><w:jc w:val="{_JC[align]}"/>'
-            f"</w:pPr>{_run(text, size, color)}</w:p></w:tc>")
+            f'<w:p><w:pPr>{"<w:keepNext/>" if keep else ""}<w:spacing w:before="0" w:after="0"/>'
+            f'<w:jc w:val="{_JC[align]}"/></w:pPr>{_run(text, size, color)}</w:p></w:tc>')
 
 
 def _tbl(widths: Sequence[float], rows_xml: str, borders: bool = True) -> object:
@@ -149,12 +150,15 @@ def _table(table: Table, document: Document):
     total = sum(c.width for c in columns)
     widths = [TEXT_MM * _TWIPS_PER_MM * c.width / total for c in columns]
     size = _SIZES["table"]
-    head = "".join(_cell(c.header, w, c.align, size, "#333333", "E8EEF5")
+    together = len(table.rows) <= table.keep_together    # Word: keep with the next row
+    head = "".join(_cell(c.header, w, c.align, size, "#333333", "E8EEF5", keep=True)
                    for c, w in zip(columns, widths, strict=True))
     rows = ['<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>' + head + "</w:tr>"]
-    for row in table.rows:
+    for k, row in enumerate(table.rows):
+        last = k == len(table.rows) - 1
         rows.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + "".join(
-            _cell(row[j].text, w, c.align, size, document.color(row[j].tone))
+            _cell(row[j].text, w, c.align, size, document.color(row[j].tone),
+                  keep=together and not last)
             for j, c, w in zip(keep, columns, widths, strict=True)) + "</w:tr>")
     if not table.rows:
         span = len(columns)
@@ -176,13 +180,22 @@ def _key_figures(block: KeyFigures, document: Document):
 
 
 def _figures(word, figures: list[Figure]) -> None:
-    """Charts as PNGs in one paragraph: a pair side by side, a single one full width."""
-    paragraph = word.add_paragraph()
-    share = TEXT_MM / len(figures) - (2 if len(figures) > 1 else 0)
-    for figure in figures:
-        run = paragraph.add_run()
-        _fonts(run.element.get_or_add_rPr(), BODY_FONT)
-        run.add_picture(io.BytesIO(figure_png(figure)), width=Mm(share))
+    """Charts as PNGs: a single one full width, a pair side by side in a borderless table."""
+    if len(figures) == 1:
+        _picture(word.add_paragraph(), figures[0], TEXT_MM)
+        return
+    table = word.add_table(rows=1, cols=len(figures))
+    table.autofit = False
+    share = TEXT_MM / len(figures)
+    for cell, figure in zip(table.rows[0].cells, figures, strict=True):
+        cell.width = Mm(share)
+        _picture(cell.paragraphs[0], figure, share - 3)
+
+
+def _picture(paragraph, figure: Figure, width_mm: float) -> None:
+    run = paragraph.add_run()
+    _fonts(run.element.get_or_add_rPr(), BODY_FONT)
+    run.add_picture(io.BytesIO(figure_png(figure)), width=Mm(width_mm))
 
 
 # --------------------------------------------------------------------------- page and styles
@@ -222,7 +235,17 @@ def _add_field(paragraph, code: str, color: RGBColor) -> None:
 
 
 def _styles(word) -> None:
-    """Latin and East Asian fonts, sizes and black ink on the styles the document uses."""
+    """Latin and East Asian fonts, sizes and black ink on the styles the document uses.
+
+    The document defaults name the fonts too (and Chinese as the East Asian
+    language, for line breaking), so styles Word adds later inherit them.
+    """
+    defaults = word.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    _fonts(rpr, BODY_FONT)
+    lang = rpr.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
     for name, font, size in (("Normal", BODY_FONT, 11), ("Title", HEADING_FONT, 18),
                              ("Heading 1", HEADING_FONT, 14), ("Heading 2", HEADING_FONT, 12)):
         style = word.styles[name] if name in word.styles else word.styles.add_style(
