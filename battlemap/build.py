@@ -220,7 +220,8 @@ def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
         whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
         return {("exports", atlas.as_of.isoformat())} if whole else set()
     if renderer == "bulletin":
-        return {("bulletin", p.stem) for p in (out / "bulletin").glob("*.pdf") if p.with_suffix(".docx").exists()}
+        pdfs = (out / "bulletin").glob("*.pdf")
+        return {("bulletin", p.stem) for p in pdfs if p.with_suffix(".docx").exists()}
     if renderer == "posters":
         return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
     if not (out / "assets").is_dir():

@@ -127,7 +127,7 @@ def test_docx_fonts_on_every_run_header_rows_repeat(tmp_path, font) -> None:
     for name in ("Normal", "Heading 1", "Heading 2", "Title"):
         fonts = word.styles[name].element.find(f"{W}rPr/{W}rFonts")
         assert fonts.get(f"{W}eastAsia") in ("仿宋", "黑体") and fonts.get(f"{W}asciiTheme") is None
-    listing = [t for t in word.tables if t.rows[0].cells[0].text == "镇街"][0]
+    listing = next(t for t in word.tables if t.rows[0].cells[0].text == "镇街")
     assert [c.text for c in listing.rows[0].cells] == ["镇街", "编号", "件数"]   # no 描述
     assert [c.text for c in listing.rows[8].cells] == ["", "N0007", "7"]
     assert len(listing.rows) == 121
