@@ -15,8 +15,8 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure as MplFigure
-from matplotlib.patches import Rectangle
 
 from battlemap._io import atomic_path
 from battlemap.render._pdf import TextBatch, concatenate, save_pdf
@@ -68,6 +68,7 @@ class _Flow:
     def __init__(self, doc: Document, font: FontSpec) -> None:
         self.doc, self.font = doc, font
         self.pages: list[tuple[MplFigure, object, TextBatch]] = []
+        self.boxes_of_page: list[list[tuple]] = []
         self.y = TOP
         self.width = PAGE_W - 2 * MARGIN
         self.new_page()
@@ -82,10 +83,11 @@ class _Flow:
         texts = TextBatch(self.font.path, ax.transData, zorder=3)
         ax.add_artist(texts)
         self.pages.append((fig, ax, texts))
+        self.boxes_of_page.append([])
         self.y = TOP
         doc = self.doc
         if doc.mark:
-            ax.add_patch(Rectangle((0, PAGE_H - 16), PAGE_W, 16, color=MARK_RED, lw=0))
+            self.rect(0, PAGE_H - 16, PAGE_W, 16, MARK_RED)
             self.text(PAGE_W / 2, PAGE_H - 8, doc.mark, 7.5, ha="center", va="center",
                       color="white")
             ax.text(PAGE_W / 2, PAGE_H / 2, doc.mark.split("·")[0].strip(), fontsize=48,
@@ -100,6 +102,11 @@ class _Flow:
     @property
     def ax(self):
         return self.pages[-1][1]
+
+    def rect(self, x: float, y: float, width: float, height: float, fill: str,
+             edge: str = "none") -> None:
+        """A box below the text; a page's boxes are drawn as one collection."""
+        self.boxes_of_page[-1].append((x, y, width, height, fill, edge))
 
     def text(self, x: float, y: float, text: str, size: float, color: str = INK,
              ha: str = "left", va: str = "baseline") -> None:
@@ -170,8 +177,7 @@ class _Flow:
         width = (self.width - gap * (len(items) - 1)) / len(items)
         for k, item in enumerate(items):
             x = MARGIN + k * (width + gap)
-            self.ax.add_patch(Rectangle((x, self.y - height), width, height, fc="#f6f6f6",
-                                        ec=LIGHT, lw=0.6))
+            self.rect(x, self.y - height, width, height, "#f6f6f6", LIGHT)
             size = 17.0
             while em_width(item.value) * size > width - 8 and size > 9:
                 size -= 0.5
@@ -230,16 +236,14 @@ class _Flow:
                     texts[group] = (f"{current}（续）", texts[group][1])
                     broken = False
             if k % 2:
-                self.ax.add_patch(Rectangle((MARGIN, self.y - ROW), self.width, ROW,
-                                            fc="#f5f5f5", lw=0))
+                self.rect(MARGIN, self.y - ROW, self.width, ROW, "#f5f5f5")
             for (text, color), col, x0, w in zip(texts, columns, xs, widths, strict=True):
                 self._cell(text, col.align, x0, w, color)
             self.y -= ROW
         self.y -= 6
 
     def _header(self, columns: Sequence[Column], widths, xs) -> None:
-        self.ax.add_patch(Rectangle((MARGIN, self.y - ROW - 1), self.width, ROW + 1,
-                                    fc="#e8eef5", lw=0))
+        self.rect(MARGIN, self.y - ROW - 1, self.width, ROW + 1, "#e8eef5")
         for col, x0, w in zip(columns, xs, widths, strict=True):
             self._cell(col.header, col.align, x0, w, "#333333")
         self.y -= ROW + 1
@@ -255,7 +259,13 @@ class _Flow:
         check_texts([f"第 {total} 页 / 共 {total} 页"], font)
         meta = {"Title": self.doc.title, "Creator": self.doc.creator}
         parts = []
-        for number, (fig, _, texts) in enumerate(self.pages, start=1):
+        for number, ((fig, ax, texts), boxes) in enumerate(
+                zip(self.pages, self.boxes_of_page, strict=True), start=1):
+            if boxes:
+                ax.add_collection(PolyCollection(
+                    [[(x, y), (x + w, y), (x + w, y + h), (x, y + h)] for x, y, w, h, _, _ in boxes],
+                    facecolors=[b[4] for b in boxes], edgecolors=[b[5] for b in boxes],
+                    linewidths=[0.6 if b[5] != "none" else 0 for b in boxes], zorder=1))
             texts.add(PAGE_W - MARGIN, 26, f"第 {number} 页 / 共 {total} 页", 6.5, color=GREY,
                       ha="right")
             buffer = io.BytesIO()
