@@ -132,10 +132,10 @@ def _cell(text: str, width: float, align: str, size: float, color: str, fill: st
             f'<w:jc w:val="{_JC[align]}"/></w:pPr>{_run(text, size, color)}</w:p></w:tc>')
 
 
-def _tbl(widths: Sequence[float], rows_xml: str, borders: bool = True) -> object:
+def _tbl(widths: Sequence[float], rows_xml: str) -> object:
     line = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="BFBFBF"/>'
     edges = "".join(line.format(e) for e in ("top", "left", "bottom", "right", "insideH",
-                                               "insideV")) if borders else ""
+                                               "insideV"))
     grid = "".join(f'<w:gridCol w:w="{round(w)}"/>' for w in widths)
     return parse_xml(
         f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblW w:w=\"{round(sum(widths))}\" w:type=\"dxa\"/>"
