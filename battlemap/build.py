@@ -39,7 +39,7 @@ from battlemap.join import (
 )
 from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
 from battlemap.report import write_report_files
-from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
+from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
@@ -220,7 +220,8 @@ def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
         whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
         return {("exports", atlas.as_of.isoformat())} if whole else set()
     if renderer == "bulletin":
-        return {("bulletin", p.stem) for p in (out / "bulletin").glob("*.pdf")}
+        pdfs = (out / "bulletin").glob("*.pdf")
+        return {("bulletin", p.stem) for p in pdfs if p.with_suffix(".docx").exists()}
     if renderer == "posters":
         return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
     if not (out / "assets").is_dir():
@@ -316,6 +317,7 @@ def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
     """Counts of what changed since the previous build's snapshot, per unit and river."""
     previous = previous_snapshot(history, atlas.as_of, since)
     atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
+    atlas.extra["previous_rank"] = previous_ranks(atlas.units["town"], atlas.extra["previous_snapshot"])
     if previous is None:
         changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
         atlas.extra["changes_since"] = None
