@@ -9,7 +9,6 @@ sections as blocks. Testable without fonts.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 from battlemap import STATES
 from battlemap._model import Atlas
 from battlemap._text import as_text
+from battlemap.join import age_band_labels
 from battlemap.stats import by_category
 
 __all__ = ["BELOW", "REMINDER", "WARNING", "Bulletin", "bulletin_data", "escalations"]
@@ -301,16 +301,7 @@ def _age_bands(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
     level = pd.Series(cases.index.astype(str), index=cases.index).map(
         due.set_index("case_id")["level"]).fillna(BELOW)
     table = pd.crosstab(cases["age_band"].astype(str), level)
-    bands, low = [], 0
-    for high in atlas.config.lifecycle.age_bands_days:      # every band, also when empty
-        bands.append(f"{low + 1 if low else 0}–{high}天")
-        low = high
-    bands.append(f">{low}天")
-    bands += sorted(set(table.index) - set(bands), key=_band_key)
+    bands = age_band_labels(atlas.config.lifecycle.age_bands_days)  # every band, also when empty
+    bands += sorted(set(table.index) - set(bands))
     table = table.reindex(index=bands, columns=[BELOW, REMINDER, WARNING], fill_value=0)
     return table.astype(int)
-
-
-def _band_key(label: str) -> tuple[bool, int]:
-    match = re.search(r"\d+", label)
-    return label.startswith(">"), int(match.group()) if match else 0
