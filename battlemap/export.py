@@ -2,7 +2,9 @@
 
 ``battlemap.gpkg``: cases (joined, derived fields, no private columns), each
 unit level with its statistics, and the rivers, for QGIS.
-``statistics.xlsx``: one sheet per level, Chinese headers, for officials.
+``statistics.xlsx``: one sheet per level, Chinese headers, for officials;
+text that a spreadsheet would read as a formula is stored as text
+(:mod:`battlemap._sheets`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from battlemap import LEVELS
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
+from battlemap._sheets import inert_workbook
 
 __all__ = ["STAT_HEADERS", "write_geopackage", "write_statistics_xlsx"]
 
@@ -46,7 +49,7 @@ def write_geopackage(atlas: Atlas, path: Path) -> Path:
 
 
 def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
-    """One sheet per level and one for the rivers, with Chinese headers."""
+    """One sheet per level and one for the rivers, with Chinese headers; no cell is a formula."""
     frames = {level: atlas.units[level] for level in LEVELS}
     rivers = atlas.rivers.assign(length_km=(atlas.rivers.length / 1000).round(2))
     frames["river"] = rivers
@@ -58,6 +61,7 @@ def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
                 table["closed_rate"] = table["closed_rate"].round(4)
             table.rename(columns=STAT_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
                                                         index=False)
+        inert_workbook(writer.book)
     return path
 
 
