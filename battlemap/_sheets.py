@@ -8,7 +8,7 @@ leading apostrophe, as OWASP advises), every openpyxl workbook through
 :func:`inert_workbook` (the cell is stored as a string with Excel's
 "quote prefix", shown as text and kept as text when edited). Numbers stay
 numbers: numeric columns are not touched, nor is text that is a plain
-number such as ``-113.5``.
+number such as ``-113.5`` (or only dashes, ``-``, a common blank).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from openpyxl.workbook.workbook import Workbook
 __all__ = ["formula_like", "inert_csv_frame", "inert_csv_text", "inert_workbook"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_HARMLESS = re.compile(r"-?\d+(?:\.\d+)?|-+")
+"""A plain number (``-113.5``) or dashes only (``-``, a blank in many exports): never formulas."""
 
 
 def formula_like(value: object) -> bool:
@@ -31,7 +32,7 @@ def formula_like(value: object) -> bool:
     (True, True, False)
     """
     return (isinstance(value, str) and value.startswith(FORMULA_STARTS)
-            and _PLAIN_NUMBER.fullmatch(value) is None)
+            and _HARMLESS.fullmatch(value) is None)
 
 
 def inert_csv_text(value: object) -> object:
