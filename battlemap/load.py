@@ -47,7 +47,7 @@ from battlemap import LEVELS
 from battlemap._findings import note
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
-from battlemap.privacy import MASKED, mask_columns
+from battlemap.privacy import MASKED, mask_columns, mask_text
 
 __all__ = [
     "CSV_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_context",
@@ -128,8 +128,8 @@ def read_layer(layer: LayerConfig, crs: str, columns: dict[str, str],
     where = f"{layer.path.name}{'/' + layer.layer if layer.layer else ''}"
     out.attrs[MASKED] = mask_columns(out, [c for c in columns if not c.endswith("_id")],
                                      {c: f"{where}:{field}" for c, field in columns.items()})
-    for kind_, message in notes:
-        note(out, kind_, message, file=str(layer.path))
+    for kind_, message in notes:  # they quote values read before masking
+        note(out, kind_, mask_text(message), file=str(layer.path))
     return out
 
 
@@ -496,7 +496,7 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     original = raw[kept].copy()
     original.insert(0, "source_row", source_row)
     for kind, message, column in notes:
-        note(table, kind, message, file=str(cases.path), column=column)
+        note(table, kind, mask_text(message), file=str(cases.path), column=column)
     original = original.reset_index(drop=True)
     original.attrs[MASKED] = masked
     return CaseTable(table.reset_index(drop=True), original)
