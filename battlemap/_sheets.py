@@ -9,6 +9,11 @@ leading apostrophe, as OWASP advises), every openpyxl workbook through
 "quote prefix", shown as text and kept as text when edited). Numbers stay
 numbers: numeric columns are not touched, nor is text that is a plain
 number such as ``-113.5`` (or only dashes, ``-``, a common blank).
+
+The history snapshots (``history/*.csv.gz``) are left as they are: they
+are battlemap's own state, read back by :mod:`battlemap.history` and not
+meant for a spreadsheet, they hold only ids, state words and flags, and an
+apostrophe before an id such as ``-1`` would make it another id next week.
 """
 
 from __future__ import annotations
