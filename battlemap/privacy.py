@@ -78,7 +78,7 @@ _MOBILE = re.compile(
 _LANDLINE = re.compile(
     rf"{_NOT_IN_NUMBER}(?P<area>(?:(?:\+|00)86[ \t-]*\(?0?|\(?0)(?:10|2\d|[3-9]\d{{2}})\)?)"
     rf"[ \t]*-?[ \t]*{_LOCAL}")
-_LABELLED_LOCAL = re.compile(rf"(?:电话|座机|固话|[Tt][Ee][Ll])[:：号码 \t]*{_LOCAL}")
+_LABELLED_LOCAL = re.compile(rf"(?:电话|座机|固话|(?<![A-Za-z])[Tt][Ee][Ll])[:：号码 \t.]*{_LOCAL}")
 _QQ = re.compile(r"(?P<label>[Qq]{2}(?:号码?)?[:： \t]*)(?P<n>[1-9]\d{4,10})(?!\d)")
 
 
