@@ -122,11 +122,12 @@ NUMBERS = ["13955020002", "02082755088", "44018319900101123", "13955030003", "13
 
 
 def hostile_inputs(folder: Path) -> Path:
-    """The tiny district with personal numbers in six case columns and three layer fields."""
+    """The tiny district with personal numbers in seven case columns and three layer fields."""
     cases = tiny_cases_frame()
     cases["备注"] = ""
     for column, text in INJECTED.items():
-        rows = [0, 2] if column != "经度" else [3]  # C01 is mapped, C03 rejected; C04 too then
+        # C01 is mapped and C03 rejected (outside the district); C04's longitude rejects it
+        rows = [3] if column == "经度" else [0, 2]
         cases.loc[rows, column] = text
     config = write_tiny_inputs(folder, cases)
     units = tiny_units()
@@ -190,23 +191,23 @@ def _digits_only(text: str) -> str:
 
 
 def _text_of(path: Path) -> str:
-    """What a reader of ``path`` can see, as text."""
+    """What a reader of ``path`` can see, as text; the kind is told by the content."""
     data = path.read_bytes()
-    if path.suffix == ".gz":
+    if data.startswith(b"\x1f\x8b"):
         return gzip.decompress(data).decode("utf-8", "replace")
-    if path.suffix == ".xlsx":
+    if zipfile.is_zipfile(path):  # .xlsx, and .docx or .ods should they come
         with zipfile.ZipFile(path) as book:
             return "\n".join(book.read(n).decode("utf-8", "replace") for n in book.namelist())
-    if path.suffix == ".pdf":
+    if data.startswith(b"%PDF"):
         return subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True,
                               check=True, text=True).stdout
-    if path.suffix == ".gpkg":
+    if data.startswith(b"SQLite format 3\x00"):
         return _gpkg_text(path)
     return data.decode("utf-8", "replace")
 
 
 def _gpkg_text(path: Path) -> str:
-    """Every text cell of every table of a GeoPackage."""
+    """Every text cell of every table of a GeoPackage (or any SQLite file)."""
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         cells = [str(v) for t in tables for row in db.execute(f'SELECT * FROM "{t}"')
