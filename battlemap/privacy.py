@@ -4,7 +4,8 @@ Every text column of the case table and every text attribute of a layer that
 can reach an output passes through :func:`mask_columns` at load, so no later
 stage ever sees the number. What is found, in any common writing (spaces,
 dashes, dots, brackets, ``+86``/``0086``/``86`` prefixes, full-width digits
-``１３９…``, mixtures such as ``139 5502-0002``):
+``１３９…``, digits as Chinese numerals ``一三九五五〇二…``, mixtures such as
+``139 5502-0002``):
 
 ===========================  ==========================  ===========================
 kind                         written                     published
@@ -47,7 +48,9 @@ _FULL_WIDTH = {**{0xFF10 + d: ord("0") + d for d in range(10)},
                **{0xFF41 + i: ord("a") + i for i in range(26)},
                0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0xFF20: "@",
                0xFF3F: "_", 0x3000: " ", 0x00A0: " ", 0x2010: "-", 0x2011: "-", 0x2012: "-",
-               0x2013: "-", 0x2014: "-", 0x2015: "-", 0x2212: "-", 0xFE63: "-"}
+               0x2013: "-", 0x2014: "-", 0x2015: "-", 0x2212: "-", 0xFE63: "-",
+               **{ord(c): str(d) for d, c in enumerate("〇一二三四五六七八九")},
+               ord("零"): "0", ord("幺"): "1"}
 _NORMALISE = str.maketrans(_FULL_WIDTH)
 """One character for one, so positions in the normalised text are positions in the original."""
 _NEEDS_NORMALISING = re.compile("[" + "".join(map(chr, _FULL_WIDTH)) + "]")
