@@ -38,6 +38,7 @@ from battlemap.join import (
     river_stretches,
 )
 from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
+from battlemap.privacy import masked_counts
 from battlemap.report import write_report_files
 from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
@@ -58,6 +59,7 @@ class Prepared:
     cases_in: int
     original: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    masked: dict[str, int] = field(default_factory=dict)  # column -> values masked at load
 
     def ledger(self) -> dict[str, object]:
         rejected = self.findings.rejected_frame()
@@ -92,6 +94,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         context = load_context(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
+        masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
@@ -107,7 +110,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)
         _add_changes(atlas, config.output.dir / "history", since)
-    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
+    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
+        "masked": prepared.masked,
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import leftover_temp_files
+from conftest import leftover_temp_files, tiny_units, write_tiny_inputs
 
 from battlemap import LEVELS
+from battlemap.build import prepare
+from battlemap.config import load_config
 from battlemap.export import SHEETS, STAT_HEADERS, write_geopackage, write_statistics_xlsx
 
 
@@ -59,18 +65,16 @@ def test_unit_sheets_hold_the_statistics_stage_figures(workbook, tiny_atlas) -> 
 
 def test_river_sheet_has_kind_and_length(workbook, tiny_atlas) -> None:
     rivers = _sheet(workbook, "流域")
-    assert list(rivers.columns[:3]) == ["名称", "类别", "案件总数"]
-    assert rivers.columns[-1] == "河长(公里)" and "上级编码" not in rivers
+    assert list(rivers.columns[:4]) == ["编码", "名称", "类别", "案件总数"]
+    assert rivers.columns[-1] == "河道长度(公里)" and "上级编码" not in rivers
     assert len(rivers) == len(tiny_atlas.rivers)
     rivers = rivers.set_index("名称")
     for _, row in tiny_atlas.rivers.iterrows():
-        assert rivers.loc[row["name"], "类别"] == row["kind"]
-        assert rivers.loc[row["name"], "河长(公里)"] == pytest.approx(round(row.geometry.length / 1000, 2))
+        assert rivers.loc[row["name"], "类别"] == {"main": "干流", "tributary": "一级支流"}[row["kind"]]
+        assert rivers.loc[row["name"], "河道长度(公里)"] == pytest.approx(round(row.geometry.length / 1000, 2))
         assert rivers.loc[row["name"], "案件总数"] == row["total"]
 
 
-@pytest.mark.xfail(strict=True, reason="export.py: the rivers' index is river_id, which STAT_HEADERS "
-                   "does not name, so the 流域 sheet has no 编码 column; drop this mark when fixed")
 def test_river_sheet_carries_the_river_code(workbook, tiny_atlas) -> None:
     rivers = _sheet(workbook, "流域")
     assert sorted(rivers["编码"]) == sorted(tiny_atlas.rivers.index)
@@ -115,3 +119,52 @@ def test_geopackage_is_replaced_whole(tiny_atlas, tmp_path) -> None:
     path.write_bytes(b"an older file")
     write_geopackage(tiny_atlas, path)
     assert "cases" in dict(pyogrio.list_layers(path))
+
+
+# ---------------------------------------------------------------- formulas made inert
+
+FORMULAS = ['=HYPERLINK("http://x","点我")', "+1", "-2+3", "@SUM(A1)", "\t=1"]
+SHOWN = [text.strip() for text in FORMULAS]  # load strips names and chiefs
+
+
+@pytest.fixture
+def statistics(tmp_path: Path) -> Path:
+    """statistics.xlsx of the tiny district whose grid names and a chief look like formulas."""
+    folder = tmp_path / "in"
+    config = write_tiny_inputs(folder)
+    units = tiny_units()
+    units["grid"].loc[: len(FORMULAS) - 1, "name"] = FORMULAS
+    units["village"].loc[0, "chief"] = FORMULAS[0]
+    (folder / "boundaries.gpkg").unlink()
+    for level, frame in units.items():
+        frame.to_file(folder / "boundaries.gpkg", layer=level, engine="pyogrio")
+    prepared = prepare(load_config(config, out_dir=tmp_path / "out"))
+    return write_statistics_xlsx(prepared.atlas, tmp_path / "statistics.xlsx")
+
+
+def test_no_formula_cells_and_numbers_stay_numbers(statistics: Path) -> None:
+    book = openpyxl.load_workbook(statistics)
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    grids = book["网格"]
+    names = [row[1] for row in grids.iter_rows(min_row=2, max_row=len(FORMULAS) + 1)]
+    assert [c.value for c in names] == SHOWN
+    assert all(c.data_type == "s" and c.quotePrefix for c in names)
+    assert book["村居"]["D2"].value == SHOWN[0] and book["村居"]["D2"].quotePrefix
+    header = [c.value for c in grids[1]]
+    totals = [row[header.index("案件总数")] for row in grids.iter_rows(min_row=2)]
+    assert {c.data_type for c in totals} == {"n"}
+    assert not any(c.quotePrefix for c in totals)
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="needs LibreOffice")
+def test_libreoffice_shows_the_text(statistics: Path, tmp_path: Path) -> None:
+    """A spreadsheet program reads the cells as typed, not their results (点我, 1, #NAME?)."""
+    filter_ = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    subprocess.run(["libreoffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", filter_, "--outdir", str(tmp_path / "csv"), str(statistics)],
+                   check=True, capture_output=True, timeout=300)
+    text = (tmp_path / "csv" / "statistics-网格.csv").read_text(encoding="utf-8")
+    assert '"=HYPERLINK(""http://x"",""点我"")"' in text
+    for shown in SHOWN[1:]:
+        assert f",{shown}," in text

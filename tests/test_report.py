@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
 
 import pandas as pd
-from conftest import leftover_temp_files
+from conftest import leftover_temp_files, tiny_cases_frame, write_tiny_inputs
 
+from battlemap.build import prepare, write_report
+from battlemap.config import load_config
 from battlemap.report import write_report_files
 
-SECTIONS = ["台账 Ledger", "退回原因 Rejected by reason", "警告 Warnings", "退回案件 Rejected cases",
-            "用时 Timings (s)"]
+SECTIONS = ["台账 Ledger", "退回原因 Rejected by reason", "个人信息遮蔽 Personal data masked",
+            "警告 Warnings", "退回案件 Rejected cases", "用时 Timings (s)"]
 
 
 def _report(**changes) -> dict:
@@ -35,6 +38,7 @@ def _report(**changes) -> dict:
              "reason": "未知处理状态 unknown status word", "detail": "处理状态: 待核实"},
             {"source_row": 9, "case_id": "C08", "reason_code": "outside_district",
              "reason": "位于辖区外 outside the district", "detail": "2.5 km outside"}],
+        "masked": {"问题描述": 2, "所属村居": 0},
         "timings_s": {"load": 0.8, "validate": 1.5, "join": 0.1, "stats": 0.4},
     }
     return report | changes
@@ -154,3 +158,33 @@ def test_report_of_the_tiny_district(tiny_prepared, tmp_path) -> None:
     csv_rows = pd.read_csv(tmp_path / "rejected_cases.csv", dtype=str, encoding="utf-8-sig")
     assert len(csv_rows) == report["cases_rejected"]
     assert "上报人电话" not in csv_rows                      # private column never reaches an output
+
+
+# ---------------------------------------------------------------- formulas made inert
+
+FORMULAS = ['=HYPERLINK("http://x","点我")', "+1", "-2+3", "@SUM(A1)", "\t=1"]
+REJECTED = {"C03": 2, "C07": 6, "C08": 7}
+"""Rejected case -> its row in the tiny case table."""
+
+
+def test_rejected_cases_are_inert_and_numbers_plain(tmp_path: Path) -> None:
+    cases = tiny_cases_frame()
+    for text, row in zip(FORMULAS, REJECTED.values(), strict=False):
+        cases.loc[row, "问题描述"] = text
+    cases.loc[REJECTED["C08"], "所属村居"] = FORMULAS[3]
+    cases.loc[REJECTED["C03"], "所属村居"] = "请回电13955020002"
+    cases["=备注"] = "-"
+    config = load_config(write_tiny_inputs(tmp_path / "in", cases), out_dir=tmp_path / "out")
+    prepared = prepare(config)
+    out = tmp_path / "out"
+    write_report(prepared, out)
+    with (out / "rejected_cases.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["问题编号"]: row for row in csv.DictReader(handle)}
+    assert set(REJECTED) <= set(rows)
+    assert [rows[c]["问题描述"] for c in REJECTED] == [f"'{t}" for t in FORMULAS[:3]]
+    assert rows["C08"]["所属村居"] == f"'{FORMULAS[3]}"
+    assert rows["C03"]["经度"].startswith("113.") and rows["C03"]["'=备注"] == "-"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["masked"]["所属村居"] == 1 and report["masked"]["问题描述"] == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "所属村居 1" in html and "13955020002" not in html
