@@ -74,7 +74,7 @@ def warn_once(key: str, message: str) -> None:
         if key in _WARNED:
             return
         _WARNED.add(key)
-    warnings.warn(message, FastPathWarning, stacklevel=3)
+    warnings.warn(message, FastPathWarning, stacklevel=4)   # the caller of the pdf API
 
 
 def enabled() -> bool:
