@@ -50,7 +50,8 @@ def gray_pages(path: Path, folder: Path) -> list[np.ndarray]:
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / path.stem
     run("pdftoppm", "-r", "50", "-gray", "-png", path, stem)
-    return [np.asarray(Image.open(p), dtype=float) for p in sorted(folder.glob(f"{path.stem}-*.png"))]
+    return [np.asarray(Image.open(p).convert("L"), dtype=float)
+            for p in sorted(folder.glob(f"{path.stem}-*.png"))]
 
 
 @pytest.fixture
