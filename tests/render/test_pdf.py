@@ -111,6 +111,42 @@ def test_another_release_writes_through_savefig_with_one_warning(monkeypatch, fr
         assert "乙镇河长制销号率25%" in text_of(tmp_path / f"{name}.pdf")
 
 
+# --------------------------------------------------------------------------- threads, no patching
+
+
+@needs_fast
+def test_threads_write_the_same_files_and_matplotlib_is_left_alone(monkeypatch, poster_font):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matplotlib import font_manager
+    from matplotlib.backends import backend_pdf
+
+    from battlemap.render.pdf import _metrics
+
+    for cache in ("_FONTS", "_GLYPHS", "_BLOBS"):            # cold caches: threads fill them
+        monkeypatch.setattr(_mpl, cache, {})
+    monkeypatch.setattr(_metrics, "_METRICS", {})
+    before = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
+    chars = [chr(c) for c in range(0x4E00, 0x9FA6) if c in poster_font.codepoints][:600]
+
+    def one(k: int) -> bytes:
+        fig = Figure(figsize=(8, 11), dpi=72)
+        for i in range(10):
+            fig.text(0.02, 0.97 - i * 0.09, "".join(chars[(k * 97 + i * 30 + j) % 600]
+                                                    for j in range(30)), fontsize=8)
+        buffer = io.BytesIO()
+        save_pdf(fig, buffer, {"Title": str(k), "CreationDate": None}, poster_font.path)
+        return buffer.getvalue()
+
+    with matplotlib.rc_context(rc_params(poster_font)):
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(one, range(6)))
+        alone = [one(k) for k in range(6)]
+    assert together == alone
+    after = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
+    assert after == before
+
+
 # --------------------------------------------------------------------------- the per-file fallback
 
 

@@ -3,19 +3,21 @@
 Matplotlib measures every string with FreeType (load, shape, measure) each
 time it is drawn. For the one poster font, the advance of a character never
 changes: it is loaded once per process, ever. Public API only
-(``font_manager.get_font``, ``FT2Font.load_glyph``, ``get_sfnt_table``).
+(``ft2font.FT2Font``, ``load_glyph``, ``get_sfnt_table``).
 
 A FreeType face is not safe to share between threads (loading a glyph
-changes its state), so every load happens under the table's lock; reads of
+changes its state). The table owns its face (not the one ``get_font`` hands
+to the thread that happens to build the table, which matplotlib would go on
+using without our lock) and loads glyphs under its lock; reads of
 characters already known take no lock.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 from matplotlib import ft2font
-from matplotlib.font_manager import get_font
 
 __all__ = ["Metrics", "metrics"]
 
@@ -36,7 +38,8 @@ class Metrics:
         self.path = path
         self.lock = threading.Lock()
         """Held while :attr:`font` (one FreeType face) loads a glyph."""
-        self.font = get_font(path)
+        self.font = ft2font.FT2Font(os.path.realpath(path))
+        """This table's own face: used only under :attr:`lock`."""
         units = self.font.units_per_EM
         os2 = self.font.get_sfnt_table("OS/2")
         if os2:
