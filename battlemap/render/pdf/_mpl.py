@@ -30,6 +30,7 @@ Guards:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import threading
@@ -83,7 +84,7 @@ def enabled() -> bool:
     if series not in TESTED or _FontPath is None:
         warn_once("version", f"matplotlib {VERSION}: battlemap's fast PDF path is written for "
                   f"matplotlib {', '.join(TESTED)}.x only; posters use the slower public path "
-                  "(the same pages, about four times slower).")
+                  "(the same pages, several times slower to write).")
         return False
     return mpl.rcParams["pdf.fonttype"] == 3 and not mpl.rcParams["pdf.use14corefonts"]
 
@@ -99,24 +100,30 @@ def write(fig: Figure, metadata: Mapping[str, object], font_path: str,
     try:
         file = _File(buffer, metadata=dict(metadata), metrics=m)
         try:
-            file.newPage(width, height)
-            if under is not None:
-                file.stamp(under)
-            # the figure inside q … Q: the layer above starts from the page's initial state
-            file.write(b"q\n")
-            renderer = MixedModeRenderer(fig, width, height, dpi,
-                                         _Renderer(file, dpi, height, width, m))
-            fig.draw(renderer)
-            renderer.finalize()
-            file.write(b"Q\n")
-            if over is not None:
-                file.stamp(over)
-            file.finalize()
-        finally:
-            file.close()
+            _draw(file, fig, width, height, dpi, m, under, over)
+        except BaseException:
+            with contextlib.suppress(Exception):   # keep the first error, not close()'s
+                file.close()
+            raise
+        file.close()
     finally:
         fig.dpi = dpi
     return buffer.getvalue()
+
+
+def _draw(file: _File, fig: Figure, width: float, height: float, dpi: float, m: Metrics,
+          under: Layer | None, over: Layer | None) -> None:
+    file.newPage(width, height)
+    if under is not None:
+        file.stamp(under)
+    file.write(b"q\n")   # the figure inside q … Q: the layer above starts from the initial state
+    renderer = MixedModeRenderer(fig, width, height, dpi, _Renderer(file, dpi, height, width, m))
+    fig.draw(renderer)
+    renderer.finalize()
+    file.write(b"Q\n")
+    if over is not None:
+        file.stamp(over)
+    file.finalize()
 
 
 def fast_renderer(renderer) -> _Renderer | None:
