@@ -15,8 +15,9 @@ then with this one, in the same shell command, to compare before and after.
    grid posters from ``render_posters`` (one sheet reused), each on the fast
    path and on the public path, runs interleaved.
 
-Times are medians; the load average is printed before and after, since the
-machine is shared.
+Times are medians of wall time and, since the machine is shared, of the
+process's CPU time (one thread: far less sensitive to other load); the load
+average is printed before and after.
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ def main() -> None:
     if not args.page_only:
         rows.update(_posters(args.workdir, args.runs))
     width = max(map(len, rows))
-    for name, (fast, public) in rows.items():
-        print(f"{name:<{width}}  fast {fast * 1000:8.1f} ms   public {public * 1000:8.1f} ms   "
-              f"×{public / fast:.1f}")
+    print(f"{'':<{width}}  {'wall: fast':>11} {'public':>9}       {'CPU: fast':>10} {'public':>9}")
+    for name, ((fast, public), (cpu_fast, cpu_public)) in rows.items():
+        print(f"{name:<{width}}  {fast * 1000:8.1f} ms {public * 1000:6.0f} ms ×{public / fast:4.1f}"
+              f"   {cpu_fast * 1000:7.1f} ms {cpu_public * 1000:6.0f} ms ×{cpu_public / cpu_fast:4.1f}")
     print(f"load average after: {_load()}")
 
 
@@ -77,25 +79,32 @@ def _public():
     return mock.patch.object(*_SWITCH)
 
 
+Pair = tuple[tuple[float, float], tuple[float, float]]
+"""((wall fast, wall public), (CPU fast, CPU public)), in seconds."""
+
+
 def _both(fast: Callable[[], object], runs: int,
-          public: Callable[[], object] | None = None) -> tuple[float, float]:
-    """Medians (fast, public) of ``runs`` interleaved runs; ``public`` defaults to ``fast``."""
+          public: Callable[[], object] | None = None) -> Pair:
+    """Medians of ``runs`` interleaved runs of each path; ``public`` defaults to ``fast``."""
     public = public or fast
-    times: tuple[list[float], list[float]] = ([], [])
+    times: list[list[tuple[float, float]]] = [[], []]
     for _ in range(runs):
         times[0].append(_timed(fast))
         with _public():
             times[1].append(_timed(public))
-    return statistics.median(times[0]), statistics.median(times[1])
+    walls = tuple(statistics.median(w for w, _ in t) for t in times)
+    cpus = tuple(statistics.median(c for _, c in t) for t in times)
+    return walls, cpus
 
 
-def _timed(function: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _timed(function: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
     function()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _page(runs: int) -> dict[str, tuple[float, float]]:
+def _page(runs: int) -> dict[str, Pair]:
     font = _register(Path(_bundled_font()).resolve())
     rng = random.Random(1)
     chars = [chr(c) for c in range(0x4E00, 0x9FA6) if c in font.codepoints]
@@ -108,14 +117,15 @@ def _page(runs: int) -> dict[str, tuple[float, float]]:
         return fig
 
     with matplotlib.rc_context(rc_params(font)):
-        build = statistics.median(_timed(page) for _ in range(runs))
-        fast, public = _both(lambda: save_pdf(page(), io.BytesIO(), {}, font.path), runs,
+        build = [_timed(page) for _ in range(runs)]
+        build = (statistics.median(w for w, _ in build), statistics.median(c for _, c in build))
+        both = _both(lambda: save_pdf(page(), io.BytesIO(), {}, font.path), runs,
                              lambda: page().savefig(io.BytesIO(), format="pdf"))
-    return {"A4 page, 60 CJK strings (incl. building the figure)": (fast, public),
-            "  of which building the figure": (build, build)}
+    return {"A4 page, 60 CJK strings (incl. building the figure)": both,
+            "  of which building the figure": ((build[0], build[0]), (build[1], build[1]))}
 
 
-def _posters(work: Path, runs: int) -> dict[str, tuple[float, float]]:
+def _posters(work: Path, runs: int) -> dict[str, Pair]:
     import shutil
 
     from battlemap.build import prepare
@@ -140,8 +150,10 @@ def _posters(work: Path, runs: int) -> dict[str, tuple[float, float]]:
             lambda: render_poster(atlas, "district", district, "A1", out / "district_A1.pdf"),
             runs),
     }
-    fast, public = _both(lambda: render_posters(atlas, out, grids), max(1, runs // 2))
-    rows["grid poster, mean of 20 (render_posters)"] = (fast / len(grids), public / len(grids))
+    walls, cpus = _both(lambda: render_posters(atlas, out, grids), max(1, runs // 2))
+    n = len(grids)
+    rows[f"grid poster, mean of {n} (render_posters)"] = (
+        (walls[0] / n, walls[1] / n), (cpus[0] / n, cpus[1] / n))
     return rows
 
 
