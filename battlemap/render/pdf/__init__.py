@@ -12,11 +12,13 @@ Two ways to write a page, the same page either way:
 
 - the **fast path** (:mod:`._mpl`, the only module touching matplotlib's
   private API), on the matplotlib releases it was written and tested for
-  (:data:`._mpl.TESTED`). Measured on 2 cores, matplotlib 3.11.2, one A4
-  page with 60 strings of 21 CJK characters (``bench/pdf_page.py``, median
-  of 9): ``savefig`` (Type 3) 640 ms, the fast path 120 ms, load average
-  2.5 (FINDINGS, a quieter machine: 302 vs 76 ms). Real posters: see
-  ``bench/pdf_page.py``'s output in the commit that made this package;
+  (:data:`._mpl.TESTED`). It is kept because it still pays: measured
+  2026-12-01 with ``bench/pdf_paths.py`` (2 cores shared, load average 7–10,
+  so CPU-time medians; matplotlib 3.11.2), fast vs public path: one A4 page
+  with 60 strings of 21 CJK characters 60 vs 579 ms (×9.6); a grid poster in
+  a series (``render_posters``, sheet reused) 68 vs 368 ms (×5.5); one A4
+  grid poster on its own 134 vs 391 ms; an A1 district poster with 32,000
+  cases 656 vs 891 ms (its points, not its text, dominate);
 - the **public path**: ``Figure.savefig``, and layers laid under and over the
   page with pypdf. It is taken on any other matplotlib release (one
   :class:`FastPathWarning` per process), and for one file whenever the fast

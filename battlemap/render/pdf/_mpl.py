@@ -26,6 +26,10 @@ Guards:
 - nothing global is replaced: hooks are methods of the subclasses, state
   belongs to the file being written, and the per-process caches hold values
   that depend only on the font file and the glyph (safe on threads).
+
+On a new matplotlib release: add its series to :data:`TESTED` on a branch,
+run ``tests/render/test_pdf.py`` (the fast pages against ``savefig``'s, as
+rasters); fix what fails here, then lift the bound in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import findfont, get_font
 
 from battlemap.render.pdf._metrics import Metrics, metrics
-from battlemap.render.pdf.join import nums
+from battlemap.render.pdf.join import _REF, nums
 from battlemap.render.pdf.layer import Layer
 
 __all__ = ["TESTED", "FastPathWarning", "draw_shapes", "enabled", "fast_renderer", "warn_once",
@@ -254,8 +258,6 @@ class _File(_bp.PdfFile):
 
     def _write_layer(self, layer: Layer, ref) -> None:
         """The layer's objects, renumbered, its form as object ``ref``."""
-        from battlemap.render.pdf.join import _REF
-
         numbers = {num: (ref.id if num == layer.content else self.reserveObject("layer").id)
                    for num in layer.objects}
 
