@@ -221,14 +221,14 @@ def test_meeting_atlases_refuse_an_unknown_town(tiny_atlas, tmp_path):
 
 @needs_poppler
 def test_pypdf_join_gives_the_same_pages_as_the_byte_join(tiny_atlas, tmp_path):
-    from battlemap.render._pdf import _concatenate_pypdf, concatenate
+    from battlemap.render.pdf.join import concatenate, concatenate_pypdf
 
     paths = render_posters(tiny_atlas, tmp_path, [("village", UNITS["village"]),
                                                   ("grid", UNITS["grid"])])
     a4 = expected_points("A4")
     fast, slow = tmp_path / "fast.pdf", tmp_path / "slow.pdf"
     assert concatenate(paths, fast, {"Title": "乙"}, page_size=a4) == 2
-    assert _concatenate_pypdf([p.read_bytes() for p in paths], slow, {"Title": "乙"}, a4) == 2
+    assert concatenate_pypdf([p.read_bytes() for p in paths], slow, {"Title": "乙"}, a4) == 2
     assert page_sizes(fast) == page_sizes(slow)
     assert text_of(fast) == text_of(slow)
     assert ink_share(fast, tmp_path) == pytest.approx(ink_share(slow, tmp_path), abs=0.002)
