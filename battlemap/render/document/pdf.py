@@ -19,7 +19,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure as MplFigure
 
 from battlemap._io import atomic_path
-from battlemap.render._pdf import TextBatch, concatenate, save_pdf
+from battlemap.render.pdf import TextBatch, concatenate, save_pdf
 from battlemap.render.document import (
     Block,
     Column,
