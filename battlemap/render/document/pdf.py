@@ -19,7 +19,6 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure as MplFigure
 
 from battlemap._io import atomic_path
-from battlemap.render.pdf import TextBatch, concatenate, save_pdf
 from battlemap.render.document import (
     Block,
     Column,
@@ -32,6 +31,7 @@ from battlemap.render.document import (
     text_of,
 )
 from battlemap.render.fonts import FontSpec, check_texts, clip_to_width, em_width, rc_params, wrap_to_width
+from battlemap.render.pdf import TextBatch, concatenate, save_pdf
 
 __all__ = ["write_pdf"]
 
