@@ -23,8 +23,8 @@ from pyproj import CRS, Transformer
 
 from battlemap import LEVELS
 from battlemap._findings import DUPLICATE_RULE, Findings
+from battlemap._systems import assign_systems, convert_per_case
 from battlemap.config import CatchmentsConfig, Config
-from battlemap.coords import to_wgs84
 from battlemap.errors import ConfigError, InputError
 
 __all__ = ["DUPLICATE_RULE", "parse_coordinates", "parse_datetimes", "validate_boundaries",
@@ -127,6 +127,7 @@ def validate_cases(
 
     In order: missing case number, unreadable report date, duplicates (the
     newest record is kept, see :data:`DUPLICATE_RULE`), unknown status word,
+    a coordinate system word that names none (see :mod:`battlemap._systems`),
     blank / non-numeric / zero / out-of-range coordinates (swapped ones are
     fixed with a warning), and points outside the district. Every step is
     vectorised.
@@ -141,10 +142,14 @@ def validate_cases(
     findings.absorb(table)
     cases = table.copy()
     cases["case_id"] = _clean_ids(cases["case_id"])
-    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings)
+    typed = _as_text(table["case_id"], strip=True).map(lambda v: f" ({v!r})" if v else "")
+    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings,
+                  config.cases.columns["case_id"] + " is blank" + typed + "; fill in the number")
     cases = _parse_dates(cases, config, findings)
     cases = _drop_duplicates(cases, config, findings)
     cases = _map_status(cases, config, findings)
+    cases, unknown, detail = assign_systems(cases, config, findings, blank=_BLANK)
+    cases = _take(cases, unknown, "unknown_coordinate_system", findings, detail)
     cases = _parse_coordinates(cases, config, findings)
     points = _to_points(cases, config)
     return _inside_district(points, district, config, findings)
@@ -428,8 +433,8 @@ def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) 
 
 
 def _to_points(cases: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
-    lon, lat = to_wgs84(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
-                        config.cases.coordinates)
+    lon, lat = convert_per_case(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
+                                cases["coord_system"].to_numpy(object))
     cases = cases.assign(lon=np.round(lon, 7), lat=np.round(lat, 7))
     valid_words = set(config.cases.valid_values)
     if "valid" in cases:
@@ -456,7 +461,7 @@ def _inside_district(points: gpd.GeoDataFrame, district: gpd.GeoDataFrame, confi
         distance_km[outside] = shapely.distance(area, points.geometry.values[~near]) / 1000
     detail = ("WGS84 " + points["lon"].round(5).astype(str) + ", "
               + points["lat"].round(5).astype(str) + " is " + distance_km.round(1).astype(str)
-              + " km outside the district (coordinates = " + config.cases.coordinates + ")")
+              + " km outside the district (read as " + points["coord_system"] + ")")
     return _take(points, outside, "outside_district", findings, detail)
 
 
