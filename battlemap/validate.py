@@ -480,9 +480,10 @@ def _take(cases: pd.DataFrame, bad: pd.Series, code: str, findings: Findings,
 def _require_projected(config: Config) -> None:
     try:
         crs = CRS.from_user_input(config.project.analysis_crs)
-    except Exception as exc:  # pyproj raises several types for a bad string
+    except Exception:  # pyproj raises several types for a bad string
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not a "
-                          f"CRS ({exc})") from None
+                          "coordinate reference system battlemap knows; use a projected EPSG "
+                          "code in metres, e.g. \"EPSG:4526\"") from None
     if not crs.is_projected:
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not "
                           "projected; areas and distances need metres, e.g. \"EPSG:4526\"")
