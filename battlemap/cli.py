@@ -128,6 +128,10 @@ def _date(text: str) -> dt.date:
 
 
 def _summary(args: argparse.Namespace, report: dict, out: Path) -> None:
+    from battlemap.report import nothing_mapped
+
+    if alarm := nothing_mapped(report):
+        print(f"battlemap: warning: {alarm}", file=sys.stderr)
     rejected = ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"
     outputs = "; ".join(f"{kind}: {n['rendered']} rendered, {n['skipped']} unchanged, "
                         f"{n['removed']} removed" for kind, n in report["outputs"].items())

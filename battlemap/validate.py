@@ -515,16 +515,25 @@ def _repair_polygons(frame: gpd.GeoDataFrame, path: str, findings: Findings,
         return frame
     reasons = shapely.is_valid_reason(frame.geometry.values[invalid])
     repaired = _polygonal(shapely.make_valid(frame.geometry.values[invalid]))
-    for unit_id, reason, geom in zip(frame.index[invalid], reasons, repaired, strict=True):
+    hulls = shapely.area(shapely.convex_hull(frame.geometry.values[invalid]))
+    for unit_id, reason, geom, hull in zip(frame.index[invalid], reasons, repaired, hulls,
+                                           strict=True):
         if geom is None or geom.is_empty:
             problems.append(f"{path}: {unit_id} {frame.at[unit_id, 'name']}: invalid polygon "
                             f"({reason}) with no area left after repair; redraw it")
             continue
+        kept = float(shapely.area(geom))
         findings.warn("geometry_repaired", f"{unit_id} {frame.at[unit_id, 'name']} (feature "
                       f"{frame.at[unit_id, 'feature']}): invalid polygon ({reason}) repaired; "
-                      "check its outline", file=path, feature=unit_id)
+                      f"kept {kept:,.0f} of {hull:,.0f} m² ({_percent(kept, hull)}, measured "
+                      "against its outline's convex hull); check its outline", file=path,
+                      feature=unit_id)
     frame.loc[invalid, "geometry"] = repaired
     return frame
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f} %" if whole > 0 else "n/a"
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
