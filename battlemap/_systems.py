@@ -160,9 +160,10 @@ def check_channel_systems(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataF
     raw = convert_per_case(checked["lon"].to_numpy(float), checked["lat"].to_numpy(float),
                            systems, to=False)
     fits = pd.DataFrame({"channel": checked["channel"].to_numpy(object), "system": systems})
+    villages = _VillageFinder(units, config.project.analysis_crs)
     for candidate in CANDIDATES:
         lon, lat = to_wgs84(*raw, candidate)
-        fits[candidate] = _fits(lon, lat, checked, units, config.project.analysis_crs)
+        fits[candidate] = villages.fits(lon, lat, checked)
     shares = fits.groupby(["channel", "system"], sort=True).agg(
         cases=("system", "size"), **{c: (c, "mean") for c in CANDIDATES})
     shares = shares[shares["cases"] >= MIN_CASES]
@@ -175,12 +176,14 @@ def _declared_cases(cases: gpd.GeoDataFrame) -> pd.DataFrame:
     needed = {"lon", "lat", "declared_town", "declared_village"}
     if not needed <= set(cases.columns) or cases.empty:
         return pd.DataFrame()
+
+    def text(column: str) -> np.ndarray:  # validate made these stripped strings already
+        return cases[column].fillna("").astype(str).to_numpy(object)
+
     frame = pd.DataFrame({
         "lon": cases["lon"].to_numpy(float), "lat": cases["lat"].to_numpy(float),
-        "town": text_series(cases["declared_town"], strip=True).to_numpy(object),
-        "village": text_series(cases["declared_village"], strip=True).to_numpy(object),
-        "channel": (text_series(cases["channel"], strip=True).to_numpy(object)
-                    if "channel" in cases else ""),
+        "town": text("declared_town"), "village": text("declared_village"),
+        "channel": text("channel") if "channel" in cases else "",
         "coord_system": (cases["coord_system"].to_numpy(object)
                          if "coord_system" in cases else "WGS84"),
     })
@@ -188,21 +191,32 @@ def _declared_cases(cases: gpd.GeoDataFrame) -> pd.DataFrame:
     return frame[declared & np.isfinite(frame["lon"]) & np.isfinite(frame["lat"])]
 
 
-def _fits(lon: np.ndarray, lat: np.ndarray, checked: pd.DataFrame,
-          units: dict[str, gpd.GeoDataFrame], crs: str) -> np.ndarray:
-    """Whether each point, read this way, lies in the town and village it declares."""
-    villages = units["village"]
-    x, y = _transformer(crs).transform(lon, lat)
-    case_pos, village_pos = villages.sindex.query(shapely.points(x, y), predicate="intersects")
-    village_name = np.full(len(lon), None, dtype=object)
-    town_name = np.full(len(lon), None, dtype=object)
-    village_name[case_pos] = villages["name"].to_numpy(object)[village_pos]
-    town_of = villages["parent_id"].map(units["town"]["name"]).to_numpy(object)
-    town_name[case_pos] = town_of[village_pos]
-    town, village = checked["town"].to_numpy(object), checked["village"].to_numpy(object)
-    located = village_name != None  # noqa: E711 (element-wise on an object array)
-    return located & ((town == "") | (town == town_name)) & (
-        (village == "") | (village == village_name))
+class _VillageFinder:
+    """Which village (and town) a WGS84 point falls in: a box search, then prepared polygons."""
+
+    def __init__(self, units: dict[str, gpd.GeoDataFrame], crs: str) -> None:
+        villages = units["village"]
+        self.tree = villages.sindex
+        self.geoms = np.array(villages.geometry.values, dtype=object)
+        shapely.prepare(self.geoms)
+        self.village = villages["name"].to_numpy(object)
+        self.town = villages["parent_id"].map(units["town"]["name"]).to_numpy(object)
+        self.transformer = _transformer(crs)
+
+    def fits(self, lon: np.ndarray, lat: np.ndarray, checked: pd.DataFrame) -> np.ndarray:
+        """Whether each point lies in the town and village its case declares."""
+        x, y = self.transformer.transform(lon, lat)
+        case_pos, village_pos = self.tree.query(shapely.points(x, y))
+        inside = shapely.contains_xy(self.geoms[village_pos], x[case_pos], y[case_pos])
+        case_pos, village_pos = case_pos[inside], village_pos[inside]
+        village_name = np.full(len(lon), None, dtype=object)
+        town_name = np.full(len(lon), None, dtype=object)
+        village_name[case_pos] = self.village[village_pos]
+        town_name[case_pos] = self.town[village_pos]
+        town, village = checked["town"].to_numpy(object), checked["village"].to_numpy(object)
+        located = pd.notna(village_name)
+        return located & ((town == "") | (town == town_name)) & (
+            (village == "") | (village == village_name))
 
 
 @functools.lru_cache(maxsize=4)
