@@ -336,7 +336,9 @@ def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.D
                       f"({len(rows)} case(s), rows {_rows(rows)}); add it to the mapping",
                       file=str(config.cases.path), column=config.cases.columns["status"])
     cases = cases.assign(status_raw=words.astype(object), state=state.astype(object))
-    return _take(cases, unknown, "unknown_status", findings, "处理状态: " + words)
+    header = config.cases.columns["status"]
+    detail = (header + ": " + words).where(words != "", header + " is blank")
+    return _take(cases, unknown, "unknown_status", findings, detail)
 
 
 def _rows(rows: pd.Series, most: int = 20) -> str:

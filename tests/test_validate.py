@@ -304,6 +304,8 @@ def test_unknown_status_words_are_counted_with_rows_never_coerced(tmp_path):
     prepared = run(folder_with(tmp_path, cases=frame))
     assert rejected(prepared) == {"S1": "unknown_status", "S3": "unknown_status",
                                   "S4": "unknown_status"}
+    detail = prepared.findings.rejected_frame().set_index("case_id")["detail"]
+    assert detail["S1"] == "处理状态: 待核实" and detail["S4"] == "处理状态 is blank"
     messages = [w.message for w in warnings_of(prepared, "unknown_status")]
     assert "status word '待核实' is not in [cases.status_map] (2 case(s), rows 2, 4)" in "".join(
         messages)
