@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +15,8 @@ import pandas as pd
 import pytest
 import shapely
 from conftest import TINY_TOML, X0, Y0, tiny_cases_frame, tiny_units, write_tiny_inputs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from battlemap._findings import NOTES, Findings
@@ -531,3 +535,32 @@ def test_no_traceback_from_the_real_command(tmp_path):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "rivers.gpkg: is empty (0 bytes)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@functools.cache
+def good_workbook() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_xlsx(Path(tmp) / "good.xlsx", xlsx_rows()).read_bytes()
+
+
+@settings(max_examples=15, deadline=None)
+@given(cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)),
+                                          max_size=6),
+       suffix=st.sampled_from([".xlsx", ".csv", ".xls"]))
+def test_any_damaged_workbook_is_read_or_refused_in_our_words(tmp_path_factory, cut, flips,
+                                                             suffix):
+    """A real workbook cut short or with bytes changed: a table or an InputError, nothing else."""
+    folder = tmp_path_factory.mktemp("damaged")
+    data = bytearray(good_workbook())
+    data = data[: max(1, int(len(data) * cut))]
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    path = folder / f"cases{suffix}"
+    path.write_bytes(bytes(data))
+    try:
+        table = read_case_table(cases_config(path)).table
+    except InputError as error:
+        assert str(path) in str(error)
+        assert not [w for w in LIBRARY_WORDS if w in str(error)], str(error)
+        return
+    assert "case_id" in table
