@@ -55,6 +55,9 @@ __all__ = [
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312. A UTF-16 BOM is honoured."""
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+"""Names that say "workbook"; the content decides how a case table is read."""
+
 LAYER_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 """Tried, in order, when a layer's text comes out garbled and no encoding is configured."""
 
@@ -526,6 +529,8 @@ def _read_table(cases: CasesConfig) -> tuple[pd.DataFrame, int, list[tuple[str, 
                          "or it is open and locked in another program); close it and run "
                          "again") from None
     kind = sniff(data)
+    if kind == "binary" and cases.encoding:
+        kind = "text"  # e.g. UTF-16 without a BOM: the configured encoding is trusted
     excel = path.suffix.lower() in EXCEL_SUFFIXES
     if kind in ("empty", "html", "binary"):
         raise InputError(f"{path}: the case table {describe_content(kind, data)}; export the case list "
@@ -546,9 +551,6 @@ def _read_table(cases: CasesConfig) -> tuple[pd.DataFrame, int, list[tuple[str, 
     if excel:
         frame.attrs["content"] = f"the file is CSV text, though named {path.suffix}"
     return frame, 0, notes
-
-
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 def _decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
