@@ -39,7 +39,7 @@ from battlemap.join import (
 )
 from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
 from battlemap.privacy import masked_counts
-from battlemap.report import write_report_files
+from battlemap.report import nothing_mapped, write_report_files
 from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
@@ -294,6 +294,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "outputs": written or {},
         "timings_s": prepared.timings,
     }
+    report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
 
