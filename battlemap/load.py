@@ -47,13 +47,13 @@ from battlemap import LEVELS
 from battlemap._findings import note
 from battlemap._sniff import describe_content, sniff, vector_problem
 from battlemap._text import text_series
-from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
+from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig, MonitoringConfig
 from battlemap.errors import ConfigError, InputError
 from battlemap.privacy import MASKED, mask_columns, mask_text
 
 __all__ = [
     "CSV_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_context",
-    "load_rivers", "read_case_table", "read_layer",
+    "load_rivers", "read_case_table", "read_layer", "read_monitoring_table",
 ]
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -146,10 +146,12 @@ def load_boundaries(config: Config) -> dict[str, gpd.GeoDataFrame]:
 def load_rivers(config: Config) -> gpd.GeoDataFrame:
     """Rivers, canonical: river_id, name, kind ("main" or "tributary")."""
     rivers = config.rivers
-    frame = read_layer(rivers, config.project.analysis_crs, {
-        "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
-        kind="line")
+    fields = {"river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field}
+    if rivers.flows_into_field:
+        fields["flows_into"] = rivers.flows_into_field
+    frame = read_layer(rivers, config.project.analysis_crs, fields, kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
+    frame["flows_into"] = _as_id(frame["flows_into"]) if "flows_into" in frame else ""
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
@@ -165,7 +167,12 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
               "kind": context.kind_field}
     if context.label_field:
         fields["label"] = context.label_field
+    extra = {"river_id": context.river_field, "target": context.target_field,
+             "section_kind": context.section_kind_field}
+    fields.update({canonical: field for canonical, field in extra.items() if field})
     frame = read_layer(context, config.project.analysis_crs, fields)
+    for canonical in extra:  # monitoring sections: their river, target class and kind
+        frame[canonical] = text_series(frame[canonical], strip=True) if canonical in frame else ""
     frame["context_id"] = _as_id(frame["context_id"])
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True)
@@ -737,3 +744,55 @@ def _private_columns(raw: pd.DataFrame, cases: CasesConfig,
         notes.append(("private_column_absent", f"private column {column!r} is not in the file; "
                       "check [cases] private_columns against the export's headers", column))
     return private
+
+
+# --- the monitoring table ---------------------------------------------------
+
+_MONITORING_WORDS = (("the case table", "the monitoring table"), ("[cases.columns]",
+                     "[monitoring.columns]"), ("[cases]", "[monitoring]"),
+                     ("the case list", "the monitoring results"), ("are not cases", "are not samples"),
+                     ("not cases", "not samples"), ("not a case", "not a sample"),
+                     ("if the cases are", "if the results are"))
+
+
+def read_monitoring_table(monitoring: MonitoringConfig) -> pd.DataFrame:
+    """The monitoring results (监测数据) as text, through the case table's reader.
+
+    The same detection of workbook or CSV, encoding, title rows above the
+    header, blank and footer rows applies; the header row is the first that
+    holds the ``section`` and ``sampled_at`` columns. Every other column is
+    kept under its header (parameters are matched by
+    :mod:`battlemap.monitoring`); ``source_row`` is the spreadsheet's row
+    number. Personal numbers are masked in every column. Messages speak of
+    the monitoring table and ``[monitoring]``.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_case_table` does, worded for the monitoring table.
+    """
+    spec = CasesConfig.model_construct(
+        path=monitoring.path, sheet=monitoring.sheet, encoding=monitoring.encoding,
+        columns=dict(monitoring.columns))
+    try:
+        raw, header_row, notes = _read_table(spec)
+        raw = _find_header(raw, header_row, spec)
+        raw, source_row = _drop_blank_rows(raw, notes)
+    except (InputError, ConfigError) as exc:
+        raise type(exc)(_monitoring_words(str(exc.args[0])),
+                        [_monitoring_words(p) for p in exc.problems]) from None
+    raw.attrs = {}
+    mask_columns(raw, list(raw.columns))
+    raw = raw.astype(str)
+    raw.insert(0, "source_row", source_row)
+    raw = raw.reset_index(drop=True)
+    for kind, message, column in notes:
+        note(raw, kind, _monitoring_words(mask_text(message)), file=str(monitoring.path),
+             column=column)
+    return raw
+
+
+def _monitoring_words(message: str) -> str:
+    for case_words, monitoring_words in _MONITORING_WORDS:
+        message = message.replace(case_words, monitoring_words)
+    return message
