@@ -101,8 +101,9 @@ def _main_exceeding(exceedances: pd.DataFrame, top: int = 3) -> str:
         return ""
     counts = exceedances.groupby("name").agg(n=("multiple", "size"), worst=("multiple", "max"))
     counts = counts.sort_values(["n", "worst"], ascending=False).head(top)
-    return "、".join(f"{name}（{row.n}次" + ("" if pd.isna(row.worst) else f"，最高{row.worst:.2f}倍")
-                     + "）" for name, row in counts.iterrows())
+    return "、".join(f"{row.Index}（{int(row.n)}次" + ("" if pd.isna(row.worst) else
+                                                    f"，最高{row.worst:.2f}倍") + "）"
+                     for row in counts.itertuples())
 
 
 def month_warnings(months: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
