@@ -67,7 +67,8 @@ LIMITS: dict[str, Limit] = {
 WORST = 6
 """劣Ⅴ类: worse than class V."""
 
-CLASS_LABELS = {1: "Ⅰ类", 2: "Ⅱ类", 3: "Ⅲ类", 4: "Ⅳ类", 5: "Ⅴ类", 6: "劣Ⅴ类"}
+CLASS_LABELS = {1: "I类", 2: "II类", 3: "III类", 4: "IV类", 5: "V类", 6: "劣V类"}
+"""Latin capitals, not the Roman-numeral signs Ⅰ–Ⅴ: the posters' font has no Ⅴ (U+2164)."""
 CLASS_COLORS = {1: "#6fc6f0", 2: "#2f7fc1", 3: "#3aa64b", 4: "#f0c419", 5: "#f08a24",
                 6: "#d7191c"}
 """The colours Chinese water-quality maps use: blues for I–II, green III, yellow IV, orange V, red."""
@@ -117,7 +118,7 @@ def parse_class(text: str) -> int | None:
 
 
 def class_label(value: object) -> str:
-    """``Ⅲ类`` for 3, ``劣Ⅴ类`` for 6, ``—`` when unclassified."""
+    """``III类`` for 3, ``劣V类`` for 6, ``—`` when unclassified."""
     try:
         return CLASS_LABELS[int(value)]  # type: ignore[call-overload]
     except (TypeError, ValueError, KeyError):

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -190,7 +191,7 @@ def sections_of(config: Config, context: pd.DataFrame | None, rivers: pd.DataFra
         "target": pd.array(targets, dtype="Int64"),
         "target_label": [class_label(t) if t else "—" for t in targets],
         "geometry": frame.geometry.to_numpy()}, index=frame["context_id"].to_numpy())
-    return out.rename_axis("section_id")
+    return gpd.GeoDataFrame(out.rename_axis("section_id"), geometry="geometry", crs=context.crs)
 
 
 def read_samples(table: pd.DataFrame, sections: pd.DataFrame, monitoring: MonitoringConfig,

@@ -117,7 +117,7 @@ def _page(atlas: Atlas, monitoring, section_id: str, stem: Stem) -> str:
         "<header class='bm-header'><div class='bm-titles'><nav class='bm-crumbs'>"
         f"<a class='bm-crumb' href='../index.html'>{_esc(district)}</a><span class='bm-sep'>›</span>"
         f"<span class='bm-crumb bm-here'>断面 {_esc(str(row['name']))}</span></nav>"
-        f"<h1>{_esc(title)}（{_esc(str(row['kind']))}，{_esc(str(row['river']))}）</h1></div>"
+        f"<h1>{_esc(title)}（{_esc(str(row['river']))}）</h1></div>"
         f"<div class='bm-meta'><span class='bm-asof'>数据截至 {atlas.as_of.isoformat()}</span></div>"
         f"{sample}</header><main class='bm-w-main'>{''.join(parts)}</main>"
         f"<footer class='bm-footer'>{_esc(note)} · 水质类别依 GB 3838-2002 表1 单因子评价</footer>"

@@ -7,7 +7,8 @@
 四、超期案件  overdue cases by town, longest first, with the responsible chief;
 五、反复案件  recurring cases still open, and counts per town;
 六、属地不符  open cases whose declared town/village differs from where they lie;
-七、上报渠道  cases, valid share (有效率) and closed share per channel and town.
+七、上报渠道  cases, valid share (有效率) and closed share per channel and town;
+八、断面水质  with monitoring data: :mod:`.water`.
 
 Every number is formatted here, once; the PDF, HTML and .docx writers of
 :mod:`battlemap.render.document` only lay the blocks out.
@@ -22,6 +23,7 @@ import pandas as pd
 from battlemap import STATES, __version__
 from battlemap.render.bulletin.charts import chart_ages, chart_cumulative, chart_towns, chart_weekly
 from battlemap.render.bulletin.data import REMINDER, WARNING, Bulletin
+from battlemap.render.bulletin.water import water_section
 from battlemap.render.document import (
     DEFAULT_TONES,
     Block,
@@ -51,6 +53,7 @@ def bulletin_document(b: Bulletin) -> Document:
     for section in (_overview, _ranking, _escalations, _overdue, _recurring, _mismatches,
                     _channels):
         blocks.extend(section(b))
+    blocks.extend(water_section(b.water, b.as_of))
     source = f"数据来源：{b.data_source}" if b.data_source else ""
     return Document(
         title=b.title, blocks=tuple(blocks), meta=_meta_line(b),
