@@ -3,7 +3,7 @@
 Draws what :class:`battlemap.monitoring.Monitoring` holds: a paragraph per
 section (latest class, attainment year to date and over twelve months,
 since when it meets its target, main exceeding parameters), a chart of the
-first section's (大墩's) class month by month over the last 24 months, the
+first section's (大墩's) class month by month over its whole record, the
 warnings (预警) of the last twelve months, and the rivers and towns upstream
 of the first section ranked by their open cases.
 """
@@ -22,7 +22,6 @@ from battlemap.render.document import Block, Column, Figure, Heading, Paragraph,
 __all__ = ["WATER_HEADING", "water_section"]
 
 WATER_HEADING = "八、断面水质"
-MONTHS_SHOWN = 24
 
 
 def water_section(monitoring, as_of) -> list[Block]:
@@ -50,16 +49,18 @@ def _sentence(row: pd.Series) -> str:
     met = "" if pd.isna(row["latest_met"]) else ("，达标" if row["latest_met"] else "，未达标")
     since = (f"自 {row['met_since']} 起连续达标" if row["met_since"] else "最近一个月未达标")
     exceeding = f"；主要超标因子（全部记录）：{row['main_exceeding']}" if row["main_exceeding"] else ""
-    return (f"{row['name']}（{row['kind']}，{row['river']}，目标{row['target_label']}）："
+    kind = "" if not row["kind"] or row["kind"] in row["name"] else f"{row['kind']}，"
+    return (f"{row['name']}（{kind}{row['river']}，目标{row['target_label']}）："
             f"最新 {row['last']:%Y-%m-%d} 为{row['latest_label']}{met}；今年 {row['ytd_met']}/"
             f"{row['ytd_months']} 个月达标，近12个月 {row['last12_met']}/{row['last12_months']} "
             f"个月达标；{since}{exceeding}。")
 
 
 def _chart_months(monitoring, section_id: str, as_of, ax, size: float) -> None:
-    end = pd.Period(as_of, freq="M")
-    window = [str(end - k) for k in range(MONTHS_SHOWN - 1, -1, -1)]
     months = monitoring.months[monitoring.months["section_id"] == section_id].set_index("month")
+    end = pd.Period(as_of, freq="M")
+    start = pd.Period(months.index.min(), freq="M") if len(months) else end
+    window = [str(p) for p in pd.period_range(start, end, freq="M")]
     classes = [months.at[m, "class"] if m in months.index else np.nan for m in window]
     x = np.arange(len(window))
     heights = [0 if pd.isna(c) else int(c) for c in classes]
@@ -72,14 +73,16 @@ def _chart_months(monitoring, section_id: str, as_of, ax, size: float) -> None:
                 fontsize=size, color="#d7191c", ha="right")
     ax.set_ylim(0, 6.5)
     ax.set_yticks(range(1, 7), [CLASS_LABELS[k] for k in range(1, 7)])
-    ax.set_xticks(x[::3], [m[2:] for m in window[::3]])
+    january = [k for k, m in enumerate(window) if m.endswith("-01") or k == 0]
+    ax.set_xticks(x[january], [window[k][:4] for k in january])
+    ax.set_xlim(-0.7, len(window) - 0.3)
     ax.tick_params(labelsize=size)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     recent = set(twelve_months(as_of))
     met = months[months.index.isin(recent)]["met"].dropna()
-    ax.set_title(f"近{MONTHS_SHOWN}个月逐月水质类别（柱越高越差；近12个月达标 {int(met.sum())}/"
-                 f"{len(met)}）", fontsize=size + 1.5, loc="left")
+    ax.set_title(f"{window[0]} 以来逐月水质类别（柱越高越差，虚线为目标；近12个月达标 "
+                 f"{int(met.sum())}/{len(met)}）", fontsize=size + 1.5, loc="left")
 
 
 def _upstream(monitoring, section_id: str, name: str) -> list[Block]:
