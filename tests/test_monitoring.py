@@ -199,3 +199,11 @@ def test_upstream_ranking_from_the_river_network(tmp_path: Path) -> None:
     assert gk[["river_id", "open", "overdue", "rank"]].values.tolist() == [
         ["M", 1, 1, 1], ["T1", 1, 0, 2]]
     assert m.rivers[m.rivers["section_id"] == "SJ001"]["river_id"].tolist() == ["T1"]
+
+
+def test_below_detection_meets_class_one_whatever_the_limit_written(tmp_path: Path) -> None:
+    # at face value <0.5 NH3-N is class II and 0.05L TP (50 μg/L written as mg/L) class II
+    m, _ = _statistics(tmp_path, ["大墩,2026-09-10,7.2,8.0,1.0,10,1,<0.5,ND,1",
+                                  "大墩,2026-10-10,7.2,8.0,1.0,10,1,0.5L,未检出,1"])
+    assert m.samples["class_label"].tolist() == ["I类", "I类"]
+    assert m.samples["NH3-N_nd"].all() and m.samples["TP_nd"].all()
