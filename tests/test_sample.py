@@ -192,7 +192,10 @@ def test_rivers() -> None:
 
 def test_context_points() -> None:
     ctx = gpd.read_file(DATA / "context" / "context.geojson")
-    assert sorted(ctx["kind"]) == ["monitoring_section", "treatment_plant"]
+    assert sorted(ctx["kind"]) == ["monitoring_section"] * 5 + ["treatment_plant"]
+    sections = ctx[ctx["kind"] == "monitoring_section"].set_index("code")
+    assert sections.loc["GK001", ["river", "target", "section_kind"]].tolist() == ["DJBG", "Ⅲ类", "国考"]
+    assert set(sections["section_kind"]) == {"国考", "省考", "市考", "交接断面"}
     towns = _read("towns").set_index("name")
     plant = ctx[ctx["kind"] == "treatment_plant"].geometry.iloc[0]
     assert towns.geometry["新塘镇"].contains(plant)
