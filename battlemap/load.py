@@ -177,7 +177,7 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True)
     frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
-    frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
+    frame["legend"] = frame["kind"].map(dict(context.kinds)).astype(object).fillna(frame["kind"])
     return frame
 
 
