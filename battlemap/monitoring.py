@@ -32,10 +32,10 @@ import pandas as pd
 
 from battlemap._findings import Findings
 from battlemap._text import as_text, text_series
+from battlemap.attainment import month_warnings, monthly, near_limit_warnings, section_figures
 from battlemap.config import Config, MonitoringConfig
 from battlemap.errors import InputError
 from battlemap.gb3838 import LIMITS, class_label, parameter_classes, parse_class, target_limit
-from battlemap.attainment import month_warnings, monthly, near_limit_warnings, section_figures
 from battlemap.upstream import upstream_rivers, upstream_units
 
 __all__ = ["REJECT_REASONS", "Monitoring", "monitoring_statistics", "parse_value",

@@ -19,7 +19,8 @@ from battlemap.monitoring import monitoring_statistics, parse_value, read_sample
 AS_OF = dt.date(2026, 11, 27)
 PARAMETERS = {"pH": "pH", "DO": "溶解氧", "CODMn": "高锰酸盐指数", "COD": "化学需氧量",
               "BOD5": "五日生化需氧量", "NH3-N": "氨氮", "TP": "总磷", "TN": "总氮"}
-HEADER = "断面名称,采样时间,pH,溶解氧(mg/L),高锰酸盐指数,化学需氧量（mg/L）,五日生化需氧量,氨氮(mg/L),总磷(μg/L),总氮"
+HEADER = ("断面名称,采样时间,pH,溶解氧(mg/L),高锰酸盐指数,化学需氧量（mg/L）,五日生化需氧量,"
+          "氨氮(mg/L),总磷(μg/L),总氮")
 UNITS = ",,无量纲,mg/L,mg/L,mg/L,mg/L,mg/L,μg/L,mg/L"
 
 
