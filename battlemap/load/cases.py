@@ -139,10 +139,7 @@ def _missing_columns(cases: CasesConfig, raw: pd.DataFrame, header: list[str],
 FOOTER_WORDS = ("合计", "总计", "小计", "共计")
 """A row whose first cells hold one of these (合 计, 合计：, 合计32197 too) is a footer."""
 
-
 _FOOTER = re.compile(r"^(?:" + "|".join(FOOTER_WORDS) + r")(?![\u3400-\u9fff])")
-
-
 _FOOTER_COLUMNS = 3
 
 

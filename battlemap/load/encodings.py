@@ -28,11 +28,7 @@ LAYER_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 
 
 _MOJIBAKE_MARKERS = ("\ufffd", "锟斤拷", "閿熸枻鎷", "烫烫烫", "屯屯屯")
-
-
 _LATIN1_HIGH = re.compile(r"[\x80-\xff]")
-
-
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 

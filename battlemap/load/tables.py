@@ -23,10 +23,8 @@ from battlemap.errors import ConfigError, InputError
 
 __all__ = ["CSV_ENCODINGS", "EXCEL_SUFFIXES"]
 
-
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312. A UTF-16 BOM is honoured."""
-
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 """Names that say "workbook"; the content decides how a case table is read."""

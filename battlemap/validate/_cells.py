@@ -15,8 +15,6 @@ from battlemap._findings import Findings
 
 BLANK_WORDS = ("", "nan", "none", "null", "na", "n/a", "-", "--", "/", "无", "空")
 """Cell values that mean "nothing here" (compared case-insensitively)."""
-
-
 _BLANK = frozenset(BLANK_WORDS)
 
 

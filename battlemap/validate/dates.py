@@ -25,12 +25,8 @@ EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 
 _DATE_PARTS = (r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
                r"(?: (?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.\d+)?)?)?$")
-
-
 _COMPACT = (r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
             r"(?:(?P<hour>\d{2})(?P<minute>\d{2})(?P<second>\d{2})?)?$")
-
-
 _ZONED = r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
 
 
