@@ -1,6 +1,6 @@
 """Load: every input through one canonical path.
 
-Boundary levels, rivers and the context layer go through :func:`read_layer`,
+Boundary levels, rivers, the context and neighbours layers go through :func:`read_layer`,
 which reads Shapefile, GeoPackage (a named layer) or GeoJSON, repairs the
 text encoding of the attributes (a GBK ``.dbf`` without ``.cpg`` is read
 by GDAL as ISO-8859-1 and comes out as mojibake such as ``'Ôö³ÇÇø'``), fixes
@@ -43,12 +43,13 @@ from pyproj.exceptions import CRSError
 
 from battlemap import LEVELS
 from battlemap._findings import note
+from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
 
 __all__ = [
     "CSV_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_context",
-    "load_rivers", "mask_private_text", "read_case_table", "read_layer",
+    "load_neighbours", "load_rivers", "mask_private_text", "read_case_table", "read_layer",
 ]
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -160,6 +161,19 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
     frame["kind"] = _as_text(frame["kind"])
     frame["label"] = _as_text(frame["label"]) if "label" in frame else ""
     frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
+    return frame
+
+
+def load_neighbours(config: Config) -> gpd.GeoDataFrame | None:
+    """Neighbouring districts (polygons), canonical: neighbour_id, name; or None when not configured."""
+    neighbours = config.neighbours
+    if neighbours is None:
+        return None
+    frame = read_layer(neighbours, config.project.analysis_crs,
+                       {"neighbour_id": neighbours.id_field, "name": neighbours.name_field},
+                       kind="polygon")
+    frame["neighbour_id"] = _as_id(frame["neighbour_id"])
+    frame["name"] = text_series(frame["name"], strip=True)
     return frame
 
 
