@@ -1,7 +1,7 @@
 """Typed, frozen configuration, loaded once from one TOML file (battlemap.toml).
 
-*What data* (boundaries, rivers, cases, context, neighbours) is kept apart from *how it
-looks* (style). Unknown keys, wrong types and missing files are refused with
+*What data* (boundaries, rivers, cases, context, neighbours) is kept apart
+from *how it looks* (style). Unknown keys, wrong types and missing files are refused with
 the key's dotted name and what is allowed. Relative paths are resolved
 against the config file's folder.
 """

@@ -1,6 +1,6 @@
 """Load: every input through one canonical path.
 
-Boundary levels, rivers, the context and neighbours layers go through :func:`read_layer`,
+Boundary levels, rivers and the context layer go through :func:`read_layer`,
 which reads Shapefile, GeoPackage (a named layer) or GeoJSON, repairs the
 text encoding of the attributes (a GBK ``.dbf`` without ``.cpg`` is read
 by GDAL as ISO-8859-1 and comes out as mojibake such as ``'Ôö³ÇÇø'``), fixes

@@ -83,6 +83,10 @@ def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+_PAIR = "\x1f"
+"""Joins a river id and a town id into one key (a control character no id holds)."""
+
+
 def river_town_statistics(towns: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
                           cases: pd.DataFrame, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
     """Statistics of each river's cases by the towns along it (沿河镇街), ranked within the river.
@@ -114,17 +118,14 @@ def river_town_statistics(towns: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
         pd.DataFrame({"river_id": rivers.index[river_pos], "town_id": towns.index[town_pos]}),
         pd.DataFrame({"river_id": cases.loc[on_river, "river_id"].to_numpy(),
                       "town_id": cases.loc[on_river, "town_id"].to_numpy()}),
-    ]).drop_duplicates().astype(str)
+    ]).drop_duplicates()
     # one key per pair; within a river the keys sort as the town ids, as rank_siblings needs
     pairs.index = pd.Index(pairs["river_id"] + _PAIR + pairs["town_id"])
     keyed = pd.DataFrame({
-        "pair": cases["river_id"].astype(str) + _PAIR + cases["town_id"].astype(str),
+        "pair": cases["river_id"] + _PAIR + cases["town_id"],
         **{column: cases[column] for column in
            ("state", "overdue", "days_overdue", "recurring", "reported_at", "closed_at")}})
     table = unit_statistics(pairs, keyed, "pair", period)
     table["rank"] = rank_siblings(table, group="river_id")
     return table.sort_values(["river_id", "rank"]).reset_index(drop=True)
 
-
-_PAIR = "\x1f"
-"""Joins a river id and a town id into one key (a control character no id holds)."""
