@@ -29,8 +29,11 @@ unit_id, river_id, length_m), ``river_towns`` (the towns along each river,
 from :func:`battlemap.stats.river_town_statistics`: one row per river and
 town; river_id, town_id, the statistics of ``UNIT_STAT_COLUMNS`` over the
 river's cases only, rank among the river's towns), ``changes_since`` (ISO
-date of the previous snapshot or None) and ``previous_snapshot`` (that snapshot: case_id index;
-state, overdue, district_id/town_id/village_id/grid_id/river_id; or None).
+date of the previous snapshot or None) and ``previous_snapshot`` (that
+snapshot: case_id index; state, overdue, district_id/town_id/village_id/
+grid_id/river_id; or None), and ``previous_rank`` (each town's rank at that
+snapshot, from :func:`battlemap.stats.previous_ranks`; nullable integers,
+all NA without one).
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).

@@ -45,8 +45,16 @@ from battlemap.load import (
     load_rivers,
     read_case_table,
 )
+from battlemap.privacy import masked_counts
 from battlemap.report import write_report_files
-from battlemap.stats import RANKING_RULE, by_category, rank_siblings, river_town_statistics, unit_statistics
+from battlemap.stats import (
+    RANKING_RULE,
+    by_category,
+    previous_ranks,
+    rank_siblings,
+    river_town_statistics,
+    unit_statistics,
+)
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
@@ -65,6 +73,7 @@ class Prepared:
     cases_in: int
     original: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    masked: dict[str, int] = field(default_factory=dict)  # column -> values masked at load
 
     def ledger(self) -> dict[str, object]:
         rejected = self.findings.rejected_frame()
@@ -99,6 +108,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         context = load_context(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
+        masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
@@ -114,7 +124,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)
         _add_changes(atlas, config.output.dir / "history", since)
-    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
+    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
 @dataclass(frozen=True)
@@ -227,7 +237,8 @@ def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
         whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
         return {("exports", atlas.as_of.isoformat())} if whole else set()
     if renderer == "bulletin":
-        return {("bulletin", p.stem) for p in (out / "bulletin").glob("*.pdf")}
+        pdfs = (out / "bulletin").glob("*.pdf")
+        return {("bulletin", p.stem) for p in pdfs if p.with_suffix(".docx").exists()}
     if renderer == "posters":
         return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
     if not (out / "assets").is_dir():
@@ -290,6 +301,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
+        "masked": prepared.masked,
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
@@ -324,6 +336,7 @@ def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
     """Counts of what changed since the previous build's snapshot, per unit and river."""
     previous = previous_snapshot(history, atlas.as_of, since)
     atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
+    atlas.extra["previous_rank"] = previous_ranks(atlas.units["town"], atlas.extra["previous_snapshot"])
     if previous is None:
         changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
         atlas.extra["changes_since"] = None

@@ -7,6 +7,7 @@ Also derives the case lifecycle flags (销号管理) against the as-of date:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +17,8 @@ import shapely
 from battlemap._findings import Findings
 from battlemap.config import Config
 
-__all__ = ["derive_lifecycle", "join_cases", "join_rivers", "river_stretches", "split_lines"]
+__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+           "split_lines"]
 
 
 def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,
@@ -43,22 +45,21 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     """Assign each case to a river (流域为体系).
 
     By catchment polygon when given (a case in two overlapping catchments
-    goes to the smaller river id); else the nearest tributary within
-    ``join.river_distance_m``, else the nearest main stem within it, else
-    none (``river_id == ""``). Ties go to the smaller river id. Rivers are
-    split into two-point segments first, which makes the nearest search
-    several times faster than on whole lines.
+    goes to the smaller river id); else the nearest river within
+    ``join.river_distance_m``, main stems and tributaries alike (a case on
+    the bank of the 增江 belongs to the 增江, not to a tributary further
+    off), else none (``river_id == ""``). Ties go to the smaller river id.
+    Rivers are split into two-point segments first, which makes the nearest
+    search several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
     cases["river_distance_m"] = np.nan
     if catchments is not None:
         _by_catchment(cases, rivers, catchments)
-    for kind in ("tributary", "main"):
-        todo = cases["river_id"] == ""
-        segments = split_lines(rivers[rivers["kind"] == kind])
-        if segments.empty or not todo.any():
-            continue
+    todo = cases["river_id"] == ""
+    segments = split_lines(rivers)
+    if not segments.empty and todo.any():
         river_id, distance = _nearest(cases[todo], segments, config.join.river_distance_m)
         cases.loc[river_id.index, "river_id"] = river_id
         cases.loc[distance.index, "river_distance_m"] = distance
@@ -192,14 +193,22 @@ def _nearest(cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, max_distance: 
             pd.Series(near["distance"].to_numpy(), index=index))
 
 
-def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
+def age_band_labels(bounds: Sequence[int]) -> list[str]:
+    """The ordered age-band (案龄) labels for ``lifecycle.age_bands_days``.
+
+    >>> age_band_labels((30, 90))
+    ['0–30天', '31–90天', '>90天']
+    """
     labels, low = [], 0
     for high in bounds:
         labels.append(f"{low + 1 if low else 0}–{high}天")
         low = high
-    labels.append(f">{low}天")
+    return [*labels, f">{low}天"]
+
+
+def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
     edges = [-1, *bounds, np.inf]
-    return pd.cut(days, bins=edges, labels=labels).astype(str)
+    return pd.cut(days, bins=edges, labels=age_band_labels(bounds)).astype(str)
 
 
 def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.Series:

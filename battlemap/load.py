@@ -12,7 +12,9 @@ The case table goes through :func:`read_case_table`: ``.xlsx`` (first or
 named sheet) or ``.csv`` in UTF-8, UTF-8 with BOM, GBK, GB18030 or UTF-16,
 detected; a title row above the header is skipped; the export's Chinese
 headers are mapped to canonical fields; private columns (reporter phone
-numbers) are dropped at once and phone numbers in free text are masked.
+numbers) are dropped at once, and personal numbers (phone, ID card, e-mail,
+bank card) in every other column are masked by :mod:`battlemap.privacy`, as
+they are in the text attributes of every layer.
 
 What load notices without stopping (an encoding it had to guess, a column
 it dropped) is attached to the frame (:func:`battlemap._findings.note`) and
@@ -46,10 +48,11 @@ from battlemap._findings import note
 from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
+from battlemap.privacy import MASKED, mask_columns, mask_text
 
 __all__ = [
     "CSV_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_context",
-    "load_neighbours", "load_rivers", "mask_private_text", "read_case_table", "read_layer",
+    "load_neighbours", "load_rivers", "read_case_table", "read_layer",
 ]
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -73,8 +76,6 @@ GEOMETRY_KINDS = {
 _MOJIBAKE_MARKERS = ("\ufffd", "锟斤拷", "閿熸枻鎷", "烫烫烫", "屯屯屯")
 _LATIN1_HIGH = re.compile(r"[\x80-\xff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_MOBILE = r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"
-_ID_CARD = r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])"
 _HEADER_SEARCH_ROWS = 20
 
 
@@ -101,8 +102,10 @@ def read_layer(layer: LayerConfig, crs: str, columns: dict[str, str],
     -------
     GeoDataFrame
         The canonical columns, ``feature`` (1-based feature number in the
-        file) and a 2-D geometry in ``crs``. Warnings (an encoding that had
-        to be guessed, …) travel in ``attrs`` for validate.
+        file) and a 2-D geometry in ``crs``. Personal numbers in the text
+        columns other than ids (``*_id``) are masked; how many per field,
+        and warnings (an encoding that had to be guessed, …), travel in
+        ``attrs``.
 
     Raises
     ------
@@ -123,8 +126,11 @@ def read_layer(layer: LayerConfig, crs: str, columns: dict[str, str],
         geometry=geometry, crs=frame.crs,
     )
     out["feature"] = np.arange(1, len(out) + 1)
-    for kind_, message in notes:
-        note(out, kind_, message, file=str(layer.path))
+    where = f"{layer.path.name}{'/' + layer.layer if layer.layer else ''}"
+    out.attrs[MASKED] = mask_columns(out, [c for c in columns if not c.endswith("_id")],
+                                     {c: f"{where}:{field}" for c, field in columns.items()})
+    for kind_, message in notes:  # they quote values read before masking
+        note(out, kind_, mask_text(message), file=str(layer.path))
     return out
 
 
@@ -140,8 +146,8 @@ def load_rivers(config: Config) -> gpd.GeoDataFrame:
         "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
         kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"]).isin(rivers.main_kinds).map(
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
     return frame
 
@@ -157,9 +163,9 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
         fields["label"] = context.label_field
     frame = read_layer(context, config.project.analysis_crs, fields)
     frame["context_id"] = _as_id(frame["context_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"])
-    frame["label"] = _as_text(frame["label"]) if "label" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True)
+    frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
     frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
     return frame
 
@@ -197,8 +203,8 @@ def _load_level(boundary: BoundaryConfig, level: str, config: Config) -> gpd.Geo
     frame = read_layer(boundary, config.project.analysis_crs, fields, kind="polygon")
     frame["unit_id"] = _as_id(frame["unit_id"])
     frame["parent_id"] = _as_id(frame["parent_id"]) if "parent_id" in frame else None
-    frame["name"] = _as_text(frame["name"])
-    frame["chief"] = _as_text(frame["chief"]) if "chief" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["chief"] = text_series(frame["chief"], strip=True) if "chief" in frame else ""
     frame["level"] = level
     return frame
 
@@ -459,11 +465,6 @@ def _as_id(values: pd.Series) -> pd.Series:
     return values.map(clean).astype(object)
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                      else str(v).strip()).astype(object)
-
-
 # --- the case table ---------------------------------------------------------
 
 class CaseTable(NamedTuple):
@@ -480,8 +481,10 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     is the row number a spreadsheet shows (the header is row 1, or lower when
     a title row sits above it). Fully blank rows are not cases and are left
     out, with a warning. ``original`` keeps the export's own non-private
-    columns for the rejected list. Phone and ID-card numbers in free text
-    are masked (``138****8000``).
+    columns for the rejected list. Personal numbers (phone, ID card, e-mail,
+    bank card) are masked in every column but the case number
+    (``138****8000``, see :mod:`battlemap.privacy`); how many per column is
+    in ``original.attrs[MASKED]``.
 
     Raises
     ------
@@ -494,31 +497,18 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     raw, source_row = _drop_blank_rows(raw, notes)
     raw.attrs = {}
     private = _private_columns(raw, cases, notes)
-    mapped = set(cases.columns.values())
-    free_text = {cases.columns.get("description")} | (set(raw.columns) - mapped)
     kept = [c for c in raw.columns if c not in private]
-    for column in kept:
-        if column in free_text:
-            raw[column] = mask_private_text(raw[column])
+    masked = mask_columns(raw, [c for c in kept if c != cases.columns["case_id"]])
     table = pd.DataFrame({field: raw[col].to_numpy() for field, col in cases.columns.items()
                           if col not in private}, index=raw.index)
     table.insert(0, "source_row", source_row)
     original = raw[kept].copy()
     original.insert(0, "source_row", source_row)
     for kind, message, column in notes:
-        note(table, kind, message, file=str(cases.path), column=column)
-    return CaseTable(table.reset_index(drop=True), original.reset_index(drop=True))
-
-
-def mask_private_text(values: pd.Series) -> pd.Series:
-    """Mask mobile phone and ID-card numbers in free text: ``13800138000`` → ``138****8000``.
-
-    >>> mask_private_text(pd.Series(["请联系13800138000"])).tolist()
-    ['请联系138****8000']
-    """
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    return (text.str.replace(_MOBILE, r"\1****\2", regex=True)
-                .str.replace(_ID_CARD, r"\1********\2", regex=True))
+        note(table, kind, mask_text(message), file=str(cases.path), column=column)
+    original = original.reset_index(drop=True)
+    original.attrs[MASKED] = masked
+    return CaseTable(table.reset_index(drop=True), original)
 
 
 def _read_table(cases: CasesConfig) -> tuple[pd.DataFrame, int, list[tuple[str, str, str]]]:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from battlemap._io import atomic_path, write_text
+from battlemap._sheets import inert_csv_frame
 
 __all__ = ["write_report_files"]
 
@@ -25,11 +26,11 @@ def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original:
 
 
 def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Path) -> None:
-    """Original columns plus the reason, UTF-8 with BOM so Excel opens it."""
+    """Original columns plus the reason, UTF-8 with BOM so Excel opens it; no cell a formula."""
     rows = rejected[["source_row", "reason", "detail"]].merge(original, on="source_row", how="left")
     rows = rows.rename(columns={"source_row": "原始行号", "reason": "退回原因", "detail": "说明"})
     with atomic_path(path) as tmp:
-        rows.to_csv(tmp, index=False, encoding="utf-8-sig")
+        inert_csv_frame(rows).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def _html(report: dict[str, Any]) -> str:
@@ -45,6 +46,7 @@ def _html(report: dict[str, Any]) -> str:
         "<h2>台账 Ledger</h2>", _table(["", "数量"], ledger),
         "<h2>退回原因 Rejected by reason</h2>", _table(["原因 reason", "数量"], reasons),
         f"<p>{escape(report['duplicate_rule'])}</p>",
+        "<h2>个人信息遮蔽 Personal data masked</h2>", _masked(report["masked"]),
         "<h2>警告 Warnings</h2>", _warnings(report["warnings"]),
         "<h2>退回案件 Rejected cases</h2>",
         _table(["原始行号 row", "问题编号 case", "原因 reason", "说明 detail"],
@@ -57,6 +59,16 @@ def _html(report: dict[str, Any]) -> str:
         f"<title>{escape(report['district'])} 构建报告</title><style>{_CSS}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _masked(masked: dict[str, int]) -> str:
+    """One line: how many values were masked, and in which columns (never the values)."""
+    found = {column: n for column, n in masked.items() if n}
+    if not found:
+        return f"<p>未发现电话、身份证、邮箱或银行卡号 none found ({len(masked)} columns checked)</p>"
+    columns = "；".join(f"{escape(column)} {n:,}" for column, n in found.items())
+    return (f"<p>已遮蔽 {sum(found.values()):,} 个含电话、身份证、邮箱或银行卡号的值 "
+            f"values masked (phone, ID card, e-mail, bank card): {columns}</p>")
 
 
 def _warnings(warnings: list[dict[str, str]]) -> str:

@@ -23,6 +23,7 @@ from pyproj import CRS, Transformer
 
 from battlemap import LEVELS
 from battlemap._findings import DUPLICATE_RULE, Findings
+from battlemap._text import text_series
 from battlemap.config import CatchmentsConfig, Config
 from battlemap.coords import to_wgs84
 from battlemap.errors import ConfigError, InputError
@@ -172,7 +173,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     >>> parse_datetimes(pd.Series(["2019年11月5日", "43774.5"])).dt.strftime("%F %R").tolist()
     ['2019-11-05 00:00', '2019-11-05 12:00']
     """
-    text = _nfkc(_as_text(values, strip=True))
+    text = _nfkc(text_series(values, strip=True))
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in _FAST_FORMATS:  # the common cases, at C speed
         todo = result.isna() & (text != "")
@@ -223,22 +224,6 @@ def _parse_slowly(text: pd.Series) -> pd.Series:
     return result.mask(afternoon, result + pd.Timedelta(hours=12)).astype("datetime64[ns]")
 
 
-def _as_text(values: pd.Series, strip: bool = False) -> pd.Series:
-    """Cells as Python strings ("" for missing), in one pass (pandas' .str is many)."""
-    array = values.to_numpy(dtype=object, na_value="")
-    if strip:
-        out = [v.strip() if type(v) is str else _text(v).strip() for v in array]
-    else:
-        out = [v if type(v) is str else _text(v) for v in array]
-    return pd.Series(out, index=values.index, dtype=object)
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return ""
-    return str(value)
-
-
 def _nfkc(values: pd.Series) -> pd.Series:
     """Full-width digits and letters to ASCII (only where there is anything non-ASCII)."""
     out = [v if v.isascii() else unicodedata.normalize("NFKC", v).strip() for v in values]
@@ -279,7 +264,7 @@ def _from_parts(parts: pd.DataFrame) -> pd.Series:
 def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
     path = str(config.cases.path)
     column_of = config.cases.columns
-    raw_reported = _as_text(cases["reported_at"])
+    raw_reported = text_series(cases["reported_at"])
     cases = cases.assign(reported_at=parse_datetimes(cases["reported_at"]))
     cases = _take(cases, cases["reported_at"].isna(), "bad_report_date", findings,
                   "上报时间: " + raw_reported)
@@ -287,7 +272,7 @@ def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.
         if field not in cases:
             cases[field] = pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns]")
             continue
-        raw = _as_text(cases[field], strip=True)
+        raw = text_series(cases[field], strip=True)
         cases[field] = parse_datetimes(raw)
         unreadable = cases[field].isna() & ~raw.map(lambda v: v.lower() in _BLANK)
         _flag(cases, unreadable, "bad_date", "'" + raw + "' is not a date; left blank",
@@ -323,7 +308,7 @@ def _flag(cases: pd.DataFrame, mask: pd.Series, kind: str, what: str | pd.Series
 
 def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
     """Map the app's words to canonical states; unknown words are rejected, never guessed."""
-    words = _as_text(cases["status"], strip=True)
+    words = text_series(cases["status"], strip=True)
     state = words.map(config.cases.status_map)
     unknown = state.isna()
     for word, rows in cases[unknown].groupby(words[unknown])["source_row"]:
@@ -366,7 +351,7 @@ def _clean_ids(values: pd.Series) -> pd.Series:
             value = value[:-2]
         return "" if value.lower() in _BLANK else value
 
-    text = _nfkc(_as_text(values, strip=True))
+    text = _nfkc(text_series(values, strip=True))
     return pd.Series([clean(v) for v in text], index=values.index, dtype=object)
 
 
@@ -384,7 +369,7 @@ def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(number, blank)``: the value in degrees (NaN when not a
     number) and whether the cell was blank (including ``nan``, ``-``, ``无``).
     """
-    raw = _as_text(values, strip=True)
+    raw = text_series(values, strip=True)
     number = pd.to_numeric(raw, errors="coerce").astype(float)  # the common case, at C speed
     blank = pd.Series([v.lower() in _BLANK for v in raw], index=raw.index, dtype=bool)
     todo = number.isna() & ~blank
@@ -407,7 +392,7 @@ def _coordinates_slowly(raw: pd.Series) -> pd.Series:
 
 
 def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
-    lon_text, lat_text = _as_text(cases["lon"], strip=True), _as_text(cases["lat"], strip=True)
+    lon_text, lat_text = text_series(cases["lon"], strip=True), text_series(cases["lat"], strip=True)
     lon, lon_blank = parse_coordinates(lon_text)
     lat, lat_blank = parse_coordinates(lat_text)
     detail = "经度=" + lon_text + " 纬度=" + lat_text
@@ -433,13 +418,13 @@ def _to_points(cases: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
     cases = cases.assign(lon=np.round(lon, 7), lat=np.round(lat, 7))
     valid_words = set(config.cases.valid_values)
     if "valid" in cases:
-        valid = _as_text(cases["valid"], strip=True)
+        valid = text_series(cases["valid"], strip=True)
         cases["valid"] = (valid.isin(valid_words) | (valid == "")).astype(bool)
     else:
         cases["valid"] = True
     for field in ("channel", "problem_type", "declared_town", "declared_village",
                   "river_name", "description"):
-        cases[field] = _as_text(cases[field], strip=True) if field in cases else ""
+        cases[field] = text_series(cases[field], strip=True) if field in cases else ""
     cases["case_id"] = cases["case_id"].astype(object)
     points = gpd.GeoDataFrame(cases, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     return points.to_crs(config.project.analysis_crs).set_index("case_id")

@@ -18,8 +18,8 @@ from matplotlib.patches import Rectangle
 
 from battlemap import STATES, __version__
 from battlemap._io import atomic_path
-from battlemap.render._pdf import concatenate, save_pdf
 from battlemap.render.fonts import check_text, clip_to_width
+from battlemap.render.pdf import concatenate, save_pdf
 from battlemap.render.poster.layout import PAPER_MM, PT_PER_MM, Layout, layout, orientation
 from battlemap.render.poster.sheet import Sheet
 from battlemap.render.poster.style import GREY, INK, SAMPLE_RED

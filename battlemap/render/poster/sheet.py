@@ -24,8 +24,8 @@ from matplotlib.transforms import Affine2D
 
 from battlemap import __version__
 from battlemap._io import atomic_path
-from battlemap.render._pdf import ShapeBatch, TextBatch, make_layer, save_pdf
 from battlemap.render.fonts import check_text, clip_to_width, em_width
+from battlemap.render.pdf import ShapeBatch, TextBatch, make_layer, save_pdf
 from battlemap.render.poster import layers, panels
 from battlemap.render.poster.labels import Labels
 from battlemap.render.poster.layout import fit_limits, layout
@@ -73,7 +73,7 @@ class Sheet:
         """The static artists as two PDF layers, under and over each unit's drawing.
 
         Written once per sheet and stamped on every page as bytes (see
-        :class:`~battlemap.render._pdf.Layer`); the artists are then hidden.
+        :class:`~battlemap.render.pdf.Layer`); the artists are then hidden.
         Over the map: north arrow, sample watermark and the frames of the map
         and locator. Without the fast PDF path the artists stay and are drawn.
         """
