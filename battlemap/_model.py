@@ -66,6 +66,7 @@ CASE_COLUMNS = (
     "description",       # str: public free text, MUST be escaped in HTML
     "valid",             # bool: 是否有效 (tips judged invalid are False)
     "lon", "lat",        # float: WGS84
+    "coord_system",      # str: the system the export's coordinates were read in (GCJ-02, …)
     "grid_id", "village_id", "town_id", "district_id",  # str: located units
     "river_id",          # str: assigned tributary or main stem; "" = no tributary
     "river_distance_m",  # float: distance to that river (NaN when none)

@@ -46,7 +46,7 @@ from battlemap.load import (
     read_case_table,
 )
 from battlemap.privacy import masked_counts
-from battlemap.report import write_report_files
+from battlemap.report import nothing_mapped, write_report_files
 from battlemap.stats import (
     RANKING_RULE,
     by_category,
@@ -308,6 +308,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "outputs": written or {},
         "timings_s": prepared.timings,
     }
+    report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
 

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from battlemap._findings import Findings
+from battlemap._systems import check_channel_systems
 from battlemap.config import Config
 
 __all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
@@ -27,16 +28,21 @@ def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], conf
 
     A point on an edge shared by two grids goes to the grid with the smaller
     id. A point in a gap goes to the nearest grid within
-    ``join.gap_tolerance_m``; beyond that it is rejected (``outside_grids``).
+    ``join.gap_tolerance_m``; beyond that it is rejected (``outside_grids``),
+    with its distance to the nearest grid. Channels whose points fit their
+    declared places better in another coordinate system are warned about
+    (:func:`battlemap._systems.check_channel_systems`).
     """
     grid_id = _locate(cases, units["grid"], config.join.gap_tolerance_m)
     unplaced = grid_id.isna()
-    findings.reject(cases[unplaced], "outside_grids")
+    findings.reject(cases[unplaced], "outside_grids",
+                    _outside_grids_detail(cases[unplaced], units["grid"], config))
     cases = cases[~unplaced].copy()
     cases["grid_id"] = grid_id[~unplaced]
     cases["village_id"] = cases["grid_id"].map(units["grid"]["parent_id"])
     cases["town_id"] = cases["village_id"].map(units["village"]["parent_id"])
     cases["district_id"] = cases["town_id"].map(units["town"]["parent_id"])
+    check_channel_systems(cases, units, config, findings)
     return _compare_declared(cases, units, config, findings)
 
 
@@ -139,6 +145,25 @@ def _locate(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, tolerance: float) 
         near = _first_per_case(cases.index[missing], near_pos, grids.index[grid_pos].to_numpy())
         grid_id[near.dropna().index] = near.dropna()
     return grid_id
+
+
+def _outside_grids_detail(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
+                          config: Config) -> pd.Series:
+    """Where the point is and how far from the nearest grid, for the rejected list."""
+    if cases.empty:
+        return pd.Series([], dtype=object)
+    (case_pos, grid_pos), distance = grids.sindex.nearest(
+        cases.geometry.values, return_all=False, return_distance=True)
+    nearest = pd.Series(grids.index.to_numpy()[grid_pos], index=case_pos)
+    metres = pd.Series(distance, index=case_pos)
+    where = (("WGS84 " + cases["lon"].round(5).astype(str) + ", "
+              + cases["lat"].round(5).astype(str) + " ") if "lon" in cases else pd.Series(
+                  "", index=cases.index))
+    text = [f"{w}is {m:,.0f} m from the nearest grid {g}, beyond join.gap_tolerance_m = "
+            f"{config.join.gap_tolerance_m:g} m; a gap between grids?"
+            for w, m, g in zip(where.to_numpy(), metres.sort_index().to_numpy(),
+                               nearest.sort_index().to_numpy(), strict=True)]
+    return pd.Series(text, index=cases.index, dtype=object)
 
 
 def _first_per_case(index: pd.Index, case_pos: np.ndarray, values: np.ndarray) -> pd.Series:

@@ -45,6 +45,7 @@ from pyproj.exceptions import CRSError
 
 from battlemap import LEVELS
 from battlemap._findings import note
+from battlemap._sniff import describe_content, sniff, vector_problem
 from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
@@ -57,6 +58,9 @@ __all__ = [
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312. A UTF-16 BOM is honoured."""
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+"""Names that say "workbook"; the content decides how a case table is read."""
 
 LAYER_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 """Tried, in order, when a layer's text comes out garbled and no encoding is configured."""
@@ -272,10 +276,9 @@ def _read_vector(layer: LayerConfig, encoding: str | None) -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on .cpg files
             return gpd.read_file(layer.path, **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        layers = _layers(layer.path)
-        hint = f" Layers in the file: {layers}; set 'layer' in the config." if layers else ""
-        raise InputError(f"{layer.path}: cannot read this layer: {exc}.{hint}") from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        problem = vector_problem(layer.path, layer.layer, _layers(layer.path))
+        raise InputError(f"{layer.path}: {problem}") from None
 
 
 def _native_encoding(layer: LayerConfig) -> str:
@@ -367,9 +370,10 @@ def _configured_crs(layer: LayerConfig) -> CRS | None:
         return None
     try:
         return CRS.from_user_input(layer.crs)
-    except CRSError as exc:
-        raise ConfigError(f"{layer.path}: crs = {layer.crs!r} is not a CRS pyproj knows "
-                          f"({exc}); use e.g. \"EPSG:4490\"") from None
+    except CRSError:
+        raise ConfigError(f"{layer.path}: crs = {layer.crs!r} is not a coordinate reference "
+                          "system battlemap knows; use an EPSG code such as \"EPSG:4490\" "
+                          "(CGCS2000) or \"EPSG:4526\"") from None
 
 
 def _crs_name(crs: CRS) -> str:
@@ -512,25 +516,48 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
 
 
 def _read_table(cases: CasesConfig) -> tuple[pd.DataFrame, int, list[tuple[str, str, str]]]:
-    """The raw table, all text, and the 0-based row of its header (as pandas read it)."""
+    """The raw table, all text, and the 0-based row of its header (as pandas read it).
+
+    The content decides how the file is read, not its name: a workbook named
+    ``.csv`` or CSV text named ``.xlsx`` is read for what it is, with a note.
+    """
     path = cases.path
     notes: list[tuple[str, str, str]] = []
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _read_excel(cases), 0, notes
-        text, encoding = _decode(path, cases.encoding)
-        if encoding not in ("utf-8-sig", "utf-8") and not cases.encoding:
-            notes.append(("encoding_detected", f"the case table is not UTF-8; read as "
-                          f"{encoding.upper()} (set [cases] encoding to say so)", ""))
-        return _read_csv_text(text), 0, notes
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the case table: {exc}; save it again from "
-                         "Excel as .xlsx or CSV") from None
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not the case table; set [cases] path to the "
+                         "export file") from None
+    except OSError:
+        raise InputError(f"{path}: the case table cannot be opened (no permission to read it, "
+                         "or it is open and locked in another program); close it and run "
+                         "again") from None
+    kind = sniff(data)
+    if kind == "binary" and cases.encoding:
+        kind = "text"  # e.g. UTF-16 without a BOM: the configured encoding is trusted
+    excel = path.suffix.lower() in EXCEL_SUFFIXES
+    if kind in ("empty", "html", "binary"):
+        raise InputError(f"{path}: the case table {describe_content(kind, data)}; export the case list "
+                         "from the app again, or open it in Excel and save it as .xlsx")
+    if kind in ("zip", "ole2"):
+        if not excel:
+            notes.append(("file_kind", f"the case table is an Excel workbook, though named "
+                          f"{path.suffix or 'without a suffix'}; read as a workbook", ""))
+        return _read_excel(cases), 0, notes
+    if excel:
+        notes.append(("file_kind", f"the case table is CSV text, though named {path.suffix}; "
+                      "read as CSV (rename it to .csv to say so)", ""))
+    text, encoding = _decode(data, path, cases.encoding)
+    if encoding not in ("utf-8-sig", "utf-8") and not cases.encoding:
+        notes.append(("encoding_detected", f"the case table is not UTF-8; read as "
+                      f"{encoding.upper()} (set [cases] encoding to say so)", ""))
+    frame = _read_csv_text(text, path)
+    if excel:
+        frame.attrs["content"] = f"the file is CSV text, though named {path.suffix}"
+    return frame, 0, notes
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    data = path.read_bytes()
+def _decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -566,15 +593,20 @@ def _detect_encoding(data: bytes) -> str | None:
     return None
 
 
-def _read_csv_text(text: str) -> pd.DataFrame:
+def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
+    """Every record, as wide as the widest one (a stray separator never stops the build)."""
     text = text.removeprefix("\ufeff")
     first = text.split("\n", 1)[0]
     separator = max((",", "\t", ";"), key=first.count)
-    head = csv.reader(io.StringIO(text), delimiter=separator)
-    width = max((len(record) for _, record in zip(range(_HEADER_SEARCH_ROWS + 1), head,
-                                                   strict=False)), default=1)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                        header=None, names=range(width), skip_blank_lines=False)
+    try:
+        width = max((len(record) for record in csv.reader(io.StringIO(text), delimiter=separator)),
+                    default=1)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
+                            header=None, names=range(max(width, 1)), skip_blank_lines=False)
+    except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise InputError(f"{path}: the case table is not a well-formed CSV file (a quote left "
+                         "open, or text that is not a table); open it in Excel and save it "
+                         "again as .xlsx or CSV UTF-8") from None
     frame.columns = range(frame.shape[1])
     return frame
 
@@ -585,19 +617,27 @@ def _read_excel(cases: CasesConfig) -> pd.DataFrame:
     except ImportError:
         raise InputError(f"{cases.path}: old-style .xls workbooks need the xlrd package; save "
                          "the file as .xlsx (Excel: Save As → Excel Workbook) or CSV") from None
-    except (ValueError, zipfile.BadZipFile, KeyError) as exc:
-        raise InputError(f"{cases.path}: not a readable Excel workbook ({exc}); save it again "
-                         "from Excel as .xlsx") from None
+    except (ValueError, zipfile.BadZipFile, KeyError, OSError, EOFError):
+        raise InputError(_not_a_workbook(cases.path)) from None
     with book:
         sheet = cases.sheet if cases.sheet is not None else 0
         if cases.sheet is not None and cases.sheet not in book.sheet_names:
             raise InputError(f"{cases.path}: no sheet named {cases.sheet!r}; the workbook has "
                              f"{book.sheet_names}. Fix [cases] sheet")
-        frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
-                              header=None)
+        try:
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
+                                  header=None)
+        except (ValueError, zipfile.BadZipFile, KeyError, OSError, EOFError, TypeError):
+            raise InputError(_not_a_workbook(cases.path)) from None
     frame.attrs["sheets"] = list(book.sheet_names)
     frame.columns = range(frame.shape[1])
     return frame
+
+
+def _not_a_workbook(path: Path) -> str:
+    return (f"{path}: not a readable Excel workbook: it is a ZIP or Office file, but not an "
+            ".xlsx workbook, or a damaged one (cut short by a download?); open it in Excel and "
+            "save it again as .xlsx, or export the case list again")
 
 
 def _find_header(raw: pd.DataFrame, header_row: int, cases: CasesConfig) -> pd.DataFrame:
@@ -647,6 +687,8 @@ def _missing_columns(cases: CasesConfig, raw: pd.DataFrame, header: list[str],
         problems.append(f"headers such as {garbled[0]!r} are garbled: the file's encoding is not "
                         f"{cases.encoding or 'what was detected'}; set [cases] encoding "
                         "(\"GBK\" or \"UTF-8\")")
+    if "content" in raw.attrs:
+        problems.append(f"{raw.attrs['content']}: is it the export you meant?")
     sheets = raw.attrs.get("sheets", [])
     if len(sheets) > 1:
         problems.append(f"the workbook has sheets {sheets}; set [cases] sheet if the cases "
@@ -656,8 +698,16 @@ def _missing_columns(cases: CasesConfig, raw: pd.DataFrame, header: list[str],
         "Fix [cases.columns] in the config.", problems)
 
 
+FOOTER_WORDS = ("合计", "总计", "小计", "共计")
+"""A row whose first cells hold one of these (合 计, 合计：, 合计32197 too) is a footer."""
+
+_FOOTER = re.compile(r"^(?:" + "|".join(FOOTER_WORDS) + r")(?![\u3400-\u9fff])")
+_FOOTER_COLUMNS = 3
+
+
 def _drop_blank_rows(raw: pd.DataFrame, notes: list[tuple[str, str, str]]
                      ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leave out blank rows and footer rows (合计, 总计, 小计), which are not cases, with a note."""
     first = raw.attrs.get("first_row", 2)
     source_row = np.arange(first, first + len(raw))
     raw = raw.fillna("")
@@ -668,7 +718,19 @@ def _drop_blank_rows(raw: pd.DataFrame, notes: list[tuple[str, str, str]]
         rows = source_row[blank]
         notes.append(("blank_rows", f"{blank.sum()} blank row(s) left out (not cases): rows "
                       f"{', '.join(map(str, rows[:20]))}{' …' if len(rows) > 20 else ''}", ""))
-    return raw[~blank], source_row[~blank]
+    found: dict[int, tuple[str, str]] = {}  # position -> (cell, column), first column first
+    for column in raw.columns[:_FOOTER_COLUMNS]:
+        cells = raw[column].astype(str)
+        hit = cells.str.replace(r"\s+", "", regex=True).str.contains(_FOOTER).to_numpy()
+        for position in np.flatnonzero(hit):
+            found.setdefault(int(position), (cells.iloc[position].strip(), str(column)))
+    footer = np.zeros(len(raw), dtype=bool)
+    for position, (cell, column) in sorted(found.items()):
+        footer[position] = True
+        notes.append(("footer_row", f"row {source_row[position]}: a footer row ({cell!r} in "
+                      f"column {column!r}) left out; it is not a case", column))
+    keep = ~blank & ~footer
+    return raw[keep], source_row[keep]
 
 
 def _private_columns(raw: pd.DataFrame, cases: CasesConfig,

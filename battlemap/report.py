@@ -11,10 +11,29 @@ from typing import Any
 
 import pandas as pd
 
+from battlemap._findings import REJECT_REASONS
 from battlemap._io import atomic_path, write_text
 from battlemap._sheets import inert_csv_frame
 
-__all__ = ["write_report_files"]
+__all__ = ["nothing_mapped", "write_report_files"]
+
+
+def nothing_mapped(report: dict[str, Any]) -> str | None:
+    """The plain sentence for a build that mapped no case, naming the main reason; else None.
+
+    >>> nothing_mapped({"cases_in": 3537, "cases_mapped": 0,
+    ...                 "rejected_by_reason": {"blank_coordinates": 3537}})
+    '0 of 3,537 cases mapped: all 3,537 rejected for 坐标为空 blank coordinates; see rejected_cases.csv'
+    """
+    if report["cases_mapped"]:
+        return None
+    cases_in = report["cases_in"]
+    if not cases_in:
+        return "0 cases mapped: the case table has no rows below its header"
+    code, count = max(report["rejected_by_reason"].items(), key=lambda item: item[1])
+    share = f"all {count:,}" if count == cases_in else f"most ({count:,})"
+    return (f"0 of {cases_in:,} cases mapped: {share} rejected for {REJECT_REASONS[code]}; "
+            "see rejected_cases.csv")
 
 
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
@@ -35,6 +54,8 @@ def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Pa
 
 def _html(report: dict[str, Any]) -> str:
     sample = '<p class="sample">示例数据 sample data</p>' if report["sample_data"] else ""
+    if report["nothing_mapped"]:
+        sample += f'<p class="sample">{escape(report["nothing_mapped"])}</p>'
     ledger = [("输入案件 cases in", report["cases_in"]),
               ("上图案件 cases mapped", report["cases_mapped"]),
               ("退回案件 cases rejected", report["cases_rejected"])]

@@ -23,9 +23,9 @@ from pyproj import CRS, Transformer
 
 from battlemap import LEVELS
 from battlemap._findings import DUPLICATE_RULE, Findings
+from battlemap._systems import assign_systems, convert_per_case
 from battlemap._text import text_series
 from battlemap.config import CatchmentsConfig, Config
-from battlemap.coords import to_wgs84
 from battlemap.errors import ConfigError, InputError
 
 __all__ = ["DUPLICATE_RULE", "parse_coordinates", "parse_datetimes", "validate_boundaries",
@@ -128,6 +128,7 @@ def validate_cases(
 
     In order: missing case number, unreadable report date, duplicates (the
     newest record is kept, see :data:`DUPLICATE_RULE`), unknown status word,
+    a coordinate system word that names none (see :mod:`battlemap._systems`),
     blank / non-numeric / zero / out-of-range coordinates (swapped ones are
     fixed with a warning), and points outside the district. Every step is
     vectorised.
@@ -142,10 +143,14 @@ def validate_cases(
     findings.absorb(table)
     cases = table.copy()
     cases["case_id"] = _clean_ids(cases["case_id"])
-    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings)
+    typed = text_series(table["case_id"], strip=True).map(lambda v: f" ({v!r})" if v else "")
+    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings,
+                  config.cases.columns["case_id"] + " is blank" + typed + "; fill in the number")
     cases = _parse_dates(cases, config, findings)
     cases = _drop_duplicates(cases, config, findings)
     cases = _map_status(cases, config, findings)
+    cases, unknown, detail = assign_systems(cases, config, findings, blank=_BLANK)
+    cases = _take(cases, unknown, "unknown_coordinate_system", findings, detail)
     cases = _parse_coordinates(cases, config, findings)
     points = _to_points(cases, config)
     return _inside_district(points, district, config, findings)
@@ -316,7 +321,9 @@ def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.D
                       f"({len(rows)} case(s), rows {_rows(rows)}); add it to the mapping",
                       file=str(config.cases.path), column=config.cases.columns["status"])
     cases = cases.assign(status_raw=words.astype(object), state=state.astype(object))
-    return _take(cases, unknown, "unknown_status", findings, "处理状态: " + words)
+    header = config.cases.columns["status"]
+    detail = (header + ": " + words).where(words != "", header + " is blank")
+    return _take(cases, unknown, "unknown_status", findings, detail)
 
 
 def _rows(rows: pd.Series, most: int = 20) -> str:
@@ -413,8 +420,8 @@ def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) 
 
 
 def _to_points(cases: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
-    lon, lat = to_wgs84(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
-                        config.cases.coordinates)
+    lon, lat = convert_per_case(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
+                                cases["coord_system"].to_numpy(object))
     cases = cases.assign(lon=np.round(lon, 7), lat=np.round(lat, 7))
     valid_words = set(config.cases.valid_values)
     if "valid" in cases:
@@ -441,7 +448,7 @@ def _inside_district(points: gpd.GeoDataFrame, district: gpd.GeoDataFrame, confi
         distance_km[outside] = shapely.distance(area, points.geometry.values[~near]) / 1000
     detail = ("WGS84 " + points["lon"].round(5).astype(str) + ", "
               + points["lat"].round(5).astype(str) + " is " + distance_km.round(1).astype(str)
-              + " km outside the district (coordinates = " + config.cases.coordinates + ")")
+              + " km outside the district (read as " + points["coord_system"] + ")")
     return _take(points, outside, "outside_district", findings, detail)
 
 
@@ -460,9 +467,10 @@ def _take(cases: pd.DataFrame, bad: pd.Series, code: str, findings: Findings,
 def _require_projected(config: Config) -> None:
     try:
         crs = CRS.from_user_input(config.project.analysis_crs)
-    except Exception as exc:  # pyproj raises several types for a bad string
+    except Exception:  # pyproj raises several types for a bad string
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not a "
-                          f"CRS ({exc})") from None
+                          "coordinate reference system battlemap knows; use a projected EPSG "
+                          "code in metres, e.g. \"EPSG:4526\"") from None
     if not crs.is_projected:
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not "
                           "projected; areas and distances need metres, e.g. \"EPSG:4526\"")
@@ -494,16 +502,25 @@ def _repair_polygons(frame: gpd.GeoDataFrame, path: str, findings: Findings,
         return frame
     reasons = shapely.is_valid_reason(frame.geometry.values[invalid])
     repaired = _polygonal(shapely.make_valid(frame.geometry.values[invalid]))
-    for unit_id, reason, geom in zip(frame.index[invalid], reasons, repaired, strict=True):
+    hulls = shapely.area(shapely.convex_hull(frame.geometry.values[invalid]))
+    for unit_id, reason, geom, hull in zip(frame.index[invalid], reasons, repaired, hulls,
+                                           strict=True):
         if geom is None or geom.is_empty:
             problems.append(f"{path}: {unit_id} {frame.at[unit_id, 'name']}: invalid polygon "
                             f"({reason}) with no area left after repair; redraw it")
             continue
+        kept = float(shapely.area(geom))
         findings.warn("geometry_repaired", f"{unit_id} {frame.at[unit_id, 'name']} (feature "
                       f"{frame.at[unit_id, 'feature']}): invalid polygon ({reason}) repaired; "
-                      "check its outline", file=path, feature=unit_id)
+                      f"kept {kept:,.0f} of {hull:,.0f} m² ({_percent(kept, hull)}, measured "
+                      "against its outline's convex hull); check its outline", file=path,
+                      feature=unit_id)
     frame.loc[invalid, "geometry"] = repaired
     return frame
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f} %" if whole > 0 else "n/a"
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

@@ -69,6 +69,9 @@ def test_point_beyond_tolerance_is_rejected(tiny_config) -> None:
     rejected = findings.rejected_frame()
     assert rejected["case_id"].tolist() == ["gap"]
     assert rejected["reason_code"].tolist() == ["outside_grids"]
+    assert rejected["detail"].tolist() == [
+        "is 100 m from the nearest grid 440118002002002, beyond join.gap_tolerance_m = 50 m; "
+        "a gap between grids?"]
 
 
 def test_declared_mismatch(tiny_prepared) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 from conftest import leftover_temp_files, tiny_cases_frame, write_tiny_inputs
 
 from battlemap.build import prepare, write_report
+from battlemap.cli import main
 from battlemap.config import load_config
 from battlemap.report import write_report_files
 
@@ -38,7 +39,7 @@ def _report(**changes) -> dict:
              "reason": "未知处理状态 unknown status word", "detail": "处理状态: 待核实"},
             {"source_row": 9, "case_id": "C08", "reason_code": "outside_district",
              "reason": "位于辖区外 outside the district", "detail": "2.5 km outside"}],
-        "masked": {"问题描述": 2, "所属村居": 0},
+        "masked": {"问题描述": 2, "所属村居": 0}, "nothing_mapped": None,
         "timings_s": {"load": 0.8, "validate": 1.5, "join": 0.1, "stats": 0.4},
     }
     return report | changes
@@ -188,3 +189,39 @@ def test_rejected_cases_are_inert_and_numbers_plain(tmp_path: Path) -> None:
     assert report["masked"]["所属村居"] == 1 and report["masked"]["问题描述"] == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "所属村居 1" in html and "13955020002" not in html
+
+
+# ---------------------------------------------------------------- nothing mapped
+
+def validate(folder: Path, cases: pd.DataFrame, capsys) -> tuple[int, dict, str]:
+    config = write_tiny_inputs(folder, cases=cases)
+    code = main(["validate", "--config", str(config), "--out", str(folder / "out"), "--quiet"])
+    report = json.loads((folder / "out" / "report.json").read_text(encoding="utf-8"))
+    html = (folder / "out" / "report.html").read_text(encoding="utf-8")
+    return code, report | {"html": html}, capsys.readouterr().err
+
+
+def test_a_build_where_every_case_is_rejected_says_so_with_the_main_reason(tmp_path, capsys):
+    frame = tiny_cases_frame()
+    frame["经度"] = ""
+    frame.loc[0, "处理状态"] = "待核实"
+    code, report, err = validate(tmp_path / "t", frame, capsys)
+    assert code == 0
+    expected = ("0 of 11 cases mapped: most (8) rejected for 坐标为空 blank coordinates; "
+                "see rejected_cases.csv")
+    assert report["nothing_mapped"] == expected
+    assert f"battlemap: warning: {expected}" in err  # printed even with --quiet
+    assert expected in report["html"]
+
+
+def test_a_header_only_file_says_it_has_no_rows(tmp_path, capsys):
+    code, report, err = validate(tmp_path / "t", tiny_cases_frame().iloc[0:0], capsys)
+    assert code == 0 and report["cases_in"] == 0
+    assert "0 cases mapped: the case table has no rows below its header" in err
+    assert report["nothing_mapped"] in report["html"]
+
+
+def test_a_normal_build_has_no_such_line(tmp_path, capsys):
+    code, report, err = validate(tmp_path / "t", tiny_cases_frame(), capsys)
+    assert code == 0
+    assert report["nothing_mapped"] is None and err == ""
