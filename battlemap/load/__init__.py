@@ -32,12 +32,18 @@ The modules, one job each (imports flow down this list):
 
 from battlemap.load.cases import FOOTER_WORDS, PRIVATE_HINTS, CaseTable, read_case_table
 from battlemap.load.encodings import LAYER_ENCODINGS
-from battlemap.load.inputs import load_boundaries, load_catchments, load_context, load_rivers
+from battlemap.load.inputs import (
+    load_boundaries,
+    load_catchments,
+    load_context,
+    load_neighbours,
+    load_rivers,
+)
 from battlemap.load.layers import CHINA_LONLAT, GEOMETRY_KINDS, read_layer
 from battlemap.load.tables import CSV_ENCODINGS, EXCEL_SUFFIXES
 
 __all__ = [
     "CHINA_LONLAT", "CSV_ENCODINGS", "EXCEL_SUFFIXES", "FOOTER_WORDS", "GEOMETRY_KINDS",
     "LAYER_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_catchments",
-    "load_context", "load_rivers", "read_case_table", "read_layer",
+    "load_context", "load_neighbours", "load_rivers", "read_case_table", "read_layer",
 ]

@@ -19,7 +19,7 @@ from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, Config
 from battlemap.load.layers import read_layer
 
-__all__ = ["load_boundaries", "load_catchments", "load_context", "load_rivers"]
+__all__ = ["load_boundaries", "load_catchments", "load_context", "load_neighbours", "load_rivers"]
 
 
 def load_boundaries(config: Config) -> dict[str, gpd.GeoDataFrame]:
@@ -55,6 +55,19 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
     frame["kind"] = text_series(frame["kind"], strip=True)
     frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
     frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
+    return frame
+
+
+def load_neighbours(config: Config) -> gpd.GeoDataFrame | None:
+    """Neighbouring districts (polygons), canonical: neighbour_id, name; or None when not configured."""
+    neighbours = config.neighbours
+    if neighbours is None:
+        return None
+    frame = read_layer(neighbours, config.project.analysis_crs,
+                       {"neighbour_id": neighbours.id_field, "name": neighbours.name_field},
+                       kind="polygon")
+    frame["neighbour_id"] = _as_id(frame["neighbour_id"])
+    frame["name"] = text_series(frame["name"], strip=True)
     return frame
 
 
