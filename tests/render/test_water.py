@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,8 +17,9 @@ import openpyxl
 import pytest
 from shapely.geometry import Point
 
-from battlemap.build import BuildOptions, build
+from battlemap.build import BuildOptions, build, prepare
 from battlemap.config import load_config
+from battlemap.render.poster import render_posters
 from tests.conftest import CRS, X0, Y0, tiny_rivers, write_tiny_inputs
 
 MONITORING_TOML = """
@@ -70,11 +72,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = folder / "output"
     report = build(load_config(path, out_dir=out),
                    BuildOptions(only=("web", "bulletin"), workers=1, executor="process"))
-    return out, report
+    return out, report, path
 
 
 def test_report_counts_samples_in_used_and_rejected(built) -> None:
-    out, report = built
+    out, report, _ = built
     ledger = report["monitoring"]
     assert (ledger["samples_in"], ledger["samples_used"], ledger["samples_rejected"]) == (5, 4, 1)
     assert ledger["rejected"][0]["source_row"] == 6
@@ -85,7 +87,7 @@ def test_report_counts_samples_in_used_and_rejected(built) -> None:
 
 
 def test_section_page_draws_the_figures(built) -> None:
-    out, _ = built
+    out, _, _ = built
     page = (out / "section" / "GK1.html").read_text(encoding="utf-8")
     assert "测试断面（国考） 水质监测" in page
     assert page.count("<rect") >= 3 and "目标限值 1" in page  # strip, and the NH3-N limit line
@@ -102,14 +104,14 @@ def test_section_page_draws_the_figures(built) -> None:
 
 
 def test_bulletin_has_the_water_section(built) -> None:
-    out, _ = built
+    out, _, _ = built
     page = next((out / "bulletin").glob("*.html")).read_text(encoding="utf-8")
     assert "八、断面水质" in page and "测试断面（国考）" in page and "上游未销号案件排名" in page
     assert "氨氮连续2次超过目标限值的80%" in page
 
 
 def test_exports_carry_the_samples(built) -> None:
-    out, _ = built
+    out, _, _ = built
     book = openpyxl.load_workbook(out / "statistics.xlsx", read_only=True)
     rows = list(book["断面水质"].iter_rows(values_only=True))
     assert rows[0][:5] == ("断面编码", "断面名称", "采样日期", "原始行号", "水质类别")
@@ -118,3 +120,15 @@ def test_exports_carry_the_samples(built) -> None:
     with sqlite3.connect(out / "battlemap.gpkg") as db:
         count = db.execute("select count(*) from monitoring_samples").fetchone()[0]
     assert count == 4
+
+
+def test_district_poster_has_the_water_panel(built) -> None:
+    _, _, path = built
+    config = load_config(path, out_dir=path.parent / "posters-out")
+    atlas = prepare(config).atlas
+    district = str(atlas.units["district"].index[0])
+    pdf = render_posters(atlas, config.output.dir, [("district", district)])[0]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "水质 测试断面（国考）" in text and "今年 2/3 个月达标" in text
+    assert "2026-10 起连续达标" in text
