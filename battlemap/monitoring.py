@@ -128,9 +128,11 @@ def monitoring_statistics(table: pd.DataFrame, config: Config, context: pd.DataF
     exceedances = _exceedances(samples, classes)
     samples["exceeding"] = _exceeding_text(samples, exceedances)
     months = monthly(samples)
-    warnings = pd.concat([month_warnings(months, config.as_of),
-                          near_limit_warnings(samples, assessed, monitoring, config.as_of)],
-                         ignore_index=True).sort_values(["section_id", "date"], ignore_index=True)
+    rules = [near_limit_warnings(samples, assessed, monitoring, config.as_of)]
+    if monitoring.warn_month_not_met:
+        rules.insert(0, month_warnings(months, config.as_of))
+    warnings = pd.concat(rules, ignore_index=True).sort_values(["section_id", "date"],
+                                                               ignore_index=True)
     figures, years = section_figures(sections, samples, months, exceedances, config.as_of)
     monitored = figures[figures["samples"] > 0]
     up_rivers = upstream_rivers(monitored, rivers, cases)

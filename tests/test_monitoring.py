@@ -193,6 +193,13 @@ def test_near_limit_warning_two_samples_running(tmp_path: Path) -> None:
     assert "2026-03-10起" in near["message"].iloc[0]
 
 
+def test_month_rule_can_be_switched_off(tmp_path: Path) -> None:
+    rows = ["大墩,2026-01-10,7,7,3,12,2,1.2,100,1"]
+    on, _ = _statistics(tmp_path, rows)
+    off, _ = _statistics(tmp_path, rows, warn_month_not_met=False)
+    assert on.warnings["rule"].tolist() == ["month_not_met"] and off.warnings.empty
+
+
 def test_upstream_ranking_from_the_river_network(tmp_path: Path) -> None:
     m, _ = _statistics(tmp_path, ["大墩,2026-01-10,7,6,3,12,2,0.5,100,1",
                                   "支流断面,2026-01-10,7,6,3,12,2,0.5,100,1"])
