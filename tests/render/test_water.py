@@ -63,7 +63,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         "code": ["GK1", "SJ1"], "name": ["测试断面（国考）", "一涌口断面"],
         "kind": ["monitoring_section"] * 2, "river": ["M", "T1"], "target": ["III类", "IV类"],
         "section_kind": ["国考", "市考"]},
-        geometry=[Point(X0 + 200, Y0 + 50), Point(X0 + 1500, Y0 + 300)], crs=CRS,
+        geometry=[Point(X0 + 4000, Y0 + 50), Point(X0 + 1500, Y0 + 300)], crs=CRS,
     ).to_file(folder / "context.gpkg", engine="pyogrio")
     (folder / "monitoring.csv").write_text(ROWS, encoding="utf-8")
     text = path.read_text(encoding="utf-8").replace(
