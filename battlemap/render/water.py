@@ -54,6 +54,7 @@ def water_shared(atlas: Atlas, latlon: Callable[[pd.Series], list]) -> dict | No
     window = twelve_months(atlas.as_of)
     sections = []
     points = latlon(monitoring.sections.geometry)
+    recent = monitoring.warnings[monitoring.warnings["recent"]]
     for (section_id, row), point in zip(monitoring.sections.iterrows(), points, strict=True):
         mine = months[months["section_id"] == section_id].set_index("month")
         strip = [[m, class_label(mine.at[m, "class"]) if m in mine.index else "无数据",
@@ -69,7 +70,9 @@ def water_shared(atlas: Atlas, latlon: Callable[[pd.Series], list]) -> dict | No
             "met": None if pd.isna(row["latest_met"]) else bool(row["latest_met"]),
             "ytd": [int(row["ytd_met"]), int(row["ytd_months"])],
             "last12": [int(row["last12_met"]), int(row["last12_months"])],
-            "since": str(row["met_since"]), "strip": strip})
+            "since": str(row["met_since"]), "strip": strip,
+            "warnings": [[str(d), str(m)] for d, m in recent.loc[
+                recent["section_id"] == section_id, ["date", "message"]].to_numpy()[::-1]]})
     return {"sections": sections, "year": atlas.as_of.year}
 
 

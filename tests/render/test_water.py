@@ -20,7 +20,8 @@ from shapely.geometry import Point
 from battlemap.build import BuildOptions, build, prepare
 from battlemap.config import load_config
 from battlemap.render.poster import render_posters
-from tests.conftest import CRS, X0, Y0, tiny_rivers, write_tiny_inputs
+from browser import CHROMIUM, PageLog, browser, open_offline
+from conftest import CRS, X0, Y0, tiny_rivers, write_tiny_inputs
 
 MONITORING_TOML = """
 [context]
@@ -100,6 +101,7 @@ def test_section_page_draws_the_figures(built) -> None:
     first = water["sections"][0]
     assert first["id"] == "GK1" and first["href"] == "section/GK1.html"
     assert first["ytd"] == [2, 3] and len(first["strip"]) == 12
+    assert [d for d, _ in first["warnings"]] == ["2026-10-10", "2026-09"]
     assert "atlas-water.js" in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -132,3 +134,28 @@ def test_district_poster_has_the_water_panel(built) -> None:
                           check=True).stdout
     assert "水质 测试断面（国考）" in text and "今年 2/3 个月达标" in text
     assert "2026-10 起连续达标" in text
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+def test_index_panel_and_popup_link_in_a_browser(built) -> None:
+    out, _, _ = built
+    log = PageLog()
+    with browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        page = open_offline(context, out / "index.html", log)
+        panel = page.inner_text(".bm-water")
+        assert "水质 测试断面（国考）" in panel and "2/3 个月达标" in panel
+        assert "2026-10 起连续达标" in panel and "近12个月预警 2 条" in panel
+        assert page.locator(".bm-water-strip .bm-water-cell").count() == 12
+        point = page.evaluate("() => battlemap.map.latLngToContainerPoint("
+                              "battlemap.S.water.sections[0].at)")
+        box = page.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        page.wait_for_selector(".bm-water-popup a")
+        page.click(".bm-water-popup a")
+        page.wait_for_load_state()
+        assert page.url.endswith("/section/GK1.html")
+        assert "上游河涌" in page.inner_text("body")
+        context.close()
+    assert log.problems() == []

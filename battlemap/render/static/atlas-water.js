@@ -4,7 +4,7 @@
  * stats stage's figures, nothing is counted here). On the district page
  * (index.html) it adds a panel: the first section's (大墩's) latest class and
  * attainment, year to date and last 12 months, the 12 months as a coloured
- * strip, and a line for every other section; each links to its page
+ * strip, its latest warning (预警), and a line for every other section; each links to its page
  * section/<id>.html. On every map it gives the monitoring sections' points a
  * popup with the same figures and the link. Text goes in with textContent only.
  * Runs on DOMContentLoaded after atlas-start.js (script order in web.py).
@@ -47,7 +47,13 @@
     var figures = el('div', 'bm-water-figs', bm.S.water.year + '年以来 ' + ratio(section.ytd) +
       '达标 · 近12个月 ' + ratio(section.last12) + '达标');
     var since = el('div', 'bm-water-since', section.since ? section.since + ' 起连续达标' : '最近一个月未达标');
-    return [head, figures, since, strip(section)];
+    var nodes = [head, figures, since, strip(section)];
+    if (section.warnings.length) {
+      var warn = el('div', 'bm-water-warn', '近12个月预警 ' + section.warnings.length + ' 条，最近：' +
+        section.warnings[0][1]);
+      nodes.push(warn);
+    }
+    return nodes;
   }
 
   function buildPanel(panel) {
