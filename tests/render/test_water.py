@@ -15,13 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pytest
+from browser import CHROMIUM, PageLog, browser, open_offline
+from conftest import CRS, X0, Y0, tiny_rivers, write_tiny_inputs
 from shapely.geometry import Point
 
 from battlemap.build import BuildOptions, build, prepare
 from battlemap.config import load_config
 from battlemap.render.poster import render_posters
-from browser import CHROMIUM, PageLog, browser, open_offline
-from conftest import CRS, X0, Y0, tiny_rivers, write_tiny_inputs
 
 MONITORING_TOML = """
 [context]
