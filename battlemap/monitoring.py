@@ -72,7 +72,8 @@ class Monitoring:
     months: pd.DataFrame     # section_id, month ("YYYY-MM"), class, class_label, met, samples
     years: pd.DataFrame      # section_id, year, months, met
     warnings: pd.DataFrame   # section_id, date, rule, parameter, message, recent
-    rivers: pd.DataFrame     # upstream: section_id, river_id, name, kind, open, overdue, rank
+    rivers: pd.DataFrame     # upstream: section_id, river_id, name, kind, open, overdue, rank,
+    # own (the section's river), counted (positions of the cases counted upstream)
     units: pd.DataFrame      # upstream: section_id, level, unit_id, name, open, overdue, rank
     rejected: pd.DataFrame   # source_row, section, reason_code, reason, detail
     samples_in: int
