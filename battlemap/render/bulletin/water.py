@@ -15,7 +15,6 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from battlemap.attainment import twelve_months
 from battlemap.gb3838 import CLASS_COLORS, CLASS_LABELS
 from battlemap.render.document import Block, Column, Figure, Heading, Paragraph, Table, cells
 
@@ -79,10 +78,9 @@ def _chart_months(monitoring, section_id: str, as_of, ax, size: float) -> None:
     ax.tick_params(labelsize=size)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    recent = set(twelve_months(as_of))
-    met = months[months.index.isin(recent)]["met"].dropna()
+    row = monitoring.sections.loc[section_id]
     ax.set_title(f"{window[0]} 以来逐月水质类别（柱越高越差，虚线为目标；近12个月达标 "
-                 f"{int(met.sum())}/{len(met)}）", fontsize=size + 1.5, loc="left")
+                 f"{row['last12_met']}/{row['last12_months']}）", fontsize=size + 1.5, loc="left")
 
 
 def _upstream(monitoring, section_id: str, name: str) -> list[Block]:
