@@ -215,3 +215,25 @@ def test_below_detection_meets_class_one_whatever_the_limit_written(tmp_path: Pa
                                   "大墩,2026-10-10,7.2,8.0,1.0,10,1,0.5L,未检出,1"])
     assert m.samples["class_label"].tolist() == ["I类", "I类"]
     assert m.samples["NH3-N_nd"].all() and m.samples["TP_nd"].all()
+
+
+def test_config_refuses_unknown_and_unmapped_parameters(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="no GB 3838-2002 limits"):
+        _config(tmp_path / "x.csv", assessed=("NH3-N", "叶绿素"))
+    with pytest.raises(ValidationError, match=r"need a header in \[monitoring.parameters\]"):
+        _config(tmp_path / "x.csv", assessed=("NH3-N", "Cd"))
+    with pytest.raises(ValidationError, match="sampled_at"):
+        MonitoringConfig(path=tmp_path, columns={"section": "断面"}, parameters=PARAMETERS)
+
+
+def test_a_workbook_is_read_like_the_csv(tmp_path: Path) -> None:
+    path = tmp_path / "监测.xlsx"
+    rows = [["断面水质（示例）"] + [""] * 9, HEADER.split(","), UNITS.split(","),
+            ["大墩", "2026-01-10", "7.2", "6.1", "3.3", "12", "2.1", "0.61", "120", "1.9"]]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    table = read_monitoring_table(_config(path))
+    samples, rejected, _ = read_samples(table, _sections(), _config(path), AS_OF, Findings())
+    assert rejected.empty and samples["TP"].round(3).tolist() == [0.12]
+    assert samples["source_row"].tolist() == [4]
