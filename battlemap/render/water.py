@@ -77,13 +77,18 @@ def water_shared(atlas: Atlas, latlon: Callable[[pd.Series], list]) -> dict | No
 
 
 def write_section_pages(atlas: Atlas, out_dir: Path, stem: Stem) -> list[Path]:
-    """Write one page per monitored section; ``stem(level, id)`` names the linked unit pages."""
+    """Write one page per monitored section; ``stem(level, id)`` names the linked unit pages.
+
+    Pages of sections no longer monitored are removed from ``out_dir/section/``.
+    """
     monitoring = atlas.extra.get("monitoring")
-    if monitoring is None:
-        return []
-    return [write_text(Path(out_dir) / section_href(str(section_id)),
-                       _page(atlas, monitoring, str(section_id), stem))
-            for section_id in monitoring.sections.index]
+    sections = [] if monitoring is None else [str(i) for i in monitoring.sections.index]
+    written = [write_text(Path(out_dir) / section_href(section_id),
+                          _page(atlas, monitoring, section_id, stem)) for section_id in sections]
+    for page in (Path(out_dir) / SECTION_DIR).glob("*.html"):  # sections no longer monitored
+        if page not in written:
+            page.unlink()
+    return written
 
 
 def _page(atlas: Atlas, monitoring, section_id: str, stem: Stem) -> str:

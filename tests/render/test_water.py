@@ -159,3 +159,19 @@ def test_index_panel_and_popup_link_in_a_browser(built) -> None:
         assert "上游河涌" in page.inner_text("body")
         context.close()
     assert log.problems() == []
+
+
+def test_pages_of_sections_gone_are_removed(built, tmp_path) -> None:
+    from dataclasses import replace
+
+    from battlemap.render.water import write_section_pages
+
+    _, _, path = built
+    atlas = prepare(load_config(path, out_dir=tmp_path)).atlas
+    stale = tmp_path / "section" / "OLD.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    written = write_section_pages(atlas, tmp_path, lambda level, unit_id: unit_id)
+    assert sorted(p.name for p in written) == ["GK1.html", "SJ1.html"] and not stale.exists()
+    write_section_pages(replace(atlas, extra={}), tmp_path, lambda level, unit_id: unit_id)
+    assert not list((tmp_path / "section").glob("*.html"))
