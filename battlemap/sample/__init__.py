@@ -32,7 +32,12 @@ import numpy as np
 from battlemap.sample.boundaries import boundary_records, build_boundaries
 from battlemap.sample.cases import CaseGeometry, case_rows
 from battlemap.sample.geometry import random_stream, to_ll, to_xy
-from battlemap.sample.monitoring import monitoring_rows, section_points, write_monitoring
+from battlemap.sample.monitoring import (
+    monitoring_rows,
+    section_points,
+    with_section_fields,
+    write_monitoring,
+)
 from battlemap.sample.reference import load_reference, neighbours, packaged_reference
 from battlemap.sample.rivers import build_rivers, context_points
 from battlemap.sample.writer import write_cases, write_features, write_geojson
@@ -86,10 +91,7 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
                   [{"code": r.code, "name": r.name, "kind": r.kind, "flows_into": r.flows_into,
                     "geometry": to_ll(r.line)} for r in rivers])
     xintang = town_xy[towns["name"].tolist().index("新塘镇")]
-    context = [{**point, "river": "DJBG" if point["code"] == "GK001" else "",
-                "target": "Ⅲ类" if point["code"] == "GK001" else "",
-                "section_kind": "国考" if point["code"] == "GK001" else ""}
-               for point in context_points(rivers[0].line, xintang)]
+    context = with_section_fields(context_points(rivers[0].line, xintang))
     context += section_points(rivers, town_xy, towns["name"].tolist())
     write_geojson(out_dir / "context" / "context.geojson", "context",
                   [{**c, "geometry": to_ll(c["geometry"])} for c in context])

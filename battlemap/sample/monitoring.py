@@ -27,7 +27,7 @@ from shapely.geometry import Point
 from battlemap.sample.boundaries import short_town
 from battlemap.sample.rivers import River
 
-__all__ = ["HEADER", "monitoring_rows", "section_points", "write_monitoring"]
+__all__ = ["HEADER", "monitoring_rows", "section_points", "with_section_fields", "write_monitoring"]
 
 TITLE = "增城区地表水监测断面水质月报（示例数据：合成数据，非真实监测结果）"
 HEADER = ("断面名称", "采样时间", "水温(℃)", "pH", "溶解氧(mg/L)", "高锰酸盐指数(mg/L)",
@@ -48,6 +48,13 @@ DADUN_BEFORE = ((1.05, 1.45), (0.21, 0.28), (16, 22), (4.5, 6.5), (3.0, 4.5), (4
 DADUN_FIXED = {"2021-06": {"TP": 0.23}, "2023-08": {"NH3-N": 1.12},
                "2026-03": {"TP": 0.172}, "2026-04": {"TP": 0.181},
                "2026-08": {"NH3-N": 0.86}, "2026-09": {"NH3-N": 0.91}, "2026-10": {"NH3-N": 0.83}}
+
+
+def with_section_fields(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The seed's context points with the sections' fields: 大墩 on the 东江北干流, 国考, Ⅲ类."""
+    dadun = {"river": "DJBG", "target": "Ⅲ类", "section_kind": "国考"}
+    blank = dict.fromkeys(dadun, "")
+    return [{**point, **(dadun if point["code"] == "GK001" else blank)} for point in points]
 
 
 def section_points(rivers: list[River], towns: list[Any], town_names: list[str]
