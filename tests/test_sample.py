@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 REF = Path(str(packaged_reference()))
 FILES = ("boundaries/district.geojson", "boundaries/towns.geojson", "boundaries/villages.geojson",
          "boundaries/grids.geojson", "rivers/rivers.geojson", "context/context.geojson",
-         "context/neighbours.geojson", "cases/cases.csv")
+         "context/neighbours.geojson", "cases/cases.csv", "monitoring/monitoring.csv")
 HEADER = ["问题编号", "上报时间", "上报渠道", "问题类型", "所属镇街", "所属村居", "河涌名称", "经度",
           "纬度", "处理状态", "整改期限", "办结时间", "问题描述", "上报人电话", "是否有效"]
 
