@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import time
@@ -18,10 +17,18 @@ import pandas as pd
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress, run_jobs
 from battlemap._findings import DUPLICATE_RULE, Findings
-from battlemap._manifest import fingerprints, load_manifest, remove_outputs, save_manifest
+from battlemap._manifest import (
+    Entry,
+    fingerprints,
+    load_manifest,
+    present,
+    remove_files,
+    save_manifest,
+)
 from battlemap._model import Atlas
+from battlemap._output import claim_output
+from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
 from battlemap.config import Config
-from battlemap.errors import BattlemapError
 from battlemap.export import write_geopackage, write_statistics_xlsx
 from battlemap.history import (
     CHANGE_COLUMNS,
@@ -42,7 +49,7 @@ from battlemap.report import write_report_files
 from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
-__all__ = ["BuildOptions", "Prepared", "build", "prepare"]
+__all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
 
 RENDERERS = ("web", "posters", "bulletin")
 WHOLE_ATLAS = ("exports", "bulletin")
@@ -107,6 +114,8 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)
         _add_changes(atlas, config.output.dir / "history", since)
+    with _timed(timings, "glyphs"):
+        findings.warnings.extend(_glyph_findings(atlas))
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
 
 
@@ -129,53 +138,198 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
 
     Only outputs whose inputs changed are rendered again (``force`` renders
     all); outputs of units that no longer exist are removed. A hard input
-    problem raises before anything is written. Returns the report (also
-    written to ``report.json``).
+    problem raises before anything is written. Before the first output is
+    replaced the report says "in progress"; if rendering stops, it says the
+    build failed, at which stage, and which files were replaced or removed.
+    Returns the report (also written to ``report.json``).
+
+    Raises
+    ------
+    ConfigError
+        When the output folder is refused (see :mod:`battlemap._output`).
     """
     options = options or BuildOptions()
-    out = config.output.dir
-    out.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out):
+    with claim_output(config) as out:
         prepared = prepare(config, since=options.since)
-        atlas = prepared.atlas
         if not options.quiet:
             for stage, seconds in prepared.timings.items():
                 Progress.stage_done(stage, seconds)
-        summary = _render_all(atlas, out, options, prepared.timings)
-        report = write_report(prepared, out, summary)
-        write_snapshot(atlas.cases, atlas.as_of, out / "history")
+        log = _BuildLog(out)
+        summary: dict[str, dict[str, int]] = {}
+        write_report(prepared, out, summary, log.status("in progress"))
+        try:
+            _render_all(prepared, out, options, summary, log)
+        except BaseException as exc:
+            write_report(prepared, out, summary, log.status("failed", exc))
+            raise
+        report = write_report(prepared, out, summary, log.status("complete"))
+        write_snapshot(prepared.atlas.cases, prepared.atlas.as_of, out / "history")
     return report
 
 
-def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[str, float]
-                ) -> dict[str, dict[str, int]]:
+def validate_only(config: Config) -> dict[str, object]:
+    """Load, validate and join without rendering, holding the output folder; write the report."""
+    with claim_output(config) as out:
+        prepared = prepare(config)
+        return write_report(prepared, out, None, {"status": "validated, nothing rendered"})
+
+
+@dataclass
+class _BuildLog:
+    """What this build has changed in the output folder so far (for the report)."""
+
+    out: Path
+    stage: str = "prepare"
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    started: float = field(default_factory=time.time)
+
+    def wrote(self, paths: list[Path]) -> None:
+        self.written += [_relative(self.out, p) for p in paths]
+
+    def touched(self, name: str) -> bool:
+        """Whether this build replaced the file ``name`` (found after a failure)."""
+        path = self.out / name
+        return path.is_file() and path.stat().st_mtime >= self.started - 1
+
+    def status(self, state: str, error: BaseException | None = None) -> dict[str, object]:
+        status: dict[str, object] = {
+            "status": state, "stage": self.stage, "files_replaced": len(self.written),
+            "files_removed": len(self.removed), "replaced": self.written[:2000],
+            "removed": self.removed[:2000]}
+        if error is not None:
+            status["error"] = f"{type(error).__name__}: {error}"
+        return status
+
+
+def _relative(out: Path, path: Path) -> str:
+    return Path(path).relative_to(out).as_posix()
+
+
+def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
+                summary: dict[str, dict[str, int]], log: _BuildLog) -> None:
+    """Each renderer in turn; the manifest is saved even when one of them fails."""
+    atlas, timings = prepared.atlas, prepared.timings
     unit_prints = fingerprints(atlas)
     manifest = load_manifest(out)
-    summary = {}
-    for renderer in ("exports", *options.only):
-        with _timed(timings, renderer):
-            prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
-                      else unit_prints)
-            wanted = [job for job in prints if _selected(job, options)]
-            present = _present(out, renderer, atlas)
-            stale = [job for job in wanted if options.force
-                     or manifest.get(_key(renderer, job)) != prints[job] or job not in present]
-            progress = Progress(renderer, len(stale), quiet=options.quiet)
-            run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                     executor=options.executor, progress=progress)
-            progress.close()
-            if renderer == "posters" and atlas.config.posters.meeting_atlas:
-                _meeting_atlases(atlas, out, stale, options)
-            manifest.update({_key(renderer, job): prints[job] for job in stale})
-            removed = _remove_gone(out, renderer, manifest, prints)
-            save_manifest(out, manifest)
-        summary[renderer] = {"rendered": len(stale), "skipped": len(wanted) - len(stale),
-                             "removed": removed}
-    return summary
+    try:
+        for renderer in ("exports", *options.only):
+            log.stage = renderer
+            with _timed(timings, renderer):
+                prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
+                          else unit_prints)
+                summary[renderer] = _render_stage(atlas, out, renderer, prints, manifest,
+                                                  options, log)
+            write_report(prepared, out, summary, log.status("in progress"))
+    finally:
+        save_manifest(out, manifest)
+
+
+def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str, str], str],
+                  manifest: dict[str, Entry], options: BuildOptions, log: _BuildLog
+                  ) -> dict[str, int]:
+    wanted = [job for job in prints if _selected(job, options)]
+    shared = manifest.get(_key(renderer, _SHARED))
+    shared_ok = shared is None or present(out, shared)  # e.g. web assets still there
+    stale = [job for job in wanted if options.force or not shared_ok
+             or (manifest.get(_key(renderer, job)) or {}).get("print") != prints[job]
+             or not present(out, manifest.get(_key(renderer, job)))]
+    done: dict[tuple[str, str], list[str]] = {}
+    extra: list[str] = []
+
+    def finished(batch: list[tuple[str, str]], paths: list[Path]) -> None:
+        log.wrote(paths)
+        names = [_relative(out, p) for p in paths]
+        if renderer in WHOLE_ATLAS:
+            done.update({job: names for job in batch})
+            return
+        owner = {n: job for job in batch for n in _job_files(atlas, renderer, job)}
+        for job in batch:
+            done.setdefault(job, [])
+        for name in names:
+            done[owner[name]].append(name) if name in owner else extra.append(name)
+
+    progress = Progress(renderer, len(stale), quiet=options.quiet)
+    try:
+        run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
+                 executor=options.executor, progress=progress, on_batch=finished)
+        progress.close()
+        if renderer == "posters" and atlas.config.posters.meeting_atlas:
+            _meeting_atlases(atlas, out, stale, options, lambda _, paths: extra.extend(
+                _relative(out, p) for p in paths) or log.wrote(paths))
+    finally:
+        _record(atlas, out, renderer, (stale, prints), (done, extra), manifest, log)
+    removed = _remove_gone(out, renderer, manifest, prints, log)
+    return {"rendered": len(stale), "skipped": len(wanted) - len(stale), "removed": removed}
+
+
+_SHARED = ("*", "*")
+"""The job key under which a renderer's files shared by all its jobs are recorded."""
+
+
+def _record(atlas: Atlas, out: Path, renderer: str,
+            jobs: tuple[list[tuple[str, str]], dict[tuple[str, str], str]],
+            files: tuple[dict[tuple[str, str], list[str]], list[str]],
+            manifest: dict[str, Entry], log: _BuildLog) -> None:
+    """Record the files each finished job wrote; delete those it no longer writes.
+
+    A job that did not finish (its batch failed) keeps no fingerprint, so the
+    next build renders it again; the files it did replace (newer than this
+    build's start) are listed as battlemap's and in the report.
+    """
+    (stale, prints), (done, extra) = jobs, files
+    owned = {n: job for job in stale for n in _job_files(atlas, renderer, job)}
+    for name in extra:  # meeting atlases and shared files (assets, shared data)
+        job = owned.get(name)
+        if job is not None and job in done:
+            done[job].append(name)
+        else:
+            _add_files(manifest, _key(renderer, job or _SHARED), [name])
+    for job in stale:
+        key = _key(renderer, job)
+        old = (manifest.get(key) or {}).get("files") or []
+        if job in done:
+            manifest[key] = {"print": prints[job], "files": sorted(set(done[job]))}
+            _drop(out, [n for n in old if n not in done[job]], manifest, log)
+        else:
+            touched = [n for n in _job_files(atlas, renderer, job) if log.touched(n)]
+            log.written += touched
+            manifest[key] = {"print": "", "files": sorted({*old, *touched})}
+
+
+def _add_files(manifest: dict[str, Entry], key: str, names: list[str]) -> None:
+    entry = manifest.get(key) or {"print": "", "files": []}
+    manifest[key] = {**entry, "files": sorted({*(entry.get("files") or []), *names})}
+
+
+def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
+    """The files (relative to the output folder) a job writes, by the renderers' naming."""
+    level, unit_id = job
+    if renderer == "exports":
+        return list(_EXPORTS)
+    if renderer == "bulletin":
+        from battlemap.render.bulletin import BULLETIN_DIR
+
+        return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}" for suffix in (".pdf", ".html")]
+    if renderer == "web":
+        return [page_file(level, unit_id), page_data_file(level, unit_id)]
+    posters = atlas.config.posters
+    names = [poster_file(level, unit_id, paper) for paper in posters.papers.get(level, ())]
+    if level == "town" and posters.meeting_atlas:
+        names.append(atlas_file(unit_id))
+    return names
+
+
+def _drop(out: Path, names: list[str], manifest: dict[str, Entry], log: _BuildLog) -> None:
+    """Delete files battlemap wrote that no job of the manifest lists any more."""
+    listed = {n for entry in manifest.values() for n in (entry.get("files") or [])}
+    removed = remove_files(out, [n for n in names if n not in listed])
+    log.removed += [_relative(out, p) for p in removed]
 
 
 def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
-                     options: BuildOptions) -> None:
+                     options: BuildOptions, done) -> None:
     """Re-assemble the meeting atlas (会议图册) of each town with a re-rendered poster."""
     village_of, town_of = atlas.units["grid"]["parent_id"], atlas.units["village"]["parent_id"]
     towns = set()
@@ -188,7 +342,8 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
             towns.add(unit_id)
     progress = Progress("atlases", len(towns), quiet=options.quiet)
     run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
-             workers=options.workers, executor=options.executor, progress=progress)
+             workers=options.workers, executor=options.executor, progress=progress,
+             on_batch=done)
     progress.close()
 
 
@@ -214,61 +369,40 @@ def _key(renderer: str, job: tuple[str, str]) -> str:
     return f"{renderer}:{job[0]}:{job[1]}"
 
 
-def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
-    """The jobs whose output files are on disk, from one listing per folder."""
-    if renderer == "exports":
-        whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
-        return {("exports", atlas.as_of.isoformat())} if whole else set()
+def _remove_gone(out: Path, renderer: str, manifest: dict[str, Entry],
+                 prints: dict[tuple[str, str], str], log: _BuildLog) -> int:
+    """Remove the files of units that no longer exist; forget them in the manifest.
+
+    Bulletins of earlier dates are kept: they are the office's archive.
+    """
     if renderer == "bulletin":
-        return {("bulletin", p.stem) for p in (out / "bulletin").glob("*.pdf")}
-    if renderer == "posters":
-        return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
-    if not (out / "assets").is_dir():
-        return set()
-    found = {(p.parent.name, p.stem) for p in out.glob("*/*.html")}
-    if (out / "index.html").exists():
-        found |= {("district", unit_id) for unit_id in atlas.units["district"].index}
-    return found
+        return 0
+    gone = [k for k in manifest if k.startswith(f"{renderer}:") and k != _key(renderer, _SHARED)
+            and tuple(k.split(":", 2)[1:]) not in prints]
+    files = [n for k in gone for n in (manifest.pop(k).get("files") or [])]
+    _drop(out, files, manifest, log)
+    return len(gone)
 
 
-def _remove_gone(out: Path, renderer: str, manifest: dict[str, str],
-                 prints: dict[tuple[str, str], str]) -> int:
-    """Remove outputs of units that no longer exist; forget them in the manifest."""
-    gone = 0
-    for key in [k for k in manifest if k.startswith(f"{renderer}:")]:
-        _, level, unit_id = key.split(":", 2)
-        if (level, unit_id) not in prints:
-            remove_outputs(out, renderer, level, unit_id)
-            del manifest[key]
-            gone += 1
-    return gone
+def _glyph_findings(atlas: Atlas) -> list:
+    """Data texts with a character the poster font lacks (drawn as □), found before writing."""
+    from battlemap.render.fonts import font_for, glyph_findings
+
+    return glyph_findings(atlas, font_for(atlas.config))
 
 
-@contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """One build per output folder at a time: a second one is refused at once."""
-    lock_path = out / ".battlemap.lock"
-    with lock_path.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BattlemapError(f"{out}: another battlemap build is writing to this folder; "
-                                 "wait for it to finish, or use --out for another folder") from None
-        for leftover in out.rglob(".*.tmp-*"):  # from a build that was killed
-            leftover.unlink(missing_ok=True)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def write_report(prepared: Prepared, out: Path, written: dict[str, object] | None = None,
+                 status: dict[str, object] | None = None) -> dict[str, object]:
+    """Write report.json, report.html and rejected_cases.csv; return the report.
 
-
-def write_report(prepared: Prepared, out: Path, written: dict[str, object] | None = None
-                 ) -> dict[str, object]:
-    """Write report.json, report.html and rejected_cases.csv; return the report."""
+    ``status`` says whether the build is in progress, failed or complete, and
+    what it has changed so far.
+    """
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
     report = {
         "battlemap_version": __version__,
+        "build": status or {"status": "complete"},
         "district": atlas.config.project.name,
         "as_of": atlas.as_of.isoformat(),
         "sample_data": atlas.config.project.sample,
@@ -286,7 +420,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
-        "outputs": written or {},
+        "outputs": dict(written or {}),
         "timings_s": prepared.timings,
     }
     write_report_files(report, rejected, prepared.original, out)
@@ -350,11 +484,14 @@ def _render_atlases(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> lis
     return render_meeting_atlases(atlas, out, [unit_id for _, unit_id in jobs])
 
 
+_EXPORTS = ("battlemap.gpkg", "statistics.xlsx")
+
+
 def _render_exports(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
     if not jobs:
         return []
-    return [write_geopackage(atlas, out / "battlemap.gpkg"),
-            write_statistics_xlsx(atlas, out / "statistics.xlsx")]
+    gpkg, xlsx = _EXPORTS
+    return [write_geopackage(atlas, out / gpkg), write_statistics_xlsx(atlas, out / xlsx)]
 
 
 def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

@@ -41,6 +41,7 @@ from matplotlib.patches import Rectangle
 from battlemap import STATES, __version__
 from battlemap._io import atomic_path, write_text
 from battlemap._model import Atlas
+from battlemap._paths import safe_stem
 from battlemap.render.fonts import (
     FontSpec,
     check_text,
@@ -193,7 +194,7 @@ def render_bulletin(atlas: Atlas, out_dir: Path) -> list[Path]:
     """
     bulletin = bulletin_data(atlas)
     folder = Path(out_dir) / BULLETIN_DIR
-    stem = atlas.as_of.isoformat()
+    stem = safe_stem(atlas.as_of.isoformat())
     font = font_for(atlas.config)
     with matplotlib.rc_context(rc_params(font)):
         check_texts(_names_drawn(bulletin), font)
@@ -646,7 +647,7 @@ class _Pdf:
         return self.pages[-1][0]
 
     def text(self, x: float, y: float, text: str, size: float, **kw):
-        check_text(text, self.font)
+        text = check_text(text, self.font)
         kw.setdefault("color", INK)
         return self.ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
 

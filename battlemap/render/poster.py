@@ -40,6 +40,7 @@ from matplotlib.transforms import Affine2D
 from battlemap import LEVELS, STATES, __version__
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
+from battlemap._paths import atlas_file, inside, poster_file
 from battlemap.errors import RenderError
 from battlemap.render._pdf import ShapeBatch, TextBatch, concatenate, make_layer, save_pdf
 from battlemap.render.fonts import (
@@ -122,7 +123,7 @@ def render_posters(atlas: Atlas, out_dir: Path,
             sheet = sheets.get((paper, orientation))
             if sheet is None:
                 sheet = sheets[(paper, orientation)] = _Sheet(ctx, paper, orientation)
-            path = out_dir / "posters" / level / f"{unit_id}_{paper}.pdf"
+            path = inside(out_dir, out_dir / poster_file(level, unit_id, paper))
             written.append(sheet.save(view, path))
         if units is None:
             for town_id in atlas.units["town"].index:
@@ -159,7 +160,7 @@ def render_meeting_atlases(atlas: Atlas, out_dir: Path,
 
 
 def _atlas_path(out_dir: Path, town_id: str) -> Path:
-    return out_dir / "posters" / "atlas" / f"{town_id}.pdf"
+    return inside(out_dir, out_dir / atlas_file(town_id))
 
 
 def render_poster(atlas: Atlas, level: str, unit_id: str, paper: str, path: Path) -> Path:
@@ -497,7 +498,7 @@ class _Sheet:
         into one :class:`TextBatch` per axes and z-order and returns None.
         """
         ax = ax or self.page_ax
-        check_text(s, self.ctx.font)
+        s = check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
         if not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax:
             zorder = kw.pop("zorder", 3)
@@ -1274,7 +1275,7 @@ def _write_meeting_atlas(ctx: _Context, town_id: str, path: Path, out_dir: Path 
     def page(view: _View) -> Path | bytes:
         if out_dir is not None:
             paper = _ATLAS_SOURCE[view.level]
-            poster = out_dir / "posters" / view.level / f"{view.unit_id}_{paper}.pdf"
+            poster = out_dir / poster_file(view.level, view.unit_id, paper)
             if poster.is_file():
                 return poster
         key = (ATLAS_PAPER, _orientation(view, ATLAS_PAPER))
@@ -1324,7 +1325,7 @@ def _blank_page(ctx: _Context, orientation: str = "portrait") -> tuple[Figure, o
 
 
 def _t(ctx: _Context, ax, x, y, text, size, **kw):
-    check_text(text, ctx.font)
+    text = check_text(text, ctx.font)
     kw.setdefault("color", INK)
     return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
 
