@@ -156,7 +156,6 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
                 Progress.stage_done(stage, seconds)
         log = _BuildLog(out)
         summary: dict[str, dict[str, int]] = {}
-        write_report(prepared, out, summary, log.status("in progress"))
         try:
             _render_all(prepared, out, options, summary, log)
         except BaseException as exc:
@@ -191,7 +190,7 @@ class _BuildLog:
     def touched(self, name: str) -> bool:
         """Whether this build replaced the file ``name`` (found after a failure)."""
         path = self.out / name
-        return path.is_file() and path.stat().st_mtime >= self.started - 1
+        return path.is_file() and path.stat().st_mtime >= self.started
 
     def status(self, state: str, error: BaseException | None = None) -> dict[str, object]:
         status: dict[str, object] = {
@@ -209,19 +208,22 @@ def _relative(out: Path, path: Path) -> str:
 
 def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
                 summary: dict[str, dict[str, int]], log: _BuildLog) -> None:
-    """Each renderer in turn; the manifest is saved even when one of them fails."""
+    """Each renderer in turn, the report saying "in progress" at each start.
+
+    The manifest is saved even when a renderer fails.
+    """
     atlas, timings = prepared.atlas, prepared.timings
     unit_prints = fingerprints(atlas)
     manifest = load_manifest(out)
     try:
         for renderer in ("exports", *options.only):
             log.stage = renderer
+            write_report(prepared, out, summary, log.status("in progress"))
             with _timed(timings, renderer):
                 prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
                           else unit_prints)
                 summary[renderer] = _render_stage(atlas, out, renderer, prints, manifest,
                                                   options, log)
-            write_report(prepared, out, summary, log.status("in progress"))
     finally:
         save_manifest(out, manifest)
 
