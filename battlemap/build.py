@@ -185,7 +185,8 @@ class _BuildLog:
     started: float = field(default_factory=time.time)
 
     def wrote(self, paths: list[Path]) -> None:
-        self.written += [_relative(self.out, p) for p in paths]
+        self.written = list(dict.fromkeys([*self.written, *(_relative(self.out, p)
+                                                             for p in paths)]))
 
     def touched(self, name: str) -> bool:
         """Whether this build replaced the file ``name`` (found after a failure)."""
