@@ -17,14 +17,8 @@ import pandas as pd
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress, run_jobs
 from battlemap._findings import DUPLICATE_RULE, Findings
-from battlemap._manifest import (
-    Entry,
-    fingerprints,
-    load_manifest,
-    present,
-    remove_files,
-    save_manifest,
-)
+from battlemap._jobs import BuildLog, JobRecorder, remove_gone, stale_jobs
+from battlemap._manifest import Entry, fingerprints, load_manifest, save_manifest
 from battlemap._model import Atlas
 from battlemap._output import claim_output
 from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
@@ -154,7 +148,7 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
         if not options.quiet:
             for stage, seconds in prepared.timings.items():
                 Progress.stage_done(stage, seconds)
-        log = _BuildLog(out)
+        log = BuildLog(out)
         summary: dict[str, dict[str, int]] = {}
         try:
             _render_all(prepared, out, options, summary, log)
@@ -173,42 +167,8 @@ def validate_only(config: Config) -> dict[str, object]:
         return write_report(prepared, out, None, {"status": "validated, nothing rendered"})
 
 
-@dataclass
-class _BuildLog:
-    """What this build has changed in the output folder so far (for the report)."""
-
-    out: Path
-    stage: str = "prepare"
-    written: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    started: float = field(default_factory=time.time)
-
-    def wrote(self, paths: list[Path]) -> None:
-        self.written = list(dict.fromkeys([*self.written, *(_relative(self.out, p)
-                                                             for p in paths)]))
-
-    def touched(self, name: str) -> bool:
-        """Whether this build replaced the file ``name`` (found after a failure)."""
-        path = self.out / name
-        return path.is_file() and path.stat().st_mtime >= self.started
-
-    def status(self, state: str, error: BaseException | None = None) -> dict[str, object]:
-        status: dict[str, object] = {
-            "status": state, "stage": self.stage, "files_replaced": len(self.written),
-            "files_removed": len(self.removed), "replaced": self.written[:2000],
-            "removed": self.removed[:2000]}
-        if error is not None:
-            status["error"] = f"{type(error).__name__}: {error}"
-        return status
-
-
-def _relative(out: Path, path: Path) -> str:
-    return Path(path).relative_to(out).as_posix()
-
-
 def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
-                summary: dict[str, dict[str, int]], log: _BuildLog) -> None:
+                summary: dict[str, dict[str, int]], log: BuildLog) -> None:
     """Each renderer in turn, the report saying "in progress" at each start.
 
     The manifest is saved even when a renderer fails.
@@ -230,80 +190,24 @@ def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
 
 
 def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str, str], str],
-                  manifest: dict[str, Entry], options: BuildOptions, log: _BuildLog
+                  manifest: dict[str, Entry], options: BuildOptions, log: BuildLog
                   ) -> dict[str, int]:
     wanted = [job for job in prints if _selected(job, options)]
-    shared = manifest.get(_key(renderer, _SHARED))
-    shared_ok = shared is None or present(out, shared)  # e.g. web assets still there
-    stale = [job for job in wanted if options.force or not shared_ok
-             or (manifest.get(_key(renderer, job)) or {}).get("print") != prints[job]
-             or not present(out, manifest.get(_key(renderer, job)))]
-    done: dict[tuple[str, str], list[str]] = {}
-    extra: list[str] = []
-
-    def finished(batch: list[tuple[str, str]], paths: list[Path]) -> None:
-        log.wrote(paths)
-        names = [_relative(out, p) for p in paths]
-        if renderer in WHOLE_ATLAS:
-            done.update({job: names for job in batch})
-            return
-        owner = {n: job for job in batch for n in _job_files(atlas, renderer, job)}
-        for job in batch:
-            done.setdefault(job, [])
-        for name in names:
-            done[owner[name]].append(name) if name in owner else extra.append(name)
-
+    stale = stale_jobs(out, renderer, wanted, prints, manifest, options.force)
+    recorder = JobRecorder(out, renderer, stale, lambda job: _job_files(atlas, renderer, job),
+                           log, whole=renderer in WHOLE_ATLAS)
     progress = Progress(renderer, len(stale), quiet=options.quiet)
     try:
         run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                 executor=options.executor, progress=progress, on_batch=finished)
+                 executor=options.executor, progress=progress, on_batch=recorder.finished)
         progress.close()
         if renderer == "posters" and atlas.config.posters.meeting_atlas:
-            _meeting_atlases(atlas, out, stale, options, lambda _, paths: extra.extend(
-                _relative(out, p) for p in paths) or log.wrote(paths))
+            _meeting_atlases(atlas, out, stale, options, recorder)
     finally:
-        _record(atlas, out, renderer, (stale, prints), (done, extra), manifest, log)
-    removed = _remove_gone(out, renderer, manifest, prints, log)
+        recorder.record(prints, manifest)
+    # bulletins of earlier dates are kept: they are the office's archive
+    removed = 0 if renderer == "bulletin" else remove_gone(out, renderer, manifest, prints, log)
     return {"rendered": len(stale), "skipped": len(wanted) - len(stale), "removed": removed}
-
-
-_SHARED = ("*", "*")
-"""The job key under which a renderer's files shared by all its jobs are recorded."""
-
-
-def _record(atlas: Atlas, out: Path, renderer: str,
-            jobs: tuple[list[tuple[str, str]], dict[tuple[str, str], str]],
-            files: tuple[dict[tuple[str, str], list[str]], list[str]],
-            manifest: dict[str, Entry], log: _BuildLog) -> None:
-    """Record the files each finished job wrote; delete those it no longer writes.
-
-    A job that did not finish (its batch failed) keeps no fingerprint, so the
-    next build renders it again; the files it did replace (newer than this
-    build's start) are listed as battlemap's and in the report.
-    """
-    (stale, prints), (done, extra) = jobs, files
-    owned = {n: job for job in stale for n in _job_files(atlas, renderer, job)}
-    for name in extra:  # meeting atlases and shared files (assets, shared data)
-        job = owned.get(name)
-        if job is not None and job in done:
-            done[job].append(name)
-        else:
-            _add_files(manifest, _key(renderer, job or _SHARED), [name])
-    for job in stale:
-        key = _key(renderer, job)
-        old = (manifest.get(key) or {}).get("files") or []
-        if job in done:
-            manifest[key] = {"print": prints[job], "files": sorted(set(done[job]))}
-            _drop(out, [n for n in old if n not in done[job]], manifest, log)
-        else:
-            touched = [n for n in _job_files(atlas, renderer, job) if log.touched(n)]
-            log.written += touched
-            manifest[key] = {"print": "", "files": sorted({*old, *touched})}
-
-
-def _add_files(manifest: dict[str, Entry], key: str, names: list[str]) -> None:
-    entry = manifest.get(key) or {"print": "", "files": []}
-    manifest[key] = {**entry, "files": sorted({*(entry.get("files") or []), *names})}
 
 
 def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
@@ -324,15 +228,8 @@ def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
     return names
 
 
-def _drop(out: Path, names: list[str], manifest: dict[str, Entry], log: _BuildLog) -> None:
-    """Delete files battlemap wrote that no job of the manifest lists any more."""
-    listed = {n for entry in manifest.values() for n in (entry.get("files") or [])}
-    removed = remove_files(out, [n for n in names if n not in listed])
-    log.removed += [_relative(out, p) for p in removed]
-
-
 def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
-                     options: BuildOptions, done) -> None:
+                     options: BuildOptions, recorder: JobRecorder) -> None:
     """Re-assemble the meeting atlas (会议图册) of each town with a re-rendered poster."""
     village_of, town_of = atlas.units["grid"]["parent_id"], atlas.units["village"]["parent_id"]
     towns = set()
@@ -346,7 +243,7 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
     progress = Progress("atlases", len(towns), quiet=options.quiet)
     run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
              workers=options.workers, executor=options.executor, progress=progress,
-             on_batch=done)
+             on_batch=recorder.also)
     progress.close()
 
 
@@ -366,25 +263,6 @@ def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
         return options.levels is None and options.units is None
     return ((options.levels is None or level in options.levels)
             and (options.units is None or unit_id in options.units))
-
-
-def _key(renderer: str, job: tuple[str, str]) -> str:
-    return f"{renderer}:{job[0]}:{job[1]}"
-
-
-def _remove_gone(out: Path, renderer: str, manifest: dict[str, Entry],
-                 prints: dict[tuple[str, str], str], log: _BuildLog) -> int:
-    """Remove the files of units that no longer exist; forget them in the manifest.
-
-    Bulletins of earlier dates are kept: they are the office's archive.
-    """
-    if renderer == "bulletin":
-        return 0
-    gone = [k for k in manifest if k.startswith(f"{renderer}:") and k != _key(renderer, _SHARED)
-            and tuple(k.split(":", 2)[1:]) not in prints]
-    files = [n for k in gone for n in (manifest.pop(k).get("files") or [])]
-    _drop(out, files, manifest, log)
-    return len(gone)
 
 
 def _glyph_findings(atlas: Atlas) -> list:

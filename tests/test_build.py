@@ -170,3 +170,45 @@ def test_report_is_marked_in_progress_before_the_first_output(tmp_path: Path, mo
     build(config, WEB)
     assert seen[0]["status"] == "in progress" and seen[0]["stage"] == "exports"
     assert seen[0]["files_replaced"] == 0
+
+
+def _fake_posters(atlas, out_dir, jobs):
+    from battlemap._io import write_text
+    from battlemap._paths import poster_file
+
+    return [write_text(out_dir / poster_file(level, unit_id, paper), "pdf")
+            for level, unit_id in jobs for paper in atlas.config.posters.papers.get(level, ())]
+
+
+def _fake_atlases(atlas, out_dir, jobs):
+    from battlemap._io import write_text
+    from battlemap._paths import atlas_file
+
+    return [write_text(out_dir / atlas_file(unit_id), "atlas") for _, unit_id in jobs]
+
+
+def test_manifest_lists_each_jobs_files_and_drops_a_paper_no_longer_configured(
+        tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(build_module._RENDER, "posters", _fake_posters)
+    monkeypatch.setattr(build_module, "_render_atlases", _fake_atlases)
+    config = _config(tmp_path, tmp_path / "out")
+    out = config.output.dir
+    options = BuildOptions(only=("posters",), workers=1)
+    build(config, options)
+    jobs = json.loads((out / ".battlemap-manifest.json").read_text(encoding="utf-8"))["jobs"]
+    assert jobs["posters:town:440118001"]["files"] == [
+        "posters/atlas/440118001.pdf", "posters/town/440118001_A1.pdf",
+        "posters/town/440118001_A3.pdf"]
+    assert jobs["posters:grid:440118001001001"]["files"] == ["posters/grid/440118001001001_A4.pdf"]
+    assert "posters:*:*" not in jobs  # every poster file belongs to a job
+    papers = {**config.posters.papers, "town": ("A3",)}
+    fewer = config.model_copy(update={"posters": config.posters.model_copy(
+        update={"papers": papers})})
+    report = build(fewer, options)
+    assert report["build"]["removed"] == ["posters/town/440118001_A1.pdf",
+                                          "posters/town/440118002_A1.pdf"]
+    assert not (out / "posters/town/440118001_A1.pdf").exists()
+    assert (out / "posters/atlas/440118001.pdf").exists()
+    jobs = json.loads((out / ".battlemap-manifest.json").read_text(encoding="utf-8"))["jobs"]
+    assert jobs["posters:town:440118001"]["files"] == [
+        "posters/atlas/440118001.pdf", "posters/town/440118001_A3.pdf"]
