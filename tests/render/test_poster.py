@@ -140,14 +140,16 @@ def test_reused_figure_gives_the_same_poster_as_a_fresh_one(tiny_atlas, tmp_path
     assert last.read_bytes() == fresh.read_bytes()
 
 
-def test_label_missing_from_font_raises(tiny_atlas, tmp_path):
+def test_label_missing_from_font_is_drawn_as_placeholder(tiny_atlas, tmp_path):
+    import subprocess
+
     towns = tiny_atlas.units["town"].copy()
     towns.loc["440118002", "name"] = "乙\ue000镇"      # private use: no glyph in Noto Sans SC
     atlas = dataclasses.replace(tiny_atlas, units={**tiny_atlas.units, "town": towns})
-    with pytest.raises(RenderError, match="U\\+E000"):
-        render_poster(atlas, "district", "440118", "A3", tmp_path / "bad.pdf")
-    assert not (tmp_path / "bad.pdf").exists()
-    assert not list(tmp_path.glob(".*.tmp"))
+    path = render_poster(atlas, "district", "440118", "A3", tmp_path / "odd.pdf")
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "乙□镇" in text.replace(" ", "") and "\ue000" not in text
 
 
 def test_unknown_unit_level_or_paper_is_a_render_error(tiny_atlas, tmp_path):
