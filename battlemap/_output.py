@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from battlemap._io import writing_into
+from battlemap._manifest import MANIFEST
 from battlemap._paths import MARKER, TEMP_DIR
 from battlemap.config import Config
 from battlemap.errors import BattlemapError, ConfigError
@@ -23,10 +24,10 @@ from battlemap.errors import BattlemapError, ConfigError
 __all__ = ["LOCK", "check_output_dir", "claim_output"]
 
 LOCK = ".battlemap.lock"
-_EARLIER_VERSIONS = (".battlemap-manifest.json", LOCK)
+_EARLIER_VERSIONS = (MANIFEST, LOCK)
 """Files that only battlemap writes: a folder holding one was made by an earlier version."""
 _MARKER_TEXT = ("This folder is written by battlemap. It replaces and deletes the files it "
-                "lists in .battlemap-manifest.json; keep your own files elsewhere.\n")
+                f"lists in {MANIFEST}; keep your own files elsewhere.\n")
 _FIX = "set output.dir in the config (or pass --out) to a folder of its own, e.g. output"
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress, run_jobs
-from battlemap._findings import DUPLICATE_RULE, Findings
+from battlemap._findings import DUPLICATE_RULE, Finding, Findings
 from battlemap._jobs import BuildLog, JobRecorder, remove_gone, stale_jobs
 from battlemap._manifest import Entry, fingerprints, load_manifest, save_manifest
 from battlemap._model import Atlas
@@ -152,12 +152,13 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
         summary: dict[str, dict[str, int]] = {}
         try:
             _render_all(prepared, out, options, summary, log)
+            log.stage = "history"
+            log.wrote([write_snapshot(prepared.atlas.cases, prepared.atlas.as_of,
+                                      out / "history")])
         except BaseException as exc:
             write_report(prepared, out, summary, log.status("failed", exc))
             raise
-        report = write_report(prepared, out, summary, log.status("complete"))
-        write_snapshot(prepared.atlas.cases, prepared.atlas.as_of, out / "history")
-    return report
+        return write_report(prepared, out, summary, log.status("complete"))
 
 
 def validate_only(config: Config) -> dict[str, object]:
@@ -265,7 +266,7 @@ def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
             and (options.units is None or unit_id in options.units))
 
 
-def _glyph_findings(atlas: Atlas) -> list:
+def _glyph_findings(atlas: Atlas) -> list[Finding]:
     """Data texts with a character the poster font lacks (drawn as □), found before writing."""
     from battlemap.render.fonts import font_for, glyph_findings
 

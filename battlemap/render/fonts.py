@@ -152,9 +152,8 @@ def glyph_findings(atlas: Atlas, font: FontSpec) -> list[Finding]:
     return found
 
 
-_CASE_TEXTS = ("case_id", "channel", "problem_type", "declared_town", "declared_village",
-               "river_name", "description")
-"""Case fields posters and the bulletin draw."""
+_CASE_TEXTS = ("case_id", "channel", "problem_type", "declared_town", "declared_village")
+"""Case fields posters and the bulletin PDF draw (descriptions appear only in HTML)."""
 
 
 def _frame_findings(frame: pd.DataFrame, fields: dict[str, str], file: str, font: FontSpec
@@ -171,7 +170,7 @@ def _findings(values: pd.Series, file: str, column: str, font: FontSpec) -> list
     texts = text_series(values)
     unique = pd.unique(texts.to_numpy())
     chars = set("".join(unique))
-    if all(ord(c) in font.codepoints for c in chars) or not missing_glyphs("".join(chars), font):
+    if not missing_glyphs("".join(chars), font):  # one pass over the distinct characters
         return []
     found = []
     for feature, text in texts.items():
