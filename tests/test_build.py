@@ -212,3 +212,24 @@ def test_manifest_lists_each_jobs_files_and_drops_a_paper_no_longer_configured(
     jobs = json.loads((out / ".battlemap-manifest.json").read_text(encoding="utf-8"))["jobs"]
     assert jobs["posters:town:440118001"]["files"] == [
         "posters/atlas/440118001.pdf", "posters/town/440118001_A3.pdf"]
+
+
+def _fail_on_river(atlas, out_dir, jobs):
+    if any(level == "river" for level, _ in jobs):
+        raise RenderError("river renderer broke")
+    return build_module._render_web(atlas, out_dir, jobs)
+
+
+def test_a_worker_failure_still_reports_the_batches_that_finished(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setitem(build_module._RENDER, "web", _fail_on_river)
+    config = _config(tmp_path, tmp_path / "out")
+    with pytest.raises(RenderError, match="river renderer broke"):
+        build(config, BuildOptions(only=("web",), workers=2))
+    status = json.loads((config.output.dir / "report.json").read_text(encoding="utf-8"))["build"]
+    assert status["status"] == "failed"
+    pages = {n for n in status["replaced"] if n.endswith(".html")}
+    on_disk = {p.relative_to(config.output.dir).as_posix()
+               for p in config.output.dir.rglob("*.html") if "report" not in p.name}
+    assert pages == on_disk and "index.html" in pages
+    assert not any(n.startswith("river/") for n in pages)
