@@ -10,3 +10,6 @@ LEVELS = ("district", "town", "village", "grid")
 
 STATES = ("reported", "assigned", "rectifying", "closed")
 """Canonical case states (销号管理): 待交办 → 已交办 → 整改中 → 已销号."""
+
+RIVER_KINDS = {"main": "干流", "tributary": "一级支流"}
+"""River kinds and the words every output uses for them."""

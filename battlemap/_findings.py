@@ -17,6 +17,7 @@ REJECT_REASONS = {
     "outside_district": "位于辖区外 outside the district",
     "outside_grids": "不在任何网格内 in no grid (beyond the gap tolerance)",
     "unknown_status": "未知处理状态 unknown status word",
+    "unknown_coordinate_system": "坐标系无法识别 coordinate system not understood",
     "duplicate_case_id": "问题编号重复 duplicate case number (newer record kept)",
 }
 """Reason code -> the text shown to the office."""

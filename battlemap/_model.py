@@ -23,7 +23,9 @@ Context (``Atlas.context``, optional): points with name, kind, label.
 ``Atlas.extra`` holds: ``ranking_rule`` (text), ``river_stretches`` (level,
 unit_id, river_id, length_m), ``changes_since`` (ISO date of the previous
 snapshot or None) and ``previous_snapshot`` (that snapshot: case_id index;
-state, overdue, district_id/town_id/village_id/grid_id/river_id; or None).
+state, overdue, district_id/town_id/village_id/grid_id/river_id; or None), and
+``previous_rank`` (each town's rank at that snapshot, from
+:func:`battlemap.stats.previous_ranks`; nullable integers, all NA without one).
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).
@@ -56,6 +58,7 @@ CASE_COLUMNS = (
     "description",       # str: public free text, MUST be escaped in HTML
     "valid",             # bool: 是否有效 (tips judged invalid are False)
     "lon", "lat",        # float: WGS84
+    "coord_system",      # str: the system the export's coordinates were read in (GCJ-02, …)
     "grid_id", "village_id", "town_id", "district_id",  # str: located units
     "river_id",          # str: assigned tributary or main stem; "" = no tributary
     "river_distance_m",  # float: distance to that river (NaN when none)

@@ -39,8 +39,9 @@ from battlemap.join import (
     river_stretches,
 )
 from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
-from battlemap.report import write_report_files
-from battlemap.stats import RANKING_RULE, by_category, rank_siblings, unit_statistics
+from battlemap.privacy import masked_counts
+from battlemap.report import nothing_mapped, write_report_files
+from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
@@ -59,6 +60,7 @@ class Prepared:
     cases_in: int
     original: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    masked: dict[str, int] = field(default_factory=dict)  # column -> values masked at load
 
     def ledger(self) -> dict[str, object]:
         rejected = self.findings.rejected_frame()
@@ -93,6 +95,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         context = load_context(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
+        masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
@@ -110,7 +113,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         _add_changes(atlas, config.output.dir / "history", since)
     with _timed(timings, "glyphs"):
         findings.warnings.extend(_glyph_findings(atlas))
-    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings)
+    return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,8 @@ def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
     if renderer == "bulletin":
         from battlemap.render.bulletin import BULLETIN_DIR
 
-        return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}" for suffix in (".pdf", ".html")]
+        return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}"
+                for suffix in (".pdf", ".html", ".docx")]
     if renderer == "web":
         return [page_file(level, unit_id), page_data_file(level, unit_id)]
     posters = atlas.config.posters
@@ -299,12 +303,14 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
+        "masked": prepared.masked,
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
         "outputs": dict(written or {}),
         "timings_s": prepared.timings,
     }
+    report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
 
@@ -332,6 +338,7 @@ def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
     """Counts of what changed since the previous build's snapshot, per unit and river."""
     previous = previous_snapshot(history, atlas.as_of, since)
     atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
+    atlas.extra["previous_rank"] = previous_ranks(atlas.units["town"], atlas.extra["previous_snapshot"])
     if previous is None:
         changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
         atlas.extra["changes_since"] = None

@@ -127,6 +127,8 @@ def _date(text: str) -> dt.date:
 
 
 def _summary(args: argparse.Namespace, report: dict, out: Path) -> None:
+    if report["nothing_mapped"]:
+        print(f"battlemap: warning: {report['nothing_mapped']}", file=sys.stderr)
     rejected = ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"
     outputs = "; ".join(f"{kind}: {n['rendered']} rendered, {n['skipped']} unchanged, "
                         f"{n['removed']} removed" for kind, n in report["outputs"].items())

@@ -26,7 +26,7 @@ CoordSystem = Literal["GCJ-02", "BD-09", "WGS84", "CGCS2000"]
 CANONICAL_CASE_FIELDS = (
     "case_id", "reported_at", "channel", "problem_type", "declared_town",
     "declared_village", "river_name", "lon", "lat", "status", "deadline",
-    "closed_at", "description", "valid",
+    "closed_at", "description", "valid", "coordinate_system",
 )
 REQUIRED_CASE_FIELDS = ("case_id", "reported_at", "lon", "lat", "status")
 
@@ -97,10 +97,24 @@ class PostersConfig(_Model):
 
 
 class CasesConfig(_Model):
+    """The case export and how to read it (``[cases]``).
+
+    The coordinate system of a case is, in order: the word in the export's
+    ``coordinate_system`` column when that column is mapped and the cell is
+    not blank; else ``coordinates_by_channel`` for the case's channel (上报渠道);
+    else ``coordinates``.
+    """
+
     path: Path
     sheet: str | None = None
     encoding: str | None = None
-    coordinates: CoordSystem = "GCJ-02"
+    coordinates: CoordSystem = Field("GCJ-02", description="the file-wide default system")
+    coordinates_by_channel: dict[str, CoordSystem] = Field(
+        default_factory=dict, description="a value of the channel column -> its system, e.g. "
+        "{\"河涌众采小程序\" = \"BD-09\"} for a Baidu-based mini-program")
+    coordinate_words: dict[str, CoordSystem] = Field(
+        default_factory=dict, description="words of the coordinate_system column beyond the "
+        "built-in ones (gcj02/高德, bd09/百度, wgs84/GPS, cgcs2000/国家2000)")
     columns: dict[str, str]
     status_map: dict[str, State]
     valid_values: tuple[str, ...] = ("是", "有效", "1", "true", "True", "Y")
@@ -118,6 +132,13 @@ class CasesConfig(_Model):
         if missing:
             raise ValueError(f"required field(s) {missing} must be mapped to a column")
         return columns
+
+    @model_validator(mode="after")
+    def _channel_mapped(self) -> CasesConfig:
+        if self.coordinates_by_channel and "channel" not in self.columns:
+            raise ValueError("coordinates_by_channel needs the channel column: map channel in "
+                             "[cases.columns]")
+        return self
 
 
 class JoinConfig(_Model):

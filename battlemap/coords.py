@@ -65,6 +65,7 @@ __all__ = [
     "A",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "out_of_china",
@@ -379,6 +380,49 @@ _TO_WGS84: Final[dict[str, Callable[[ArrayLike, ArrayLike], _Pair]]] = {
 }
 
 
+_FROM_WGS84: Final[dict[str, Callable[[ArrayLike, ArrayLike], _Pair]]] = {
+    "GCJ-02": wgs84_to_gcj02, "BD-09": wgs84_to_bd09, "WGS84": _identity, "CGCS2000": _identity,
+}
+
+
+def _lookup(table: dict[str, Callable[[ArrayLike, ArrayLike], _Pair]], system: str
+            ) -> Callable[[ArrayLike, ArrayLike], _Pair]:
+    try:
+        return table[system]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(s) for s in SYSTEMS)
+        raise ValueError(
+            f"unknown coordinate system {system!r}; expected one of {allowed}"
+        ) from None
+
+
+def from_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 coordinates to a named system: the inverse of :func:`to_wgs84`.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitude and latitude in degrees; broadcast together.
+    system : str
+        One of :data:`SYSTEMS`.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        Longitude and latitude in *system*.
+
+    Raises
+    ------
+    ValueError
+        If *system* is not one of :data:`SYSTEMS`.
+
+    >>> lon, lat = from_wgs84(113.8, 23.3, "BD-09")
+    >>> [round(float(v), 6) for v in to_wgs84(lon, lat, "BD-09")]
+    [113.8, 23.3]
+    """
+    return _lookup(_FROM_WGS84, system)(lon, lat)
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates in a named system to WGS84.
 
@@ -402,11 +446,4 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[np.ndarray, n
     ValueError
         If *system* is not one of :data:`SYSTEMS`.
     """
-    try:
-        convert = _TO_WGS84[system]
-    except (KeyError, TypeError):
-        allowed = ", ".join(repr(s) for s in SYSTEMS)
-        raise ValueError(
-            f"unknown coordinate system {system!r}; expected one of {allowed}"
-        ) from None
-    return convert(lon, lat)
+    return _lookup(_TO_WGS84, system)(lon, lat)

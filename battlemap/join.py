@@ -7,6 +7,7 @@ Also derives the case lifecycle flags (销号管理) against the as-of date:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -14,9 +15,11 @@ import pandas as pd
 import shapely
 
 from battlemap._findings import Findings
+from battlemap._systems import check_channel_systems
 from battlemap.config import Config
 
-__all__ = ["derive_lifecycle", "join_cases", "join_rivers", "river_stretches", "split_lines"]
+__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+           "split_lines"]
 
 
 def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,
@@ -25,16 +28,21 @@ def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], conf
 
     A point on an edge shared by two grids goes to the grid with the smaller
     id. A point in a gap goes to the nearest grid within
-    ``join.gap_tolerance_m``; beyond that it is rejected (``outside_grids``).
+    ``join.gap_tolerance_m``; beyond that it is rejected (``outside_grids``),
+    with its distance to the nearest grid. Channels whose points fit their
+    declared places better in another coordinate system are warned about
+    (:func:`battlemap._systems.check_channel_systems`).
     """
     grid_id = _locate(cases, units["grid"], config.join.gap_tolerance_m)
     unplaced = grid_id.isna()
-    findings.reject(cases[unplaced], "outside_grids")
+    findings.reject(cases[unplaced], "outside_grids",
+                    _outside_grids_detail(cases[unplaced], units["grid"], config))
     cases = cases[~unplaced].copy()
     cases["grid_id"] = grid_id[~unplaced]
     cases["village_id"] = cases["grid_id"].map(units["grid"]["parent_id"])
     cases["town_id"] = cases["village_id"].map(units["village"]["parent_id"])
     cases["district_id"] = cases["town_id"].map(units["town"]["parent_id"])
+    check_channel_systems(cases, units, config, findings)
     return _compare_declared(cases, units, config, findings)
 
 
@@ -43,22 +51,21 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     """Assign each case to a river (流域为体系).
 
     By catchment polygon when given (a case in two overlapping catchments
-    goes to the smaller river id); else the nearest tributary within
-    ``join.river_distance_m``, else the nearest main stem within it, else
-    none (``river_id == ""``). Ties go to the smaller river id. Rivers are
-    split into two-point segments first, which makes the nearest search
-    several times faster than on whole lines.
+    goes to the smaller river id); else the nearest river within
+    ``join.river_distance_m``, main stems and tributaries alike (a case on
+    the bank of the 增江 belongs to the 增江, not to a tributary further
+    off), else none (``river_id == ""``). Ties go to the smaller river id.
+    Rivers are split into two-point segments first, which makes the nearest
+    search several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
     cases["river_distance_m"] = np.nan
     if catchments is not None:
         _by_catchment(cases, rivers, catchments)
-    for kind in ("tributary", "main"):
-        todo = cases["river_id"] == ""
-        segments = split_lines(rivers[rivers["kind"] == kind])
-        if segments.empty or not todo.any():
-            continue
+    todo = cases["river_id"] == ""
+    segments = split_lines(rivers)
+    if not segments.empty and todo.any():
         river_id, distance = _nearest(cases[todo], segments, config.join.river_distance_m)
         cases.loc[river_id.index, "river_id"] = river_id
         cases.loc[distance.index, "river_distance_m"] = distance
@@ -140,6 +147,25 @@ def _locate(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, tolerance: float) 
     return grid_id
 
 
+def _outside_grids_detail(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
+                          config: Config) -> pd.Series:
+    """Where the point is and how far from the nearest grid, for the rejected list."""
+    if cases.empty:
+        return pd.Series([], dtype=object)
+    (case_pos, grid_pos), distance = grids.sindex.nearest(
+        cases.geometry.values, return_all=False, return_distance=True)
+    nearest = pd.Series(grids.index.to_numpy()[grid_pos], index=case_pos)
+    metres = pd.Series(distance, index=case_pos)
+    where = (("WGS84 " + cases["lon"].round(5).astype(str) + ", "
+              + cases["lat"].round(5).astype(str) + " ") if "lon" in cases else pd.Series(
+                  "", index=cases.index))
+    text = [f"{w}is {m:,.0f} m from the nearest grid {g}, beyond join.gap_tolerance_m = "
+            f"{config.join.gap_tolerance_m:g} m; a gap between grids?"
+            for w, m, g in zip(where.to_numpy(), metres.sort_index().to_numpy(),
+                               nearest.sort_index().to_numpy(), strict=True)]
+    return pd.Series(text, index=cases.index, dtype=object)
+
+
 def _first_per_case(index: pd.Index, case_pos: np.ndarray, values: np.ndarray) -> pd.Series:
     """The smallest value hit by each case (deterministic on shared edges and ties)."""
     hits = pd.DataFrame({"case": case_pos, "value": values}).sort_values(["case", "value"])
@@ -192,14 +218,22 @@ def _nearest(cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, max_distance: 
             pd.Series(near["distance"].to_numpy(), index=index))
 
 
-def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
+def age_band_labels(bounds: Sequence[int]) -> list[str]:
+    """The ordered age-band (案龄) labels for ``lifecycle.age_bands_days``.
+
+    >>> age_band_labels((30, 90))
+    ['0–30天', '31–90天', '>90天']
+    """
     labels, low = [], 0
     for high in bounds:
         labels.append(f"{low + 1 if low else 0}–{high}天")
         low = high
-    labels.append(f">{low}天")
+    return [*labels, f">{low}天"]
+
+
+def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
     edges = [-1, *bounds, np.inf]
-    return pd.cut(days, bins=edges, labels=labels).astype(str)
+    return pd.cut(days, bins=edges, labels=age_band_labels(bounds)).astype(str)
 
 
 def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.Series:

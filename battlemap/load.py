@@ -12,7 +12,9 @@ The case table goes through :func:`read_case_table`: ``.xlsx`` (first or
 named sheet) or ``.csv`` in UTF-8, UTF-8 with BOM, GBK, GB18030 or UTF-16,
 detected; a title row above the header is skipped; the export's Chinese
 headers are mapped to canonical fields; private columns (reporter phone
-numbers) are dropped at once and phone numbers in free text are masked.
+numbers) are dropped at once, and personal numbers (phone, ID card, e-mail,
+bank card) in every other column are masked by :mod:`battlemap.privacy`, as
+they are in the text attributes of every layer.
 
 What load notices without stopping (an encoding it had to guess, a column
 it dropped) is attached to the frame (:func:`battlemap._findings.note`) and
@@ -43,16 +45,22 @@ from pyproj.exceptions import CRSError
 
 from battlemap import LEVELS
 from battlemap._findings import note
+from battlemap._sniff import describe_content, sniff, vector_problem
+from battlemap._text import text_series
 from battlemap.config import BoundaryConfig, CasesConfig, Config, LayerConfig
 from battlemap.errors import ConfigError, InputError
+from battlemap.privacy import MASKED, mask_columns, mask_text
 
 __all__ = [
     "CSV_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_context",
-    "load_rivers", "mask_private_text", "read_case_table", "read_layer",
+    "load_rivers", "read_case_table", "read_layer",
 ]
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312. A UTF-16 BOM is honoured."""
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+"""Names that say "workbook"; the content decides how a case table is read."""
 
 LAYER_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 """Tried, in order, when a layer's text comes out garbled and no encoding is configured."""
@@ -72,8 +80,6 @@ GEOMETRY_KINDS = {
 _MOJIBAKE_MARKERS = ("\ufffd", "锟斤拷", "閿熸枻鎷", "烫烫烫", "屯屯屯")
 _LATIN1_HIGH = re.compile(r"[\x80-\xff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_MOBILE = r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"
-_ID_CARD = r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])"
 _HEADER_SEARCH_ROWS = 20
 
 
@@ -100,8 +106,10 @@ def read_layer(layer: LayerConfig, crs: str, columns: dict[str, str],
     -------
     GeoDataFrame
         The canonical columns, ``feature`` (1-based feature number in the
-        file) and a 2-D geometry in ``crs``. Warnings (an encoding that had
-        to be guessed, …) travel in ``attrs`` for validate.
+        file) and a 2-D geometry in ``crs``. Personal numbers in the text
+        columns other than ids (``*_id``) are masked; how many per field,
+        and warnings (an encoding that had to be guessed, …), travel in
+        ``attrs``.
 
     Raises
     ------
@@ -122,8 +130,11 @@ def read_layer(layer: LayerConfig, crs: str, columns: dict[str, str],
         geometry=geometry, crs=frame.crs,
     )
     out["feature"] = np.arange(1, len(out) + 1)
-    for kind_, message in notes:
-        note(out, kind_, message, file=str(layer.path))
+    where = f"{layer.path.name}{'/' + layer.layer if layer.layer else ''}"
+    out.attrs[MASKED] = mask_columns(out, [c for c in columns if not c.endswith("_id")],
+                                     {c: f"{where}:{field}" for c, field in columns.items()})
+    for kind_, message in notes:  # they quote values read before masking
+        note(out, kind_, mask_text(message), file=str(layer.path))
     return out
 
 
@@ -139,8 +150,8 @@ def load_rivers(config: Config) -> gpd.GeoDataFrame:
         "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
         kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"]).isin(rivers.main_kinds).map(
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
     return frame
 
@@ -156,9 +167,9 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
         fields["label"] = context.label_field
     frame = read_layer(context, config.project.analysis_crs, fields)
     frame["context_id"] = _as_id(frame["context_id"])
-    frame["name"] = _as_text(frame["name"])
-    frame["kind"] = _as_text(frame["kind"])
-    frame["label"] = _as_text(frame["label"]) if "label" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["kind"] = text_series(frame["kind"], strip=True)
+    frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
     frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
     return frame
 
@@ -183,8 +194,8 @@ def _load_level(boundary: BoundaryConfig, level: str, config: Config) -> gpd.Geo
     frame = read_layer(boundary, config.project.analysis_crs, fields, kind="polygon")
     frame["unit_id"] = _as_id(frame["unit_id"])
     frame["parent_id"] = _as_id(frame["parent_id"]) if "parent_id" in frame else None
-    frame["name"] = _as_text(frame["name"])
-    frame["chief"] = _as_text(frame["chief"]) if "chief" in frame else ""
+    frame["name"] = text_series(frame["name"], strip=True)
+    frame["chief"] = text_series(frame["chief"], strip=True) if "chief" in frame else ""
     frame["level"] = level
     return frame
 
@@ -252,10 +263,9 @@ def _read_vector(layer: LayerConfig, encoding: str | None) -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on .cpg files
             return gpd.read_file(layer.path, **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        layers = _layers(layer.path)
-        hint = f" Layers in the file: {layers}; set 'layer' in the config." if layers else ""
-        raise InputError(f"{layer.path}: cannot read this layer: {exc}.{hint}") from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        problem = vector_problem(layer.path, layer.layer, _layers(layer.path))
+        raise InputError(f"{layer.path}: {problem}") from None
 
 
 def _native_encoding(layer: LayerConfig) -> str:
@@ -347,9 +357,10 @@ def _configured_crs(layer: LayerConfig) -> CRS | None:
         return None
     try:
         return CRS.from_user_input(layer.crs)
-    except CRSError as exc:
-        raise ConfigError(f"{layer.path}: crs = {layer.crs!r} is not a CRS pyproj knows "
-                          f"({exc}); use e.g. \"EPSG:4490\"") from None
+    except CRSError:
+        raise ConfigError(f"{layer.path}: crs = {layer.crs!r} is not a coordinate reference "
+                          "system battlemap knows; use an EPSG code such as \"EPSG:4490\" "
+                          "(CGCS2000) or \"EPSG:4526\"") from None
 
 
 def _crs_name(crs: CRS) -> str:
@@ -445,11 +456,6 @@ def _as_id(values: pd.Series) -> pd.Series:
     return values.map(clean).astype(object)
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                      else str(v).strip()).astype(object)
-
-
 # --- the case table ---------------------------------------------------------
 
 class CaseTable(NamedTuple):
@@ -466,8 +472,10 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     is the row number a spreadsheet shows (the header is row 1, or lower when
     a title row sits above it). Fully blank rows are not cases and are left
     out, with a warning. ``original`` keeps the export's own non-private
-    columns for the rejected list. Phone and ID-card numbers in free text
-    are masked (``138****8000``).
+    columns for the rejected list. Personal numbers (phone, ID card, e-mail,
+    bank card) are masked in every column but the case number
+    (``138****8000``, see :mod:`battlemap.privacy`); how many per column is
+    in ``original.attrs[MASKED]``.
 
     Raises
     ------
@@ -480,53 +488,63 @@ def read_case_table(cases: CasesConfig) -> CaseTable:
     raw, source_row = _drop_blank_rows(raw, notes)
     raw.attrs = {}
     private = _private_columns(raw, cases, notes)
-    mapped = set(cases.columns.values())
-    free_text = {cases.columns.get("description")} | (set(raw.columns) - mapped)
     kept = [c for c in raw.columns if c not in private]
-    for column in kept:
-        if column in free_text:
-            raw[column] = mask_private_text(raw[column])
+    masked = mask_columns(raw, [c for c in kept if c != cases.columns["case_id"]])
     table = pd.DataFrame({field: raw[col].to_numpy() for field, col in cases.columns.items()
                           if col not in private}, index=raw.index)
     table.insert(0, "source_row", source_row)
     original = raw[kept].copy()
     original.insert(0, "source_row", source_row)
     for kind, message, column in notes:
-        note(table, kind, message, file=str(cases.path), column=column)
-    return CaseTable(table.reset_index(drop=True), original.reset_index(drop=True))
-
-
-def mask_private_text(values: pd.Series) -> pd.Series:
-    """Mask mobile phone and ID-card numbers in free text: ``13800138000`` → ``138****8000``.
-
-    >>> mask_private_text(pd.Series(["请联系13800138000"])).tolist()
-    ['请联系138****8000']
-    """
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    return (text.str.replace(_MOBILE, r"\1****\2", regex=True)
-                .str.replace(_ID_CARD, r"\1********\2", regex=True))
+        note(table, kind, mask_text(message), file=str(cases.path), column=column)
+    original = original.reset_index(drop=True)
+    original.attrs[MASKED] = masked
+    return CaseTable(table.reset_index(drop=True), original)
 
 
 def _read_table(cases: CasesConfig) -> tuple[pd.DataFrame, int, list[tuple[str, str, str]]]:
-    """The raw table, all text, and the 0-based row of its header (as pandas read it)."""
+    """The raw table, all text, and the 0-based row of its header (as pandas read it).
+
+    The content decides how the file is read, not its name: a workbook named
+    ``.csv`` or CSV text named ``.xlsx`` is read for what it is, with a note.
+    """
     path = cases.path
     notes: list[tuple[str, str, str]] = []
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _read_excel(cases), 0, notes
-        text, encoding = _decode(path, cases.encoding)
-        if encoding not in ("utf-8-sig", "utf-8") and not cases.encoding:
-            notes.append(("encoding_detected", f"the case table is not UTF-8; read as "
-                          f"{encoding.upper()} (set [cases] encoding to say so)", ""))
-        return _read_csv_text(text), 0, notes
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the case table: {exc}; save it again from "
-                         "Excel as .xlsx or CSV") from None
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not the case table; set [cases] path to the "
+                         "export file") from None
+    except OSError:
+        raise InputError(f"{path}: the case table cannot be opened (no permission to read it, "
+                         "or it is open and locked in another program); close it and run "
+                         "again") from None
+    kind = sniff(data)
+    if kind == "binary" and cases.encoding:
+        kind = "text"  # e.g. UTF-16 without a BOM: the configured encoding is trusted
+    excel = path.suffix.lower() in EXCEL_SUFFIXES
+    if kind in ("empty", "html", "binary"):
+        raise InputError(f"{path}: the case table {describe_content(kind, data)}; export the case list "
+                         "from the app again, or open it in Excel and save it as .xlsx")
+    if kind in ("zip", "ole2"):
+        if not excel:
+            notes.append(("file_kind", f"the case table is an Excel workbook, though named "
+                          f"{path.suffix or 'without a suffix'}; read as a workbook", ""))
+        return _read_excel(cases), 0, notes
+    if excel:
+        notes.append(("file_kind", f"the case table is CSV text, though named {path.suffix}; "
+                      "read as CSV (rename it to .csv to say so)", ""))
+    text, encoding = _decode(data, path, cases.encoding)
+    if encoding not in ("utf-8-sig", "utf-8") and not cases.encoding:
+        notes.append(("encoding_detected", f"the case table is not UTF-8; read as "
+                      f"{encoding.upper()} (set [cases] encoding to say so)", ""))
+    frame = _read_csv_text(text, path)
+    if excel:
+        frame.attrs["content"] = f"the file is CSV text, though named {path.suffix}"
+    return frame, 0, notes
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    data = path.read_bytes()
+def _decode(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -562,15 +580,20 @@ def _detect_encoding(data: bytes) -> str | None:
     return None
 
 
-def _read_csv_text(text: str) -> pd.DataFrame:
+def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
+    """Every record, as wide as the widest one (a stray separator never stops the build)."""
     text = text.removeprefix("\ufeff")
     first = text.split("\n", 1)[0]
     separator = max((",", "\t", ";"), key=first.count)
-    head = csv.reader(io.StringIO(text), delimiter=separator)
-    width = max((len(record) for _, record in zip(range(_HEADER_SEARCH_ROWS + 1), head,
-                                                   strict=False)), default=1)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                        header=None, names=range(width), skip_blank_lines=False)
+    try:
+        width = max((len(record) for record in csv.reader(io.StringIO(text), delimiter=separator)),
+                    default=1)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
+                            header=None, names=range(max(width, 1)), skip_blank_lines=False)
+    except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise InputError(f"{path}: the case table is not a well-formed CSV file (a quote left "
+                         "open, or text that is not a table); open it in Excel and save it "
+                         "again as .xlsx or CSV UTF-8") from None
     frame.columns = range(frame.shape[1])
     return frame
 
@@ -581,19 +604,27 @@ def _read_excel(cases: CasesConfig) -> pd.DataFrame:
     except ImportError:
         raise InputError(f"{cases.path}: old-style .xls workbooks need the xlrd package; save "
                          "the file as .xlsx (Excel: Save As → Excel Workbook) or CSV") from None
-    except (ValueError, zipfile.BadZipFile, KeyError) as exc:
-        raise InputError(f"{cases.path}: not a readable Excel workbook ({exc}); save it again "
-                         "from Excel as .xlsx") from None
+    except (ValueError, zipfile.BadZipFile, KeyError, OSError, EOFError):
+        raise InputError(_not_a_workbook(cases.path)) from None
     with book:
         sheet = cases.sheet if cases.sheet is not None else 0
         if cases.sheet is not None and cases.sheet not in book.sheet_names:
             raise InputError(f"{cases.path}: no sheet named {cases.sheet!r}; the workbook has "
                              f"{book.sheet_names}. Fix [cases] sheet")
-        frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
-                              header=None)
+        try:
+            frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False,
+                                  header=None)
+        except (ValueError, zipfile.BadZipFile, KeyError, OSError, EOFError, TypeError):
+            raise InputError(_not_a_workbook(cases.path)) from None
     frame.attrs["sheets"] = list(book.sheet_names)
     frame.columns = range(frame.shape[1])
     return frame
+
+
+def _not_a_workbook(path: Path) -> str:
+    return (f"{path}: not a readable Excel workbook: it is a ZIP or Office file, but not an "
+            ".xlsx workbook, or a damaged one (cut short by a download?); open it in Excel and "
+            "save it again as .xlsx, or export the case list again")
 
 
 def _find_header(raw: pd.DataFrame, header_row: int, cases: CasesConfig) -> pd.DataFrame:
@@ -643,6 +674,8 @@ def _missing_columns(cases: CasesConfig, raw: pd.DataFrame, header: list[str],
         problems.append(f"headers such as {garbled[0]!r} are garbled: the file's encoding is not "
                         f"{cases.encoding or 'what was detected'}; set [cases] encoding "
                         "(\"GBK\" or \"UTF-8\")")
+    if "content" in raw.attrs:
+        problems.append(f"{raw.attrs['content']}: is it the export you meant?")
     sheets = raw.attrs.get("sheets", [])
     if len(sheets) > 1:
         problems.append(f"the workbook has sheets {sheets}; set [cases] sheet if the cases "
@@ -652,8 +685,16 @@ def _missing_columns(cases: CasesConfig, raw: pd.DataFrame, header: list[str],
         "Fix [cases.columns] in the config.", problems)
 
 
+FOOTER_WORDS = ("合计", "总计", "小计", "共计")
+"""A row whose first cells hold one of these (合 计, 合计：, 合计32197 too) is a footer."""
+
+_FOOTER = re.compile(r"^(?:" + "|".join(FOOTER_WORDS) + r")(?![\u3400-\u9fff])")
+_FOOTER_COLUMNS = 3
+
+
 def _drop_blank_rows(raw: pd.DataFrame, notes: list[tuple[str, str, str]]
                      ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leave out blank rows and footer rows (合计, 总计, 小计), which are not cases, with a note."""
     first = raw.attrs.get("first_row", 2)
     source_row = np.arange(first, first + len(raw))
     raw = raw.fillna("")
@@ -664,7 +705,19 @@ def _drop_blank_rows(raw: pd.DataFrame, notes: list[tuple[str, str, str]]
         rows = source_row[blank]
         notes.append(("blank_rows", f"{blank.sum()} blank row(s) left out (not cases): rows "
                       f"{', '.join(map(str, rows[:20]))}{' …' if len(rows) > 20 else ''}", ""))
-    return raw[~blank], source_row[~blank]
+    found: dict[int, tuple[str, str]] = {}  # position -> (cell, column), first column first
+    for column in raw.columns[:_FOOTER_COLUMNS]:
+        cells = raw[column].astype(str)
+        hit = cells.str.replace(r"\s+", "", regex=True).str.contains(_FOOTER).to_numpy()
+        for position in np.flatnonzero(hit):
+            found.setdefault(int(position), (cells.iloc[position].strip(), str(column)))
+    footer = np.zeros(len(raw), dtype=bool)
+    for position, (cell, column) in sorted(found.items()):
+        footer[position] = True
+        notes.append(("footer_row", f"row {source_row[position]}: a footer row ({cell!r} in "
+                      f"column {column!r}) left out; it is not a case", column))
+    keep = ~blank & ~footer
+    return raw[keep], source_row[keep]
 
 
 def _private_columns(raw: pd.DataFrame, cases: CasesConfig,

@@ -11,9 +11,29 @@ from typing import Any
 
 import pandas as pd
 
+from battlemap._findings import REJECT_REASONS
 from battlemap._io import atomic_path, write_text
+from battlemap._sheets import inert_csv_frame
 
-__all__ = ["write_report_files"]
+__all__ = ["nothing_mapped", "write_report_files"]
+
+
+def nothing_mapped(report: dict[str, Any]) -> str | None:
+    """The plain sentence for a build that mapped no case, naming the main reason; else None.
+
+    >>> nothing_mapped({"cases_in": 3537, "cases_mapped": 0,
+    ...                 "rejected_by_reason": {"blank_coordinates": 3537}})
+    '0 of 3,537 cases mapped: all 3,537 rejected for 坐标为空 blank coordinates; see rejected_cases.csv'
+    """
+    if report["cases_mapped"]:
+        return None
+    cases_in = report["cases_in"]
+    if not cases_in:
+        return "0 cases mapped: the case table has no rows below its header"
+    code, count = max(report["rejected_by_reason"].items(), key=lambda item: item[1])
+    share = f"all {count:,}" if count == cases_in else f"most ({count:,})"
+    return (f"0 of {cases_in:,} cases mapped: {share} rejected for {REJECT_REASONS[code]}; "
+            "see rejected_cases.csv")
 
 
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
@@ -25,15 +45,17 @@ def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original:
 
 
 def _write_rejected_csv(rejected: pd.DataFrame, original: pd.DataFrame, path: Path) -> None:
-    """Original columns plus the reason, UTF-8 with BOM so Excel opens it."""
+    """Original columns plus the reason, UTF-8 with BOM so Excel opens it; no cell a formula."""
     rows = rejected[["source_row", "reason", "detail"]].merge(original, on="source_row", how="left")
     rows = rows.rename(columns={"source_row": "原始行号", "reason": "退回原因", "detail": "说明"})
     with atomic_path(path) as tmp:
-        rows.to_csv(tmp, index=False, encoding="utf-8-sig")
+        inert_csv_frame(rows).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def _html(report: dict[str, Any]) -> str:
     sample = '<p class="sample">示例数据 sample data</p>' if report["sample_data"] else ""
+    if report["nothing_mapped"]:
+        sample += f'<p class="sample">{escape(report["nothing_mapped"])}</p>'
     ledger = [("输入案件 cases in", report["cases_in"]),
               ("上图案件 cases mapped", report["cases_mapped"]),
               ("退回案件 cases rejected", report["cases_rejected"])]
@@ -45,6 +67,7 @@ def _html(report: dict[str, Any]) -> str:
         "<h2>台账 Ledger</h2>", _table(["", "数量"], ledger),
         "<h2>退回原因 Rejected by reason</h2>", _table(["原因 reason", "数量"], reasons),
         f"<p>{escape(report['duplicate_rule'])}</p>",
+        "<h2>个人信息遮蔽 Personal data masked</h2>", _masked(report["masked"]),
         "<h2>警告 Warnings</h2>", _warnings(report["warnings"]),
         "<h2>退回案件 Rejected cases</h2>",
         _table(["原始行号 row", "问题编号 case", "原因 reason", "说明 detail"],
@@ -72,6 +95,16 @@ def _status(report: dict[str, Any]) -> str:
     files = "".join(f"<li>{escape(str(n))}</li>" for n in build.get("replaced", []))
     return (f'<p class="sample">{head} — {escape(changed)}{error}</p>'
             f"<details><summary>replaced files</summary><ul>{files}</ul></details>")
+
+
+def _masked(masked: dict[str, int]) -> str:
+    """One line: how many values were masked, and in which columns (never the values)."""
+    found = {column: n for column, n in masked.items() if n}
+    if not found:
+        return f"<p>未发现电话、身份证、邮箱或银行卡号 none found ({len(masked)} columns checked)</p>"
+    columns = "；".join(f"{escape(column)} {n:,}" for column, n in found.items())
+    return (f"<p>已遮蔽 {sum(found.values()):,} 个含电话、身份证、邮箱或银行卡号的值 "
+            f"values masked (phone, ID card, e-mail, bank card): {columns}</p>")
 
 
 def _warnings(warnings: list[dict[str, str]]) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES
 
-__all__ = ["RANKING_RULE", "by_category", "rank_siblings", "unit_statistics"]
+__all__ = ["RANKING_RULE", "by_category", "previous_ranks", "rank_siblings", "unit_statistics"]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
@@ -80,3 +80,32 @@ def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
         counts.insert(0, "level", level)
         rows.append(counts)
     return pd.concat(rows, ignore_index=True)
+
+
+def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Series:
+    """Each town's rank at the previous build, recounted from that build's snapshot.
+
+    Parameters
+    ----------
+    towns
+        The town statistics (index town id, column ``parent_id``).
+    snapshot
+        The previous build's cases (columns ``town_id``, ``state``, ``overdue``
+        as written by :mod:`battlemap.history`), or None without one.
+
+    Returns
+    -------
+    Series
+        Nullable integer ranks on the towns' index, ranked like
+        :func:`rank_siblings`; all missing without a snapshot.
+    """
+    if snapshot is None:
+        return pd.Series(pd.NA, index=towns.index, dtype="Int64", name="previous_rank")
+    town_id = snapshot["town_id"].astype(str)
+    closed = (snapshot["state"] == "closed").groupby(town_id).sum()
+    overdue = snapshot["overdue"].astype(str).eq("True").groupby(town_id).sum()
+    frame = pd.DataFrame({"total": town_id.value_counts(), "closed": closed, "overdue": overdue})
+    frame = frame.reindex(towns.index, fill_value=0).astype(int)
+    frame["closed_rate"] = (frame["closed"] / frame["total"]).where(frame["total"] > 0)
+    frame["parent_id"] = towns["parent_id"]
+    return rank_siblings(frame).astype("Int64").rename("previous_rank")

@@ -23,8 +23,9 @@ from pyproj import CRS, Transformer
 
 from battlemap import LEVELS
 from battlemap._findings import DUPLICATE_RULE, Findings
+from battlemap._systems import assign_systems, convert_per_case
+from battlemap._text import text_series
 from battlemap.config import CatchmentsConfig, Config
-from battlemap.coords import to_wgs84
 from battlemap.errors import ConfigError, InputError
 
 __all__ = ["DUPLICATE_RULE", "parse_coordinates", "parse_datetimes", "validate_boundaries",
@@ -127,6 +128,7 @@ def validate_cases(
 
     In order: missing case number, unreadable report date, duplicates (the
     newest record is kept, see :data:`DUPLICATE_RULE`), unknown status word,
+    a coordinate system word that names none (see :mod:`battlemap._systems`),
     blank / non-numeric / zero / out-of-range coordinates (swapped ones are
     fixed with a warning), and points outside the district. Every step is
     vectorised.
@@ -141,10 +143,14 @@ def validate_cases(
     findings.absorb(table)
     cases = table.copy()
     cases["case_id"] = _clean_ids(cases["case_id"])
-    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings)
+    typed = text_series(table["case_id"], strip=True).map(lambda v: f" ({v!r})" if v else "")
+    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings,
+                  config.cases.columns["case_id"] + " is blank" + typed + "; fill in the number")
     cases = _parse_dates(cases, config, findings)
     cases = _drop_duplicates(cases, config, findings)
     cases = _map_status(cases, config, findings)
+    cases, unknown, detail = assign_systems(cases, config, findings, blank=_BLANK)
+    cases = _take(cases, unknown, "unknown_coordinate_system", findings, detail)
     cases = _parse_coordinates(cases, config, findings)
     points = _to_points(cases, config)
     return _inside_district(points, district, config, findings)
@@ -172,7 +178,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     >>> parse_datetimes(pd.Series(["2019年11月5日", "43774.5"])).dt.strftime("%F %R").tolist()
     ['2019-11-05 00:00', '2019-11-05 12:00']
     """
-    text = _nfkc(_as_text(values, strip=True))
+    text = _nfkc(text_series(values, strip=True))
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in _FAST_FORMATS:  # the common cases, at C speed
         todo = result.isna() & (text != "")
@@ -223,22 +229,6 @@ def _parse_slowly(text: pd.Series) -> pd.Series:
     return result.mask(afternoon, result + pd.Timedelta(hours=12)).astype("datetime64[ns]")
 
 
-def _as_text(values: pd.Series, strip: bool = False) -> pd.Series:
-    """Cells as Python strings ("" for missing), in one pass (pandas' .str is many)."""
-    array = values.to_numpy(dtype=object, na_value="")
-    if strip:
-        out = [v.strip() if type(v) is str else _text(v).strip() for v in array]
-    else:
-        out = [v if type(v) is str else _text(v) for v in array]
-    return pd.Series(out, index=values.index, dtype=object)
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return ""
-    return str(value)
-
-
 def _nfkc(values: pd.Series) -> pd.Series:
     """Full-width digits and letters to ASCII (only where there is anything non-ASCII)."""
     out = [v if v.isascii() else unicodedata.normalize("NFKC", v).strip() for v in values]
@@ -279,7 +269,7 @@ def _from_parts(parts: pd.DataFrame) -> pd.Series:
 def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
     path = str(config.cases.path)
     column_of = config.cases.columns
-    raw_reported = _as_text(cases["reported_at"])
+    raw_reported = text_series(cases["reported_at"])
     cases = cases.assign(reported_at=parse_datetimes(cases["reported_at"]))
     cases = _take(cases, cases["reported_at"].isna(), "bad_report_date", findings,
                   "上报时间: " + raw_reported)
@@ -287,7 +277,7 @@ def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.
         if field not in cases:
             cases[field] = pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns]")
             continue
-        raw = _as_text(cases[field], strip=True)
+        raw = text_series(cases[field], strip=True)
         cases[field] = parse_datetimes(raw)
         unreadable = cases[field].isna() & ~raw.map(lambda v: v.lower() in _BLANK)
         _flag(cases, unreadable, "bad_date", "'" + raw + "' is not a date; left blank",
@@ -323,7 +313,7 @@ def _flag(cases: pd.DataFrame, mask: pd.Series, kind: str, what: str | pd.Series
 
 def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
     """Map the app's words to canonical states; unknown words are rejected, never guessed."""
-    words = _as_text(cases["status"], strip=True)
+    words = text_series(cases["status"], strip=True)
     state = words.map(config.cases.status_map)
     unknown = state.isna()
     for word, rows in cases[unknown].groupby(words[unknown])["source_row"]:
@@ -331,7 +321,9 @@ def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.D
                       f"({len(rows)} case(s), rows {_rows(rows)}); add it to the mapping",
                       file=str(config.cases.path), column=config.cases.columns["status"])
     cases = cases.assign(status_raw=words.astype(object), state=state.astype(object))
-    return _take(cases, unknown, "unknown_status", findings, "处理状态: " + words)
+    header = config.cases.columns["status"]
+    detail = (header + ": " + words).where(words != "", header + " is blank")
+    return _take(cases, unknown, "unknown_status", findings, detail)
 
 
 def _rows(rows: pd.Series, most: int = 20) -> str:
@@ -366,7 +358,7 @@ def _clean_ids(values: pd.Series) -> pd.Series:
             value = value[:-2]
         return "" if value.lower() in _BLANK else value
 
-    text = _nfkc(_as_text(values, strip=True))
+    text = _nfkc(text_series(values, strip=True))
     return pd.Series([clean(v) for v in text], index=values.index, dtype=object)
 
 
@@ -384,7 +376,7 @@ def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(number, blank)``: the value in degrees (NaN when not a
     number) and whether the cell was blank (including ``nan``, ``-``, ``无``).
     """
-    raw = _as_text(values, strip=True)
+    raw = text_series(values, strip=True)
     number = pd.to_numeric(raw, errors="coerce").astype(float)  # the common case, at C speed
     blank = pd.Series([v.lower() in _BLANK for v in raw], index=raw.index, dtype=bool)
     todo = number.isna() & ~blank
@@ -407,7 +399,7 @@ def _coordinates_slowly(raw: pd.Series) -> pd.Series:
 
 
 def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.DataFrame:
-    lon_text, lat_text = _as_text(cases["lon"], strip=True), _as_text(cases["lat"], strip=True)
+    lon_text, lat_text = text_series(cases["lon"], strip=True), text_series(cases["lat"], strip=True)
     lon, lon_blank = parse_coordinates(lon_text)
     lat, lat_blank = parse_coordinates(lat_text)
     detail = "经度=" + lon_text + " 纬度=" + lat_text
@@ -428,18 +420,18 @@ def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) 
 
 
 def _to_points(cases: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
-    lon, lat = to_wgs84(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
-                        config.cases.coordinates)
+    lon, lat = convert_per_case(cases["lon"].to_numpy(float), cases["lat"].to_numpy(float),
+                                cases["coord_system"].to_numpy(object))
     cases = cases.assign(lon=np.round(lon, 7), lat=np.round(lat, 7))
     valid_words = set(config.cases.valid_values)
     if "valid" in cases:
-        valid = _as_text(cases["valid"], strip=True)
+        valid = text_series(cases["valid"], strip=True)
         cases["valid"] = (valid.isin(valid_words) | (valid == "")).astype(bool)
     else:
         cases["valid"] = True
     for field in ("channel", "problem_type", "declared_town", "declared_village",
                   "river_name", "description"):
-        cases[field] = _as_text(cases[field], strip=True) if field in cases else ""
+        cases[field] = text_series(cases[field], strip=True) if field in cases else ""
     cases["case_id"] = cases["case_id"].astype(object)
     points = gpd.GeoDataFrame(cases, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     return points.to_crs(config.project.analysis_crs).set_index("case_id")
@@ -456,7 +448,7 @@ def _inside_district(points: gpd.GeoDataFrame, district: gpd.GeoDataFrame, confi
         distance_km[outside] = shapely.distance(area, points.geometry.values[~near]) / 1000
     detail = ("WGS84 " + points["lon"].round(5).astype(str) + ", "
               + points["lat"].round(5).astype(str) + " is " + distance_km.round(1).astype(str)
-              + " km outside the district (coordinates = " + config.cases.coordinates + ")")
+              + " km outside the district (read as " + points["coord_system"] + ")")
     return _take(points, outside, "outside_district", findings, detail)
 
 
@@ -475,9 +467,10 @@ def _take(cases: pd.DataFrame, bad: pd.Series, code: str, findings: Findings,
 def _require_projected(config: Config) -> None:
     try:
         crs = CRS.from_user_input(config.project.analysis_crs)
-    except Exception as exc:  # pyproj raises several types for a bad string
+    except Exception:  # pyproj raises several types for a bad string
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not a "
-                          f"CRS ({exc})") from None
+                          "coordinate reference system battlemap knows; use a projected EPSG "
+                          "code in metres, e.g. \"EPSG:4526\"") from None
     if not crs.is_projected:
         raise ConfigError(f"project.analysis_crs = {config.project.analysis_crs!r} is not "
                           "projected; areas and distances need metres, e.g. \"EPSG:4526\"")
@@ -509,16 +502,25 @@ def _repair_polygons(frame: gpd.GeoDataFrame, path: str, findings: Findings,
         return frame
     reasons = shapely.is_valid_reason(frame.geometry.values[invalid])
     repaired = _polygonal(shapely.make_valid(frame.geometry.values[invalid]))
-    for unit_id, reason, geom in zip(frame.index[invalid], reasons, repaired, strict=True):
+    hulls = shapely.area(shapely.convex_hull(frame.geometry.values[invalid]))
+    for unit_id, reason, geom, hull in zip(frame.index[invalid], reasons, repaired, hulls,
+                                           strict=True):
         if geom is None or geom.is_empty:
             problems.append(f"{path}: {unit_id} {frame.at[unit_id, 'name']}: invalid polygon "
                             f"({reason}) with no area left after repair; redraw it")
             continue
+        kept = float(shapely.area(geom))
         findings.warn("geometry_repaired", f"{unit_id} {frame.at[unit_id, 'name']} (feature "
                       f"{frame.at[unit_id, 'feature']}): invalid polygon ({reason}) repaired; "
-                      "check its outline", file=path, feature=unit_id)
+                      f"kept {kept:,.0f} of {hull:,.0f} m² ({_percent(kept, hull)}, measured "
+                      "against its outline's convex hull); check its outline", file=path,
+                      feature=unit_id)
     frame.loc[invalid, "geometry"] = repaired
     return frame
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f} %" if whole > 0 else "n/a"
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

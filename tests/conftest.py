@@ -179,15 +179,65 @@ def tiny_config(tiny_config_path: Path):
     return load_config(tiny_config_path, out_dir=tiny_config_path.parent / "output")
 
 
-@pytest.fixture
-def tiny_prepared(tiny_config):
+def leftover_temp_files(folder: Path) -> list[Path]:
+    """Temporary files an atomic write left behind (``.NAME.tmp-XXXX.SUFFIX``, see ``_io``)."""
+    return sorted(folder.rglob(".*.tmp-*"))
+
+
+def _fingerprint(prepared) -> tuple:
+    """A digest of everything in a Prepared, to catch a test that changes a shared one."""
+    atlas = prepared.atlas
+    frames = {"cases": atlas.cases, "rivers": atlas.rivers, "context": atlas.context,
+              "by_type": atlas.by_type, "by_channel": atlas.by_channel,
+              "original": prepared.original, **{f"units.{k}": v for k, v in atlas.units.items()},
+              **{f"extra.{k}": v for k, v in atlas.extra.items() if isinstance(v, pd.DataFrame)}}
+    digest = [(name, None if frame is None else _frame_digest(frame)) for name, frame in frames.items()]
+    others = {k: repr(v) for k, v in atlas.extra.items() if not isinstance(v, pd.DataFrame)}
+    return (*digest, sorted(others.items()), repr(prepared.findings.warning_records()),
+            len(prepared.findings.rejected_frame()), atlas.config, atlas.period)
+
+
+def _frame_digest(frame: pd.DataFrame) -> tuple:
+    plain = frame.to_wkb() if isinstance(frame, gpd.GeoDataFrame) else frame
+    return (tuple(plain.columns), tuple(map(str, plain.dtypes)),
+            int(pd.util.hash_pandas_object(plain, index=True).sum()))
+
+
+@pytest.fixture(scope="session")
+def _tiny_shared(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The tiny district loaded, validated, joined and counted once for the whole session."""
+    from battlemap.config import load_config
+
+    path = write_tiny_inputs(tmp_path_factory.mktemp("tiny-shared") / "tiny")
+    shared = {"config": load_config(path, out_dir=path.parent / "output")}
+    _prepare_shared(shared)
+    return shared
+
+
+def _prepare_shared(shared: dict) -> None:
     from battlemap.build import prepare
 
-    return prepare(tiny_config)
+    shared["prepared"] = prepare(shared["config"])
+    shared["fingerprint"] = _fingerprint(shared["prepared"])
+
+
+@pytest.fixture
+def tiny_prepared(_tiny_shared: dict):
+    """The shared, READ-ONLY prepared tiny district.
+
+    A test that needs a changed atlas makes its own (``dataclasses.replace``,
+    ``frame.copy()``); one that changes the shared one in place fails here,
+    after it ran, naming itself (and the next tests get a fresh one).
+    """
+    yield _tiny_shared["prepared"]
+    if _fingerprint(_tiny_shared["prepared"]) != _tiny_shared["fingerprint"]:
+        _prepare_shared(_tiny_shared)
+        pytest.fail("this test changed the shared tiny_prepared / tiny_atlas in place: copy it first")
 
 
 @pytest.fixture
 def tiny_atlas(tiny_prepared):
+    """The shared, read-only atlas of the tiny district (see ``tiny_prepared``)."""
     return tiny_prepared.atlas
 
 

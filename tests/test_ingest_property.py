@@ -118,6 +118,8 @@ def test_any_case_table_keeps_the_ledger_or_fails_cleanly(rows):
     rows_out = (list(prepared.atlas.cases["source_row"])
                 + list(prepared.findings.rejected_frame()["source_row"]))
     assert len(rows_out) == len(set(rows_out)) == ledger["cases_in"]
+    details = prepared.findings.rejected_frame()["detail"]
+    assert details.map(lambda d: isinstance(d, str) and d.strip() != "").all(), details
     assert prepared.atlas.cases.index.is_unique
     phones = {str(r["上报人电话"]) for r in rows if r["上报人电话"] and len(r["上报人电话"]) == 11}
     shown = prepared.atlas.cases.to_csv() + prepared.original.to_csv()

@@ -12,6 +12,7 @@ from shapely.geometry import Point
 
 from battlemap._findings import Findings
 from battlemap.join import (
+    age_band_labels,
     current_period,
     derive_lifecycle,
     join_cases,
@@ -68,6 +69,9 @@ def test_point_beyond_tolerance_is_rejected(tiny_config) -> None:
     rejected = findings.rejected_frame()
     assert rejected["case_id"].tolist() == ["gap"]
     assert rejected["reason_code"].tolist() == ["outside_grids"]
+    assert rejected["detail"].tolist() == [
+        "is 100 m from the nearest grid 440118002002002, beyond join.gap_tolerance_m = 50 m; "
+        "a gap between grids?"]
 
 
 def test_declared_mismatch(tiny_prepared) -> None:
@@ -86,8 +90,9 @@ def test_equidistant_rivers_go_to_smaller_id(tiny_config) -> None:
     assert joined.loc["mid", "river_id"] == "T1"
     assert joined.loc["mid", "river_distance_m"] == pytest.approx(1000)
     assert joined.loc["t2", "river_id"] == "T2"
-    # a tributary within reach wins over a nearer main stem
-    assert joined.loc["main", "river_id"] == "T1"
+    # the nearest river wins, a main stem too: 50 m from M, 1,000 m from T1
+    assert joined.loc["main", "river_id"] == "M"
+    assert joined.loc["main", "river_distance_m"] == pytest.approx(50)
     assert joined.loc["none", "river_id"] == ""
 
 
@@ -139,6 +144,21 @@ def test_overdue_and_days(tiny_config) -> None:
     assert out.loc["closed_late", "days_open"] == 31
 
 
+def test_age_bands_use_the_one_list_of_labels(tiny_config) -> None:
+    assert age_band_labels((30, 90, 180, 365)) == ["0–30天", "31–90天", "91–180天", "181–365天",
+                                                   ">365天"]
+    bounds = tiny_config.lifecycle.age_bands_days
+    labels = age_band_labels(bounds)
+    frame = _lifecycle_frame([
+        ("fresh", 100, "assigned", "2026-11-27", "2026-12-20", None),         # 0 days
+        ("month", 200, "assigned", f"{dt.date(2026, 11, 27) - dt.timedelta(bounds[0] + 1)}",
+         "2026-12-20", None),                                                  # first day of band 2
+        ("old", 300, "assigned", "2019-01-01", "2019-02-01", None),
+    ])
+    out = derive_lifecycle(frame, tiny_config)
+    assert out["age_band"].tolist() == [labels[0], labels[1], labels[-1]]
+
+
 def test_recurring_window_edges(tiny_config) -> None:
     frame = _lifecycle_frame([
         ("old", 100, "closed", "2025-01-01", "2025-02-01", "2025-01-10"),
@@ -184,5 +204,8 @@ def test_catchment_polygons_rule_over_distance(tiny_config_path) -> None:
     assert len(east) and (east["river_id"] == "T1").all()
     assert (east["river_distance_m"] > 1000).all()  # distance to T1, not to the nearer T2
     west = cases[cases["town_id"] == "440118001"]
-    assert (west["river_id"] == "T1").all()          # by distance, as before
+    rivers = tiny_rivers().set_index("code")
+    nearest = [rivers.distance(point).idxmin() for point in west.geometry]
+    assert west["river_id"].tolist() == nearest     # by distance, main stem included
+    assert set(nearest) == {"M", "T1"}
     assert prepared.findings.warning_counts().get("unknown_river") == 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,6 +15,8 @@ import pandas as pd
 import pytest
 import shapely
 from conftest import TINY_TOML, X0, Y0, tiny_cases_frame, tiny_units, write_tiny_inputs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from battlemap._findings import NOTES, Findings
@@ -340,11 +345,116 @@ def test_xlsx_named_sheet_and_a_missing_one(tmp_path):
         read_case_table(cases_config(path))
 
 
-def test_unreadable_workbook_is_an_input_error(tmp_path):
+def test_damaged_workbook_is_an_input_error_in_our_words(tmp_path):
     path = tmp_path / "cases.xlsx"
-    path.write_bytes(b"not a zip file")
-    with pytest.raises(InputError, match="not a readable Excel workbook"):
+    good = write_xlsx(tmp_path / "good.xlsx", xlsx_rows()).read_bytes()
+    path.write_bytes(good[: len(good) // 2])  # cut short, as by a failed download
+    with pytest.raises(InputError, match="not a readable Excel workbook") as error:
         read_case_table(cases_config(path))
+    assert "save it again as .xlsx" in str(error.value)
+    assert "engine" not in str(error.value) and "zip" not in str(error.value).lower().replace(
+        "a zip or office file", "")
+
+
+# --- footer rows, and what a file really is ---------------------------------------
+
+def test_xlsx_with_merged_title_rows_and_a_footer_row(tmp_path):
+    rows = xlsx_rows()
+    width = len(rows[0])
+    titles = [["增城区河长办 问题清单"] + [None] * (width - 1),
+              ["导出时间：2026-11-27"] + [None] * (width - 1)]
+    footer = ["合计", None, None, None, None, None, None, None, None, None, None, None,
+              f"{len(rows) - 1}条", None, None]
+    path = write_xlsx(tmp_path / "cases.xlsx", [*titles, *rows, footer, [" "] + [None] * (width - 1)])
+    book = openpyxl.load_workbook(path)
+    for n in (1, 2):
+        book.active.merge_cells(start_row=n, start_column=1, end_row=n, end_column=width)
+    book.save(path)
+    table = read_case_table(cases_config(path)).table
+    assert len(table) == len(rows) - 1 and table["case_id"].iloc[0] == "C01"
+    assert table["source_row"].tolist() == list(range(4, 4 + len(rows) - 1))
+    footer_row = 3 + len(rows)  # two titles, the header, the cases
+    found = {n.kind: n for n in notes(table)}
+    assert found["footer_row"].message == (f"row {footer_row}: a footer row ('合计' in column "
+                                           "'问题编号') left out; it is not a case")
+    assert found["footer_row"].file == str(path)
+    assert found["blank_rows"].message.endswith(f"rows {footer_row + 1}")
+
+
+def test_csv_footer_rows_in_any_writing_and_a_case_that_only_mentions_them(tmp_path):
+    frame = tiny_cases_frame()
+    frame.loc[0, "问题描述"] = "合计三处排口"
+    footer = pd.DataFrame([{"问题编号": "合 计：", "问题描述": "11"}, {"上报时间": "总计"},
+                           {"问题编号": "小计3"}], columns=frame.columns, dtype=object).fillna("")
+    path = tmp_path / "cases.csv"
+    pd.concat([frame, footer]).to_csv(path, index=False)
+    table = read_case_table(cases_config(path)).table
+    assert len(table) == len(frame)
+    footers = [n.message for n in notes(table) if n.kind == "footer_row"]
+    assert [m.split(":")[0] for m in footers] == ["row 13", "row 14", "row 15"]
+    assert "('总计' in column '上报时间')" in footers[1]
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("cases.csv", b"", "is empty (0 bytes"),
+    ("cases.xlsx", b"", "is empty (0 bytes"),
+    ("cases.csv", b" \r\n\r\n ", "holds only blank space, no table"),
+    ("cases.xlsx", bytes(range(256)) * 8, "is neither a spreadsheet nor text"),
+    ("cases.xls", b"<html><body><table><tr><td>x</td></tr></table></body></html>",
+     "is a web page (HTML or XML)"),
+])
+def test_what_a_case_file_really_is(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(expected)) as error:
+        read_case_table(cases_config(path))
+    assert str(path) in str(error.value)
+
+
+def test_csv_named_xlsx_and_a_workbook_named_csv_are_read_for_what_they_are(tmp_path):
+    csv_text = tmp_path / "cases.xlsx"
+    tiny_cases_frame().to_csv(csv_text, index=False)
+    table = read_case_table(cases_config(csv_text)).table
+    assert len(table) == len(tiny_cases_frame())
+    assert [n.message for n in notes(table) if n.kind == "file_kind"] == [
+        "the case table is CSV text, though named .xlsx; read as CSV (rename it to .csv to say so)"]
+    workbook = tmp_path / "cases.csv"
+    workbook.write_bytes(write_xlsx(tmp_path / "w.xlsx", xlsx_rows()).read_bytes())
+    table = read_case_table(cases_config(workbook)).table
+    assert table["case_id"].iloc[0] == "C01"
+    assert [n.kind for n in notes(table)] == ["file_kind"]
+
+
+def test_a_row_wider_than_the_header_does_not_stop_the_table(tmp_path):
+    path = tmp_path / "cases.csv"
+    text = tiny_cases_frame().to_csv(index=False)
+    lines = text.splitlines()
+    lines[-1] += ",多出来的一格,又一格"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = read_case_table(cases_config(path)).table
+    assert len(table) == len(tiny_cases_frame()) and table["case_id"].iloc[-1] == "C10"
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("towns.gpkg", b"", "is empty (0 bytes)"),
+    ("towns.geojson", b'{"type": "FeatureCollection", "features": [', "cannot be read as a vector "
+     "layer (Shapefile, GeoPackage or GeoJSON)"),
+    ("towns.gpkg", "编号,名称\n1,甲镇\n".encode(), "cannot be read as a vector layer"),
+    ("towns.gpkg", bytes(range(256)) * 8, "its content is no format battlemap reads"),
+])
+def test_unreadable_layers_in_our_words(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(expected)) as error:
+        read_towns(path)
+    assert "DRIVER" not in str(error.value) and "not recognized" not in str(error.value)
+
+
+def test_a_shapefile_without_its_shx_says_so(tmp_path):
+    path = write_shapefile(towns(), tmp_path / "towns.shp", "UTF-8")
+    path.with_suffix(".shx").unlink()
+    with pytest.raises(InputError, match=r"a Shapefile without its \.shx beside it"):
+        read_towns(path)
 
 
 def test_load_notes_reach_the_findings(tmp_path):
@@ -358,3 +468,99 @@ def test_load_notes_reach_the_findings(tmp_path):
     assert [w.kind for w in findings.warnings] == ["encoding_detected"]
     assert NOTES not in table.attrs
     assert "cases.csv" in TINY_TOML
+
+
+# --- through the command line: exit 2, our words, never the library's ---------------
+
+LIBRARY_WORDS = ("engine manually", "DRIVER", "not recognized as being in a supported file",
+                 "No columns to parse", "Error tokenizing", "Traceback", "BadZipFile",
+                 "File is not a zip file")
+
+
+def cli_validate(tmp_path: Path, capsys, cases_name: str = "cases.csv",
+                 cases_bytes: bytes | None = None, rivers_bytes: bytes | None = None
+                 ) -> tuple[int, str]:
+    from battlemap.cli import main
+
+    config = write_tiny_inputs(tmp_path / "tiny")
+    folder = config.parent
+    if cases_name != "cases.csv":
+        (folder / "cases.csv").rename(folder / cases_name)
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            'path = "cases.csv"', f'path = "{cases_name}"'), encoding="utf-8")
+    if cases_bytes is not None:
+        (folder / cases_name).write_bytes(cases_bytes)
+    if rivers_bytes is not None:
+        (folder / "rivers.gpkg").write_bytes(rivers_bytes)
+    code = main(["validate", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    return code, err
+
+
+@pytest.mark.parametrize("name, data, ours", [
+    ("cases.csv", b"", "cases.csv: the case table is empty (0 bytes)"),
+    ("cases.xlsx", b"", "cases.xlsx: the case table is empty (0 bytes)"),
+    ("cases.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+     "cases.xlsx: the case table is neither a spreadsheet nor text"),
+    ("cases.xlsx", b"PK\x03\x04" + b"\x00" * 300, "cases.xlsx: not a readable Excel workbook"),
+])
+def test_unreadable_case_files_exit_2_in_our_words(tmp_path, capsys, name, data, ours):
+    code, err = cli_validate(tmp_path, capsys, name, data)
+    assert code == 2 and ours in err
+    assert not [w for w in LIBRARY_WORDS if w in err], err
+
+
+def test_a_csv_named_xlsx_builds_and_the_report_says_what_it_is(tmp_path, capsys):
+    code, err = cli_validate(tmp_path, capsys, "cases.xlsx")
+    assert code == 0 and err == ""
+    report = (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
+    assert "the case table is CSV text, though named .xlsx" in report
+
+
+def test_an_unreadable_layer_exits_2_in_our_words(tmp_path, capsys):
+    code, err = cli_validate(tmp_path, capsys, rivers_bytes=b"<html><body>404</body></html>")
+    assert code == 2
+    assert "rivers.gpkg: cannot be read as a vector layer" in err and "web page" in err
+    assert not [w for w in LIBRARY_WORDS if w in err], err
+
+
+def test_no_traceback_from_the_real_command(tmp_path):
+    import subprocess
+    import sys
+
+    config = write_tiny_inputs(tmp_path / "tiny")
+    (config.parent / "rivers.gpkg").write_bytes(b"")
+    result = subprocess.run([sys.executable, "-m", "battlemap.cli", "validate", "--config",
+                             str(config), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and "rivers.gpkg: is empty (0 bytes)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@functools.cache
+def good_workbook() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_xlsx(Path(tmp) / "good.xlsx", xlsx_rows()).read_bytes()
+
+
+@settings(max_examples=15, deadline=None)
+@given(cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)),
+                                          max_size=6),
+       suffix=st.sampled_from([".xlsx", ".csv", ".xls"]))
+def test_any_damaged_workbook_is_read_or_refused_in_our_words(tmp_path_factory, cut, flips,
+                                                             suffix):
+    """A real workbook cut short or with bytes changed: a table or an InputError, nothing else."""
+    folder = tmp_path_factory.mktemp("damaged")
+    data = bytearray(good_workbook())
+    data = data[: max(1, int(len(data) * cut))]
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    path = folder / f"cases{suffix}"
+    path.write_bytes(bytes(data))
+    try:
+        table = read_case_table(cases_config(path)).table
+    except InputError as error:
+        assert str(path) in str(error)
+        assert not [w for w in LIBRARY_WORDS if w in str(error)], str(error)
+        return
+    assert "case_id" in table

@@ -13,12 +13,13 @@ import pytest
 import shapely
 
 from battlemap.sample import write_sample
+from battlemap.sample.reference import OUTLINES, load_reference, packaged_reference
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-REF = DATA / "reference"
+REF = Path(str(packaged_reference()))
 FILES = ("boundaries/district.geojson", "boundaries/towns.geojson", "boundaries/villages.geojson",
          "boundaries/grids.geojson", "rivers/rivers.geojson", "context/context.geojson",
-         "cases/cases.csv")
+         "context/neighbours.geojson", "cases/cases.csv")
 HEADER = ["问题编号", "上报时间", "上报渠道", "问题类型", "所属镇街", "所属村居", "河涌名称", "经度",
           "纬度", "处理状态", "整改期限", "办结时间", "问题描述", "上报人电话", "是否有效"]
 
@@ -77,6 +78,25 @@ def test_summary_lists_the_dirt(small: tuple[Path, Path, Path, dict]) -> None:
     for key in ("outside_district", "blank_coordinates", "zero_coordinates",
                 "swapped_coordinates", "non_numeric_coordinates", "unknown_status"):
         assert dirt[key] > 0, key
+
+
+def test_committed_neighbours_are_the_generator_output(small: tuple[Path, Path, Path, dict]) -> None:
+    """The neighbours layer does not depend on scale or seed: it matches data/ byte for byte."""
+    a, _, c, summary = small
+    rel = "context/neighbours.geojson"
+    assert (a / rel).read_bytes() == (c / rel).read_bytes() == (DATA / rel).read_bytes()
+    assert summary["neighbours"] == 6
+
+
+def test_reference_is_read_from_the_package(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference data ship inside the package, so the generator needs no checkout."""
+    monkeypatch.chdir(tmp_path)
+    assert REF.parent.name == "sample" and REF.parent.parent.name == "battlemap"
+    assert (REF / OUTLINES).is_file() and not (DATA / "reference").exists()
+    district, dongguan, towns, villages = load_reference(packaged_reference())
+    assert len(towns) == 13 and len(villages) == 370
+    assert 1.5e9 < district.area < 1.7e9 and district.distance(dongguan) < 1.0   # ~1,616 km², borders 东莞
 
 
 def test_bad_scale_is_refused(tmp_path: Path) -> None:
@@ -176,6 +196,20 @@ def test_context_points() -> None:
     towns = _read("towns").set_index("name")
     plant = ctx[ctx["kind"] == "treatment_plant"].geometry.iloc[0]
     assert towns.geometry["新塘镇"].contains(plant)
+
+
+def test_neighbours_layer() -> None:
+    """The real outlines of the districts around 增城区, without 增城区 itself."""
+    neighbours = gpd.read_file(DATA / "context" / "neighbours.geojson")
+    assert neighbours.crs.to_epsg() == 4326
+    assert list(neighbours.columns) == ["adcode", "name", "geometry"]
+    assert dict(zip(neighbours["adcode"], neighbours["name"], strict=True)) == {
+        "440117": "从化区", "440112": "黄埔区", "440111": "白云区", "441900": "东莞市",
+        "441322": "博罗县", "441324": "龙门县"}
+    district = _read("district").to_crs(4526).geometry.iloc[0]
+    around = neighbours.to_crs(4526)
+    assert (around.intersection(district).area < 0.01 * district.area).all()
+    assert (around.distance(district) < 10_000).all()  # 白云区 is ~7.5 km away, the rest touch
 
 
 # ---------------------------------------------------------------- committed cases

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from battlemap import LEVELS, STATES
-from battlemap.stats import rank_siblings
+from battlemap.stats import previous_ranks, rank_siblings
 
 
 def test_every_unit_present_with_zero_cases(tiny_atlas) -> None:
@@ -79,3 +79,23 @@ def test_categories(tiny_atlas) -> None:
     assert district["count"].sum() == len(tiny_atlas.cases)
     channels = tiny_atlas.by_channel
     assert set(channels.columns) >= {"level", "unit_id", "channel", "count", "closed", "valid"}
+
+
+def test_previous_ranks_recounted_from_the_snapshot() -> None:
+    """Three towns a build ago: B closed most, A fewer; C had no cases (last); D is new."""
+    towns = pd.DataFrame({"parent_id": "d"}, index=pd.Index(["A", "B", "C", "D"]))
+    snapshot = pd.DataFrame({
+        "town_id": ["A", "A", "A", "B", "B", "E"],
+        "state": ["closed", "assigned", "rectifying", "closed", "closed", "closed"],
+        "overdue": ["False", "True", "False", "False", "False", "False"]})
+    ranks = previous_ranks(towns, snapshot)
+    assert ranks.to_dict() == {"B": 1, "A": 2, "C": 3, "D": 4}
+    assert str(ranks.dtype) == "Int64" and ranks.name == "previous_rank"
+
+    none = previous_ranks(towns, None)
+    assert none.isna().all() and list(none.index) == list(towns.index)
+
+
+def test_the_build_keeps_previous_ranks_in_the_atlas(tiny_atlas) -> None:
+    ranks = tiny_atlas.extra["previous_rank"]       # no earlier build: all missing
+    assert list(ranks.index) == list(tiny_atlas.units["town"].index) and ranks.isna().all()

@@ -80,6 +80,19 @@ def assert_every_row_once(prepared: Prepared, table_rows: int) -> None:
     assert sorted(rows) == list(range(2, table_rows + 2))
 
 
+def assert_every_rejection_explained(prepared: Prepared) -> None:
+    """The invariant: no case is rejected without a detail saying what was wrong."""
+    frame = prepared.findings.rejected_frame()
+    empty = frame[frame["detail"].map(lambda d: not isinstance(d, str) or not d.strip())]
+    assert empty.empty, empty
+
+
+def test_every_rejection_on_the_tiny_district_has_a_detail(tiny_prepared):
+    assert set(tiny_prepared.findings.rejected_frame()["reason_code"]) == {
+        "outside_district", "unknown_status", "blank_coordinates", "duplicate_case_id"}
+    assert_every_rejection_explained(tiny_prepared)
+
+
 def rejected(prepared: Prepared) -> dict[str, str]:
     """case id -> reason code (for ids that occur once among the rejected)."""
     frame = prepared.findings.rejected_frame()
@@ -100,6 +113,8 @@ def test_bow_tie_is_repaired_with_a_warning_naming_it(tmp_path):
     prepared = run(folder_with(tmp_path, units=units))
     [repaired] = warnings_of(prepared, "geometry_repaired")
     assert repaired.feature == GRID_11 and "Self-intersection" in repaired.message
+    assert "repaired; kept 500,000 of 1,000,000 m² (50 %, measured against its outline's " \
+        "convex hull)" in repaired.message
     assert prepared.atlas.units["grid"].geometry[GRID_11].is_valid
     gaps = warnings_of(prepared, "gap")  # make_valid keeps two of the four triangles
     assert len(gaps) == 2 and all("250,000 m²" in g.message and "°E" in g.message for g in gaps)
@@ -263,6 +278,7 @@ def test_each_bad_coordinate_is_rejected_with_its_reason(tmp_path):
     assert "projected metres" in detail["METRES"] and "km outside the district" in detail["AWAY"]
     assert prepared.atlas.cases.loc["SWAP", "grid_id"] == GRID_11
     assert_every_row_once(prepared, len(frame))
+    assert_every_rejection_explained(prepared)
 
 
 @pytest.mark.parametrize("system, forward", [("GCJ-02", wgs84_to_gcj02), ("BD-09", wgs84_to_bd09),
@@ -288,6 +304,8 @@ def test_unknown_status_words_are_counted_with_rows_never_coerced(tmp_path):
     prepared = run(folder_with(tmp_path, cases=frame))
     assert rejected(prepared) == {"S1": "unknown_status", "S3": "unknown_status",
                                   "S4": "unknown_status"}
+    detail = prepared.findings.rejected_frame().set_index("case_id")["detail"]
+    assert detail["S1"] == "处理状态: 待核实" and detail["S4"] == "处理状态 is blank"
     messages = [w.message for w in warnings_of(prepared, "unknown_status")]
     assert "status word '待核实' is not in [cases.status_map] (2 case(s), rows 2, 4)" in "".join(
         messages)
@@ -318,6 +336,9 @@ def test_excel_ids_and_blank_ids(tmp_path):
     prepared = run(folder_with(tmp_path, cases=frame))
     assert set(prepared.atlas.cases.index) == {"20190001", "20190002"}
     assert list(rejected(prepared).values()) == ["missing_case_id"]
+    details = prepared.findings.rejected_frame()["detail"].tolist()
+    assert details == ["问题编号 is blank; fill in the number",
+                       "问题编号 is blank ('无'); fill in the number"]
     assert prepared.ledger()["rejected_by_reason"] == {"missing_case_id": 2}
 
 
@@ -395,3 +416,4 @@ def test_messy_copy_end_to_end(tmp_path):
     assert prepared.atlas.cases.loc["M1", "state"] == "closed"
     assert prepared.atlas.cases.loc["M2", "grid_id"] == "440118001001002"
     assert_every_row_once(prepared, len(frame))
+    assert_every_rejection_explained(prepared)

@@ -42,7 +42,6 @@ from battlemap._io import atomic_path
 from battlemap._model import Atlas
 from battlemap._paths import atlas_file, inside, poster_file
 from battlemap.errors import RenderError
-from battlemap.render._pdf import ShapeBatch, TextBatch, concatenate, make_layer, save_pdf
 from battlemap.render.fonts import (
     FontSpec,
     check_text,
@@ -52,6 +51,7 @@ from battlemap.render.fonts import (
     rc_params,
     wrap_to_width,
 )
+from battlemap.render.pdf import ShapeBatch, TextBatch, concatenate, make_layer, save_pdf
 
 __all__ = ["PAPER_MM", "POSTER_LEVELS", "render_meeting_atlas",
            "render_meeting_atlases", "render_poster", "render_posters"]
@@ -442,7 +442,7 @@ class _Sheet:
         """The static artists as two PDF layers, under and over each unit's drawing.
 
         Written once per sheet and stamped on every page as bytes (see
-        :class:`~battlemap.render._pdf.Layer`); the artists are then hidden.
+        :class:`~battlemap.render.pdf.Layer`); the artists are then hidden.
         Over the map: north arrow, sample watermark and the frames of the map
         and locator. Without the fast PDF path the artists stay and are drawn.
         """

@@ -9,13 +9,13 @@ Layout under ``out_dir``::
     river/<id>.html
     data/shared.js              labels, colours, town outlines, rivers, context, unit index
     data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
-    assets/                     Leaflet (from the js_lib_leaflet package), atlas.js, atlas.css
+    assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
-codes) and are drawn by one canvas layer in ``atlas.js``. A case's details
+codes) and are drawn by one canvas layer in ``atlas-cases.js``. A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
-into HTML: page data is JSON, and ``atlas.js`` builds popups with
+into HTML: page data is JSON, and the atlas scripts build popups with
 ``textContent``.
 
 A basemap is optional (``config.basemap``; none by default, so the atlas makes
@@ -48,6 +48,7 @@ from battlemap import LEVELS, STATES
 from battlemap._io import write_bytes, write_text
 from battlemap._model import UNIT_STAT_COLUMNS, Atlas
 from battlemap._paths import inside, page_data_file, page_file, safe_stem
+from battlemap._text import as_text, text_series
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 
@@ -63,6 +64,10 @@ CONTEXT_MARGIN = 0.15          # rivers are clipped to a unit's bounds plus this
 FLAG_OVERDUE, FLAG_RECURRING, FLAG_MISMATCH, FLAG_INVALID = 1, 2, 4, 8
 _STATIC = "static"
 _LEAFLET_FILES = ("leaflet.js", "leaflet.css")
+# the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
+# adds to the one namespace window.battlemap that atlas-core.js creates
+ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
+                 "atlas-search.js", "atlas-start.js")
 
 
 def render_web(atlas: Atlas, out_dir: Path,
@@ -235,10 +240,6 @@ def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
     return text.where(series.notna(), "").astype(str).tolist()
 
 
-def _text(series: pd.Series) -> list[str]:
-    return series.fillna("").astype(str).tolist()
-
-
 @dataclass
 class _WebAtlas:
     """The atlas turned into JSON-ready pieces, computed once for all pages."""
@@ -343,12 +344,12 @@ class _WebAtlas:
             _fmt_time(reported, "%Y-%m-%d %H:%M"),
             _fmt_time(cases["deadline"], "%Y-%m-%d"),
             _fmt_time(cases["closed_at"], "%Y-%m-%d"),
-            _text(cases["declared_town"]), _text(cases["declared_village"]),
-            _text(cases["river_name"]), river_name.astype(str).tolist(),
+            text_series(cases["declared_town"]).tolist(), text_series(cases["declared_village"]).tolist(),
+            text_series(cases["river_name"]).tolist(), river_name.astype(str).tolist(),
             [None if pd.isna(d) else int(d) for d in distance],
-            _text(cases["description"]),
+            text_series(cases["description"]).tolist(),
             cases["days_open"].fillna(0).astype(int).tolist(),
-            _text(cases["age_band"]), _text(cases["status_raw"]),
+            text_series(cases["age_band"]).tolist(), text_series(cases["status_raw"]).tolist(),
             strict=True)]
 
     def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
@@ -458,7 +459,7 @@ class _WebAtlas:
         }
 
     def _basemap(self) -> dict | None:
-        """The tile layer for atlas.js, or None (then the atlas makes no network request)."""
+        """The tile layer for the atlas scripts, or None (then the atlas makes no network request)."""
         basemap = self.atlas.config.basemap
         if basemap is None:
             return None
@@ -531,7 +532,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
             cid = str(frame_below.index[pos])
             children.append({
                 "stem": web.stems[below][cid], "name": str(frame_below["name"].iat[pos]),
-                "chief": _clean(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
+                "chief": as_text(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
                 "stats": web.stats[below][cid],
                 "g": None if below == "town" else web.geoms[below][cid],
                 "i": pos, "label": web.labels[below][cid]})
@@ -559,10 +560,6 @@ def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
             [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
 
 
-def _clean(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-
 def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
     """The river's corridor: the band within which cases are assigned to it."""
     distance = atlas.config.join.river_distance_m
@@ -572,6 +569,9 @@ def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
     return _latlngs(_to_wgs84(band, gcj)[0])
 
 
+# Leaflet, then the atlas scripts in order, then the data files that call into them
+_SCRIPT_TAGS = "".join(f'<script src="{{root}}assets/{name}"></script>\n'
+                       for name in ("leaflet.js", *ATLAS_SCRIPTS))
 _PAGE = """<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -596,9 +596,7 @@ _PAGE = """<!DOCTYPE html>
   <aside id="panel" class="bm-panel"></aside>
 </main>
 <footer class="bm-footer">{note}</footer>
-<script src="{root}assets/leaflet.js"></script>
-<script src="{root}assets/atlas.js"></script>
-<script src="{root}data/shared.js"></script>
+""" + _SCRIPT_TAGS + """<script src="{root}data/shared.js"></script>
 <script src="{root}data/{level}/{stem}.js"></script>
 </body>
 </html>
@@ -626,7 +624,7 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
     project = atlas.config.project.name
     heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
     frame = atlas.rivers if level == "river" else atlas.units[level]
-    chief = "" if level == "river" else _clean(frame.at[unit_id, "chief"])
+    chief = "" if level == "river" else as_text(frame.at[unit_id, "chief"])
     chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
     note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
     return _PAGE.format(
@@ -650,7 +648,7 @@ def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list
 
 
 def _write_assets(out_dir: Path) -> list[Path]:
-    """Leaflet from the js_lib_leaflet package, and our own atlas.js / atlas.css."""
+    """Leaflet from the js_lib_leaflet package, and our own scripts and atlas.css."""
     assets = out_dir / "assets"
     written = []
     try:
@@ -664,7 +662,7 @@ def _write_assets(out_dir: Path) -> list[Path]:
         if item.name.endswith(".png"):
             written.append(_copy(item, assets / "images" / item.name))
     ours = importlib.resources.files("battlemap.render") / _STATIC
-    for name in ("atlas.js", "atlas.css"):
+    for name in (*ATLAS_SCRIPTS, "atlas.css"):
         written.append(_copy(ours / name, assets / name))
     return written
 

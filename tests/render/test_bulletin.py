@@ -14,7 +14,7 @@ import pytest
 
 from battlemap.config import EscalationConfig
 from battlemap.render.bulletin import REMINDER, WARNING, bulletin_data, escalations, render_bulletin
-from battlemap.stats import by_category
+from battlemap.stats import by_category, previous_ranks
 
 
 def _with_overdue(atlas, days: dict[str, int]):
@@ -25,6 +25,13 @@ def _with_overdue(atlas, days: dict[str, int]):
     for case_id, d in days.items():
         cases.loc[case_id, ["overdue", "days_overdue", "state"]] = [True, d, "assigned"]
     return dataclasses.replace(atlas, cases=cases)
+
+
+def _with_snapshot(atlas, snapshot: pd.DataFrame):
+    """A copy of the atlas as the build makes it when ``snapshot`` is the previous one."""
+    return dataclasses.replace(atlas, extra={
+        **atlas.extra, "previous_snapshot": snapshot, "changes_since": "2026-11-20",
+        "previous_rank": previous_ranks(atlas.units["town"], snapshot)})
 
 
 def _pdftext(path: Path) -> str:
@@ -91,7 +98,7 @@ def test_no_escalations_without_overdue_cases(tiny_atlas) -> None:
 
 
 def test_headline_figures_equal_the_statistics_stage(tiny_atlas, tmp_path) -> None:
-    pdf, page = render_bulletin(tiny_atlas, tmp_path)
+    pdf, page, _ = render_bulletin(tiny_atlas, tmp_path)
     assert pdf == tmp_path / "bulletin" / "2026-11-27.pdf"
     assert page == tmp_path / "bulletin" / "2026-11-27.html"
     district = tiny_atlas.units["district"].iloc[0]
@@ -120,9 +127,7 @@ def test_ranking_change_since_the_previous_snapshot(tiny_atlas) -> None:
     snapshot = pd.DataFrame({
         "state": ["assigned" if t == first else "closed" for t in cases["town_id"]],
         "overdue": False, "town_id": cases["town_id"].to_numpy()}, index=cases.index)
-    atlas = dataclasses.replace(tiny_atlas, extra={**tiny_atlas.extra,
-                                                   "previous_snapshot": snapshot,
-                                                   "changes_since": "2026-11-20"})
+    atlas = _with_snapshot(tiny_atlas, snapshot)
     ranking = bulletin_data(atlas).ranking
     assert ranking.loc[first, "previous_rank"] == 2 and ranking.loc[first, "rank_change"] == 1
     assert ranking.loc[second, "previous_rank"] == 1 and ranking.loc[second, "rank_change"] == -1
@@ -137,15 +142,13 @@ def test_rank_change_shown_in_html_and_pdf(tiny_atlas, tmp_path) -> None:
     snapshot = pd.DataFrame({
         "state": ["reported" if t == first else "closed" for t in cases["town_id"]],
         "overdue": "False", "town_id": cases["town_id"].to_numpy()}, index=cases.index)
-    atlas = dataclasses.replace(tiny_atlas, extra={**tiny_atlas.extra,
-                                                   "previous_snapshot": snapshot,
-                                                   "changes_since": "2026-11-20"})
-    pdf, page = render_bulletin(atlas, tmp_path)
+    atlas = _with_snapshot(tiny_atlas, snapshot)
+    pdf, page, _ = render_bulletin(atlas, tmp_path)
     html_text = page.read_text(encoding="utf-8")
     assert "↑1" in html_text and "↓1" in html_text and "2026-11-20" in html_text
     assert "↑1" in _pdftext(pdf)
 
-    pdf, page = render_bulletin(tiny_atlas, tmp_path / "first")
+    pdf, page, _ = render_bulletin(tiny_atlas, tmp_path / "first")
     assert "无上次构建" in page.read_text(encoding="utf-8")
     assert "↑" not in _pdftext(pdf)
 
@@ -170,7 +173,7 @@ def test_channel_valid_and_closed_shares(tiny_atlas, tmp_path) -> None:
     per_town = bulletin_data(atlas).channels_by_town
     assert per_town.groupby("channel")["count"].sum().to_dict() == channels["count"].to_dict()
 
-    _, page = render_bulletin(atlas, tmp_path)
+    _, page, _ = render_bulletin(atlas, tmp_path)
     assert "33.3%" in page.read_text(encoding="utf-8")
 
 
@@ -181,7 +184,7 @@ def test_html_escapes_public_text(tiny_atlas, tmp_path) -> None:
     case_id = tiny_atlas.cases.index[0]
     atlas = _with_overdue(tiny_atlas, {case_id: 45})
     atlas.cases.loc[case_id, "description"] = '<script>alert("x")</script> 排水口 & 污水'
-    _, page = render_bulletin(atlas, tmp_path)
+    _, page, _ = render_bulletin(atlas, tmp_path)
     text = page.read_text(encoding="utf-8")
     assert "<script" not in text
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 排水口 &amp; 污水" in text
@@ -194,7 +197,7 @@ def test_sample_mark(tiny_atlas, tmp_path) -> None:
     project = tiny_atlas.config.project.model_copy(update={"sample": True})
     atlas = dataclasses.replace(tiny_atlas,
                                 config=tiny_atlas.config.model_copy(update={"project": project}))
-    pdf, page = render_bulletin(atlas, tmp_path)
+    pdf, page, _ = render_bulletin(atlas, tmp_path)
     assert "示例数据 sample data" in page.read_text(encoding="utf-8")
     assert "示例数据" in _pdftext(pdf)
 
@@ -210,7 +213,7 @@ def test_long_tables_break_across_pages_without_losing_a_row(tiny_atlas, tmp_pat
         copies.append(one)
     cases = pd.concat(copies)
     atlas = dataclasses.replace(tiny_atlas, cases=cases)
-    pdf, page = render_bulletin(atlas, tmp_path)
+    pdf, page, _ = render_bulletin(atlas, tmp_path)
 
     text = _pdftext(pdf)
     pages = text.split("\f")
@@ -230,7 +233,7 @@ def test_html_opens_offline_in_chromium(tiny_atlas, tmp_path) -> None:
 
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium")
-    _, page_path = render_bulletin(tiny_atlas, tmp_path)
+    _, page_path, _ = render_bulletin(tiny_atlas, tmp_path)
     log = PageLog()
     with browser() as chromium:
         context = chromium.new_context(viewport={"width": 1100, "height": 900})

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import leftover_temp_files
 
 from battlemap.errors import RenderError
 from battlemap.render.poster import (
@@ -118,7 +119,7 @@ def test_render_posters_names_files_from_ids(tiny_atlas, tmp_path):
     assert names == ["posters/district/440118_A0.pdf", "posters/district/440118_A3.pdf",
                      f"posters/grid/{UNITS['grid']}_A4.pdf", "posters/river/T1_A3.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
-    assert not list(tmp_path.rglob("*.tmp"))          # atomic writes leave nothing behind
+    assert not leftover_temp_files(tmp_path)          # atomic writes leave nothing behind
 
 
 def test_every_poster_of_the_tiny_district(tiny_atlas, tmp_path):
@@ -222,14 +223,14 @@ def test_meeting_atlases_refuse_an_unknown_town(tiny_atlas, tmp_path):
 
 @needs_poppler
 def test_pypdf_join_gives_the_same_pages_as_the_byte_join(tiny_atlas, tmp_path):
-    from battlemap.render._pdf import _concatenate_pypdf, concatenate
+    from battlemap.render.pdf.join import concatenate, concatenate_pypdf
 
     paths = render_posters(tiny_atlas, tmp_path, [("village", UNITS["village"]),
                                                   ("grid", UNITS["grid"])])
     a4 = expected_points("A4")
     fast, slow = tmp_path / "fast.pdf", tmp_path / "slow.pdf"
     assert concatenate(paths, fast, {"Title": "乙"}, page_size=a4) == 2
-    assert _concatenate_pypdf([p.read_bytes() for p in paths], slow, {"Title": "乙"}, a4) == 2
+    assert concatenate_pypdf([p.read_bytes() for p in paths], slow, {"Title": "乙"}, a4) == 2
     assert page_sizes(fast) == page_sizes(slow)
     assert text_of(fast) == text_of(slow)
     assert ink_share(fast, tmp_path) == pytest.approx(ink_share(slow, tmp_path), abs=0.002)

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
+from conftest import leftover_temp_files
 
 from battlemap import LEVELS
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
-from battlemap.render.web import _encode_ids, page_name, render_web
+from battlemap.render.web import ATLAS_SCRIPTS, _encode_ids, page_name, render_web
 
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))
@@ -41,14 +42,15 @@ def test_one_page_per_unit_and_river(tiny_atlas, tmp_path):
     for river_id in tiny_atlas.rivers.index:
         assert (tmp_path / "river" / f"{river_id}.html").exists()
     assert {p.name for p in (tmp_path / "assets").iterdir()} >= {
-        "leaflet.js", "leaflet.css", "atlas.js", "atlas.css", "images"}
+        "leaflet.js", "leaflet.css", *ATLAS_SCRIPTS, "atlas.css", "images"}
     assert all(p.exists() for p in written)
-    assert not list(tmp_path.rglob("*.tmp"))
+    assert not leftover_temp_files(tmp_path)
 
 
 def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
-    ours = [*_pages(tmp_path), tmp_path / "assets" / "atlas.js", tmp_path / "assets" / "atlas.css",
+    ours = [*_pages(tmp_path), *(tmp_path / "assets" / name for name in ATLAS_SCRIPTS),
+            tmp_path / "assets" / "atlas.css",
             *(tmp_path / "data").rglob("*.js")]
     for path in ours:
         text = path.read_text(encoding="utf-8")
@@ -56,13 +58,15 @@ def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
         assert "cdn" not in text.lower(), path
     town = (tmp_path / "town" / "440118001.html").read_text(encoding="utf-8")
     assert 'src="../assets/leaflet.js"' in town and 'href="../index.html"' in town
+    scripts = re.findall(r'<script src="\.\./assets/([^"]+)"', town)
+    assert scripts == ["leaflet.js", *ATLAS_SCRIPTS]          # the atlas's parts, in load order
 
 
 def test_free_text_never_reaches_html(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
     for page in _pages(tmp_path):
         assert "<img" not in page.read_text(encoding="utf-8")
-    # the description is shipped as a JSON string, for atlas.js to show with textContent
+    # the description is shipped as a JSON string, for the atlas scripts to show with textContent
     grid = (tmp_path / "data" / "grid" / "440118002002001.js").read_text(encoding="utf-8")
     assert '"<img src=x onerror=alert(1)>"' in grid
 

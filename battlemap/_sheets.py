@@ -1,0 +1,73 @@
+"""Spreadsheet cells made inert: public text never becomes a formula in Excel or WPS.
+
+A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return is read by Excel and WPS as the start of a formula (``=HYPERLINK(…)``,
+``-2+3``, ``@SUM(A1)``). :func:`formula_like` is the one test; every CSV
+writer passes its frame through :func:`inert_csv_frame` (such text gets a
+leading apostrophe, as OWASP advises), every openpyxl workbook through
+:func:`inert_workbook` (the cell is stored as a string with Excel's
+"quote prefix", shown as text and kept as text when edited). Numbers stay
+numbers: numeric columns are not touched, nor is text that is a plain
+number such as ``-113.5`` (or only dashes, ``-``, a common blank).
+
+The history snapshots (``history/*.csv.gz``) are left as they are: they
+are battlemap's own state, read back by :mod:`battlemap.history` and not
+meant for a spreadsheet, they hold only ids, state words and flags, and an
+apostrophe before an id such as ``-1`` would make it another id next week.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from openpyxl.workbook.workbook import Workbook
+
+__all__ = ["formula_like", "inert_csv_frame", "inert_csv_text", "inert_workbook"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_HARMLESS = re.compile(r"-?\d+(?:\.\d+)?|-+")
+"""A plain number (``-113.5``) or dashes only (``-``, a blank in many exports): never formulas."""
+
+
+def formula_like(value: object) -> bool:
+    """Whether a text cell would be read as a formula by a spreadsheet.
+
+    >>> formula_like('=HYPERLINK("http://x","点我")'), formula_like("-2+3"), formula_like("-113.5")
+    (True, True, False)
+    """
+    return (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and _HARMLESS.fullmatch(value) is None)
+
+
+def inert_csv_text(value: object) -> object:
+    """``value`` with a leading apostrophe if it is formula-like, else unchanged."""
+    return f"'{value}" if formula_like(value) else value
+
+
+def inert_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and headers are inert in a spreadsheet."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(inert_csv_text)
+    out.columns = [inert_csv_text(c) for c in out.columns]
+    return out
+
+
+def inert_workbook(book: Workbook) -> int:
+    """Store every formula-like text cell of ``book`` as quoted text; return how many.
+
+    openpyxl turns any string that starts with ``=`` into a formula cell;
+    this makes it a string cell again and sets the quote prefix on each
+    formula-like text cell, so Excel and WPS show the text as typed.
+    """
+    changed = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type in ("s", "f") and formula_like(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    changed += 1
+    return changed

@@ -1,0 +1,216 @@
+"""A small document model: content built once as plain blocks, laid out by one writer per format.
+
+Like Sphinx's doctree or pandoc's AST: the bulletin (通报) and the office's
+letters (交办函, 提醒函, 预警函) build a :class:`Document` of blocks, and the
+writers (:mod:`.pdf`, :mod:`.html`, :mod:`.docx`) only lay those blocks out,
+so a figure cannot differ between two formats.
+
+Blocks are frozen dataclasses holding text that is already formatted (the
+writers never format a number). Colours are named by *tone* (``"warn"``,
+``"up"``, ``"down"``, ``"muted"``), which each writer maps through
+:attr:`Document.tones` to a colour or a CSS class.
+
+Examples
+--------
+>>> doc = Document("通报", (Heading("一、总体情况"), Paragraph("全区累计受理 12 件。"),
+...                        Table((Column("镇街"), Column("案件", align="right")),
+...                              ((Cell("石滩镇"), Cell("12")),))))
+>>> [type(b).__name__ for b in doc.blocks]
+['Heading', 'Paragraph', 'Table']
+"""
+
+from __future__ import annotations
+
+import io
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from matplotlib.figure import Figure as MplFigure
+
+__all__ = ["DEFAULT_TONES", "Block", "Cell", "Column", "Document", "Figure", "Heading", "KeyFigure",
+           "KeyFigures", "Paragraph", "Table", "cells", "figure_png", "text_of"]
+
+Tone = Literal["", "warn", "up", "down", "muted"]
+"""A named colour: "" is the ink; writers map the others through Document.tones."""
+
+DEFAULT_TONES = {"": "#222222", "warn": "#c62828", "up": "#2e7d32", "down": "#c62828",
+                 "muted": "#777777"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading (level 1, e.g. 一、总体情况) or a sub-heading (level 2)."""
+
+    text: str
+    level: int = 1
+    tone: Tone = ""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Running text. ``kind``: body (indented two ems), note (small, grey) or list (small)."""
+
+    text: str
+    kind: Literal["body", "note", "list"] = "body"
+    tone: Tone = ""
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One headline figure: its key (for machines), label, formatted value and raw value."""
+
+    key: str
+    label: str
+    value: str
+    raw: float
+    tone: Tone = ""
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """A row of headline figures in boxes."""
+
+    items: tuple[KeyFigure, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: formatted text and a tone."""
+
+    text: str
+    tone: Tone = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header, width hint (points on an A4 page) and alignment.
+
+    ``screen_only`` columns (long free text such as the public's description)
+    are written on screen (HTML) and left out on paper (PDF, .docx).
+    """
+
+    header: str
+    width: float = 60.0
+    align: Literal["left", "right", "center"] = "left"
+    screen_only: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under a header row that repeats on every page.
+
+    ``keep_together``: a table of at most that many rows is never split
+    across pages. ``continued``: written above the repeated header after a
+    page break, with "（续）". ``group``: the column whose empty cells mean
+    "same as above"; after a page break the first such cell is filled in.
+    """
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    empty: str = "（无）"
+    keep_together: int = 25
+    continued: str | None = None
+    group: int | None = None
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(f"a row of {len(row)} cells in a table of "
+                                 f"{len(self.columns)} columns")
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """A chart: ``draw(ax, font_size)`` draws it on a matplotlib Axes.
+
+    ``width`` is the share of the text width (two consecutive halves sit side
+    by side), ``height`` the height in points on an A4 page, ``room`` the
+    points kept free on the left for tick labels on paper. Figures compare
+    by identity (two charts with the same caption are still two charts).
+    """
+
+    draw: Callable[[object, float], None] = field(compare=False)
+    alt: str
+    height: float = 170.0
+    width: float = 1.0
+    room: float = 38.0
+
+
+Block = Heading | Paragraph | KeyFigures | Table | Figure
+
+
+@dataclass(frozen=True)
+class Document:
+    """A titled sequence of blocks, with what every page carries.
+
+    ``meta`` is a line under the title; ``footer`` is printed on every page
+    (PDF, .docx) or at the end (HTML); ``mark`` (e.g. a sample-data notice)
+    is stamped on every page; ``tones`` maps tone names to colours.
+    """
+
+    title: str
+    blocks: tuple[Block, ...]
+    meta: str = ""
+    footer: str = ""
+    mark: str | None = None
+    creator: str = ""
+    tones: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TONES))
+
+    def color(self, tone: str) -> str:
+        """The colour of ``tone``."""
+        return self.tones.get(tone) or DEFAULT_TONES.get(tone, DEFAULT_TONES[""])
+
+
+def cells(*values: object) -> tuple[Cell, ...]:
+    """A row: each value a Cell already, or its text (``(text, tone)`` pairs allowed)."""
+    out = []
+    for value in values:
+        if isinstance(value, Cell):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.append(Cell(str(value[0]), value[1]))
+        else:
+            out.append(Cell(str(value)))
+    return tuple(out)
+
+
+def text_of(document: Document) -> Iterator[str]:
+    """Every text a writer draws from ``document`` (for a font check before drawing)."""
+    yield from (document.title, document.meta, document.footer, document.mark or "")
+    for block in document.blocks:
+        if isinstance(block, Heading | Paragraph):
+            yield block.text
+        elif isinstance(block, KeyFigures):
+            for item in block.items:
+                yield item.label
+                yield item.value
+        elif isinstance(block, Table):
+            yield block.empty
+            yield from (c.header for c in block.columns)
+            for row in block.rows:
+                yield from (cell.text for cell, col in zip(row, block.columns, strict=True)
+                            if not col.screen_only)
+
+
+_PNGS: weakref.WeakKeyDictionary[Figure, dict[tuple, bytes]] = weakref.WeakKeyDictionary()
+
+
+def figure_png(figure: Figure, dpi: int = 150, font_size: float = 8.0) -> bytes:
+    """The chart as PNG bytes, 4.6 inches wide (a half) or 9 (full width), at its aspect on A4.
+
+    Drawn once per figure and size: the HTML and .docx writers share it.
+    """
+    inches = 4.6 if figure.width < 1 else 9.0
+    paper = 247.6 if figure.width < 1 else 511.3          # its width in points on A4
+    key = (dpi, font_size)
+    cache = _PNGS.setdefault(figure, {})
+    if key not in cache:
+        fig = MplFigure(figsize=(inches, max(2.4, inches * figure.height / paper)), dpi=dpi,
+                        layout="constrained")
+        figure.draw(fig.add_subplot(), font_size)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        cache[key] = buffer.getvalue()
+    return cache[key]

@@ -1,0 +1,405 @@
+"""The fast PDF path: THE only module of battlemap that touches matplotlib's private API.
+
+Why it exists (measured on 2 cores, matplotlib 3.11.2, see ``bench/pdf_page.py``
+and the module docstring of :mod:`battlemap.render.pdf`): ``savefig`` lays
+every string out with FreeType again and converts every used glyph of the
+CFF font to a Type 3 procedure again in every file; here advances come from
+a per-process table (:mod:`._metrics`) and glyph procedures, widths and
+their compressed streams are made once per process. The output is the same
+kind of PDF: Type 3 text that stays text (``pdftotext`` reads it).
+
+What it uses of matplotlib's internals, all written for and tested on 3.11:
+``PdfFile`` (subclassed: ``embedTTF``, ``writeObject``, ``writeImages``,
+``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
+``alphaState``, ``pathOperations``, ``_character_tracker.track_glyph(font,
+chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
+``_get_subsetted_psname``), ``RendererPdf`` (subclassed: ``check_gc``,
+``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
+
+Guards:
+
+- an exact-version gate, :data:`TESTED`: on any other matplotlib release the
+  path is off and :class:`FastPathWarning` is issued once per process;
+- the caller (:func:`battlemap.render.pdf.save_pdf`) writes a file again
+  through ``savefig`` when this path raises ``TypeError`` or
+  ``AttributeError`` (a changed signature), warning once;
+- nothing global is replaced: hooks are methods of the subclasses, state
+  belongs to the file being written, and the per-process caches hold values
+  that depend only on the font file and the glyph (safe on threads).
+
+On a new matplotlib release: add its series to :data:`TESTED` on a branch,
+run ``tests/render/test_pdf.py`` (the fast pages against ``savefig``'s, as
+rasters); fix what fails here, then lift the bound in ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import threading
+import warnings
+import zlib
+from collections.abc import Mapping
+
+import matplotlib as mpl
+from matplotlib import font_manager
+from matplotlib.backends import backend_pdf as _bp
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.figure import Figure
+from matplotlib.font_manager import findfont, get_font
+
+from battlemap.render.pdf._metrics import Metrics, metrics
+from battlemap.render.pdf.join import _REF, nums
+from battlemap.render.pdf.layer import Layer
+
+__all__ = ["TESTED", "FastPathWarning", "draw_shapes", "enabled", "fast_renderer", "warn_once",
+           "write"]
+
+TESTED = ("3.11",)
+"""matplotlib release series the private path was written and tested for."""
+
+VERSION = mpl.__version__
+"""The running matplotlib (a module attribute, so that a test can fake another)."""
+
+_FontPath = getattr(font_manager, "FontPath", None)   # new in 3.11
+
+
+class FastPathWarning(UserWarning):
+    """Posters are written through matplotlib's public path (slower, same pages)."""
+
+
+_WARNED: set[str] = set()
+_WARN_LOCK = threading.Lock()
+
+
+def warn_once(key: str, message: str) -> None:
+    """Issue :class:`FastPathWarning` ``message`` once per process for ``key``."""
+    with _WARN_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    warnings.warn(message, FastPathWarning, stacklevel=4)   # the caller of the pdf API
+
+
+def enabled() -> bool:
+    """Whether the fast path serves this process and the current rcParams."""
+    series = ".".join(VERSION.split(".")[:2])
+    if series not in TESTED or _FontPath is None:
+        warn_once("version", f"matplotlib {VERSION}: battlemap's fast PDF path is written for "
+                  f"matplotlib {', '.join(TESTED)}.x only; posters use the slower public path "
+                  "(the same pages, several times slower to write).")
+        return False
+    return mpl.rcParams["pdf.fonttype"] == 3 and not mpl.rcParams["pdf.use14corefonts"]
+
+
+def write(fig: Figure, metadata: Mapping[str, object], font_path: str,
+          under: Layer | None = None, over: Layer | None = None) -> bytes:
+    """``fig`` as a one-page PDF, text in ``font_path`` on the fast path, layers stamped."""
+    m = metrics(font_path)
+    dpi = fig.dpi
+    fig.dpi = 72                      # PDF points, as FigureCanvasPdf.print_pdf does
+    width, height = fig.get_size_inches()
+    buffer = io.BytesIO()
+    try:
+        file = _File(buffer, metadata=dict(metadata), metrics=m)
+        try:
+            _draw(file, fig, width, height, dpi, m, under, over)
+        except BaseException:
+            with contextlib.suppress(Exception):   # keep the first error, not close()'s
+                file.close()
+            raise
+        file.close()
+    finally:
+        fig.dpi = dpi
+    return buffer.getvalue()
+
+
+def _draw(file: _File, fig: Figure, width: float, height: float, dpi: float, m: Metrics,
+          under: Layer | None, over: Layer | None) -> None:
+    file.newPage(width, height)
+    if under is not None:
+        file.stamp(under)
+    file.write(b"q\n")   # the figure inside q … Q: the layer above starts from the initial state
+    renderer = MixedModeRenderer(fig, width, height, dpi, _Renderer(file, dpi, height, width, m))
+    fig.draw(renderer)
+    renderer.finalize()
+    file.write(b"Q\n")
+    if over is not None:
+        file.stamp(over)
+    file.finalize()
+
+
+def fast_renderer(renderer) -> _Renderer | None:
+    """The fast-path renderer behind ``renderer`` (a MixedModeRenderer), or None."""
+    base = getattr(renderer, "_renderer", renderer)
+    return base if isinstance(base, _Renderer) and not renderer.flipy() else None
+
+
+class _Renderer(_bp.RendererPdf):
+    """RendererPdf with table-driven measuring and drawing of text in the poster font."""
+
+    def __init__(self, file, dpi, height, width, m: Metrics) -> None:
+        super().__init__(file, dpi, height, width)
+        self._m = m
+        self._ours: dict[tuple, bool] = {}
+        self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
+        self._font_path = _FontPath(m.font.fname, m.font.face_index)
+
+    def _is_ours(self, prop) -> bool:
+        # Text metrics come with a copy of the properties: key on their values, not id
+        key = (tuple(prop.get_family()), prop.get_style(), prop.get_variant(),
+               prop.get_weight(), prop.get_stretch(), prop.get_file())
+        hit = self._ours.get(key)
+        if hit is None:
+            hit = self._ours[key] = findfont(prop) == self._m.path
+        return hit
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        glyphs = None if ismath or not self._is_ours(prop) else self._m.advances(s)
+        if glyphs is None:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        size = prop.get_size_in_points()
+        m = self._m
+        return (sum(a for _, a in glyphs) * size, (m.ascent + m.descent) * size,
+                m.descent * size)
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        glyphs = (None if ismath or gc.get_url() is not None or not self._is_ours(prop)
+                  else self._m.advances(s))
+        if glyphs is None:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        self.check_gc(gc, gc.get_rgb())
+        self.file.write(self._text_ops(s, glyphs, prop.get_size_in_points(), x, y, angle))
+        return None
+
+    def _text_ops(self, s, glyphs, size, x, y, angle) -> bytes:
+        file, codes, font = self.file, self._codes, self._m.font
+        a = math.radians(angle)
+        out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y), b" cm BT"]
+        subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
+        for char, (index, advance) in zip(s, glyphs, strict=True):
+            code = codes.get(char)
+            if code is None:
+                code = codes[char] = file._character_tracker.track_glyph(font, char, index)
+            subset, charcode = code
+            if subset != subset_now:
+                if chunk:
+                    out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+                    chunk = bytearray()
+                name = file.fontName(self._font_path, subset)
+                out += [b" ", _bp.pdfRepr(name), b" ", nums(size), b" Tf ",
+                        nums(pen - start, 0), b" Td"]
+                subset_now, start = subset, pen
+            chunk.append(charcode)
+            pen += advance * size
+        if chunk:
+            out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+        out.append(b" ET Q\n")
+        return b"".join(out)
+
+
+def draw_shapes(renderer: _Renderer, items, trans) -> None:
+    """Write ShapeBatch ``items`` (path, fill, edge, width, cap) straight into the page."""
+    gc = renderer.new_gc()
+    renderer.check_gc(gc)          # leave the clip of the artist drawn before
+    gc.restore()
+    file = renderer.file
+    out = [b"q\n"]
+    fill_now = edge_now = lw_now = cap_now = alpha_now = None
+    for path, fill, edge, lw, cap in items:
+        alpha = (edge[3] if edge is not None else 1.0, fill[3] if fill is not None else 1.0)
+        if alpha != alpha_now and (alpha_now is not None or alpha != (1.0, 1.0)):
+            out.append(_bp.pdfRepr(file.alphaState(alpha)) + b" gs\n")
+            alpha_now = alpha
+        if fill is not None and fill[:3] != fill_now:
+            fill_now = fill[:3]
+            out.append(nums(*fill_now) + b" rg\n")
+        if edge is not None:
+            if edge[:3] != edge_now:
+                edge_now = edge[:3]
+                out.append(nums(*edge_now) + b" RG\n")
+            if lw != lw_now:
+                lw_now = lw
+                out.append(nums(lw) + b" w\n")
+            if cap != cap_now:
+                cap_now = cap
+                out.append(b"%d J\n" % {"butt": 0, "round": 1, "projecting": 2}[cap])
+        ops = _bp.PdfFile.pathOperations(path, trans, clip=None, simplify=False)
+        out.append(b"".join(op if isinstance(op, bytes) else _bp.pdfRepr(op) for op in ops))
+        out.append(b" f\n" if edge is None else b" S\n" if fill is None else b" B\n")
+    out.append(b"Q\n")
+    file.write(b"".join(out))
+
+
+class _File(_bp.PdfFile):
+    """PdfFile that stamps layers and embeds the poster font from per-process caches."""
+
+    def __init__(self, fh, metadata, metrics: Metrics) -> None:
+        super().__init__(fh, metadata=metadata)
+        self._m = metrics
+        self._layers: list[tuple[object, object, Layer]] = []
+
+    def stamp(self, layer: Layer) -> None:
+        """Draw ``layer`` here (its objects are written at the end)."""
+        name = _bp.Name(f"BmL{len(self._layers)}")
+        self._layers.append((name, self.reserveObject("layer form"), layer))
+        self.write(_bp.pdfRepr(name) + b" Do\n")
+
+    def writeObject(self, object, contents):  # noqa: N802 - matplotlib's name
+        if object is self.XObjectObject and self._layers:
+            contents = {**contents, **{name: ref for name, ref, _ in self._layers}}
+        super().writeObject(object, contents)
+
+    def writeImages(self):  # noqa: N802 - matplotlib's name
+        super().writeImages()
+        for _name, ref, layer in self._layers:
+            self._write_layer(layer, ref)
+
+    def _write_layer(self, layer: Layer, ref) -> None:
+        """The layer's objects, renumbered, its form as object ``ref``."""
+        numbers = {num: (ref.id if num == layer.content else self.reserveObject("layer").id)
+                   for num in layer.objects}
+
+        def renumber(match) -> bytes:
+            return b"%d 0 R" % numbers[int(match[1])]
+
+        for num, (head, tail) in layer.objects.items():
+            self.recordXref(numbers[num])
+            self.fh.write(b"%d 0 obj" % numbers[num] + _REF.sub(renumber, head) + tail +
+                          b"endobj\n")
+
+    def embedTTF(self, filename, subset_index, charmap):  # noqa: N802 - matplotlib's name
+        if mpl.rcParams["pdf.fonttype"] != 3 or str(filename) != self._m.path:
+            return super().embedTTF(filename, subset_index, charmap)
+        return _embed_type3(self, filename, subset_index, charmap)
+
+
+# --------------------------------------------------------------------------- font embedding
+# Per process: what depends only on the font file (and the glyph). Filled without a lock:
+# get_font gives each thread its own face, and two threads would store equal values.
+
+_FONTS: dict[str, tuple[str, list[int], dict[str, object]]] = {}
+"""Font path → (PostScript name, FontBBox, the descriptor's other entries)."""
+
+_GLYPHS: dict[tuple[str, int], tuple[str, int, bytes]] = {}
+"""(font path, glyph index) → (glyph name, width in 1/1000 em, Type 3 procedure)."""
+
+_BLOBS: dict[tuple[str, int, int], bytes] = {}
+"""(font path, glyph, compression level) → the procedure's stream object after ``N 0 obj``."""
+
+
+def _cvt(length: float, upe: int, nearest: bool = True) -> int:
+    """Font units → PDF glyph units, as ``PdfFile.embedTTF`` (3.11) converts them."""
+    value = length / upe * 1000
+    return round(value) if nearest else math.floor(value) if value < 0 else math.ceil(value)
+
+
+def _font_info(filename) -> tuple[str, list[int], dict[str, object]]:
+    key = str(filename)
+    info = _FONTS.get(key)
+    if info is None:
+        from matplotlib.ft2font import FaceFlags, StyleFlags
+
+        font = get_font(filename)
+        upe = font.units_per_EM
+        pclt = font.get_sfnt_table("pclt") or {"capHeight": 0, "xHeight": 0}
+        post = font.get_sfnt_table("post") or {"italicAngle": (0, 0)}
+        flags = ((1 << 0 if FaceFlags.FIXED_WIDTH in font.face_flags else 0) | 1 << 5 |
+                 (1 << 6 if StyleFlags.ITALIC in font.style_flags else 0))
+        bbox = [_cvt(x, upe, nearest=False) for x in font.bbox]
+        rest = {"Flags": flags, "FontBBox": bbox, "Ascent": _cvt(font.ascender, upe, False),
+                "Descent": _cvt(font.descender, upe, False),
+                "CapHeight": _cvt(pclt["capHeight"], upe, False),
+                "XHeight": _cvt(pclt["xHeight"], upe), "ItalicAngle": post["italicAngle"][1],
+                "StemV": 0}
+        info = _FONTS[key] = (font.postscript_name, bbox, rest)
+    return info
+
+
+def _glyphs(filename, indices) -> dict[int, tuple[str, int, bytes]]:
+    key = str(filename)
+    missing = [g for g in dict.fromkeys(indices) if (key, g) not in _GLYPHS]
+    if missing:
+        from matplotlib.ft2font import LoadFlags
+
+        font = get_font(filename)
+        flags = LoadFlags.NO_SCALE | LoadFlags.NO_HINTING
+        procs = _bp._get_pdf_charprocs(filename, missing)
+        for g in missing:
+            name = font.get_glyph_name(g)
+            width = _cvt(font.load_glyph(g, flags=flags).horiAdvance, font.units_per_EM)
+            _GLYPHS[(key, g)] = (name, width, procs[name])
+    return {g: _GLYPHS[(key, g)] for g in indices}
+
+
+def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, int]):
+    """``PdfFile.embedTTF`` for ``pdf.fonttype`` 3 (matplotlib 3.11), from the caches."""
+    Name = _bp.Name  # noqa: N806 - matplotlib's name
+    ps_base, bbox, rest = _font_info(filename)
+    ps_name = Name(file._get_subsetted_psname(ps_base, charmap).encode("ascii", "replace"))
+    descriptor = {"Type": Name("FontDescriptor"), "FontName": ps_name, **rest}
+    widths_ref, desc_ref, dict_ref, procs_ref, cmap_ref = (file.reserveObject(n) for n in (
+        "font widths", "font descriptor", "font dictionary", "character procs", "ToUnicode map"))
+    first, last = min(charmap), max(charmap)
+    glyphs = _glyphs(filename, [*charmap.values(), 0])
+    widths = [glyphs[charmap.get(code, 0)][1] for code in range(first, last + 1)]
+    descriptor["MaxWidth"] = max(widths)
+    differences, previous = [], -2
+    for code, name in sorted((code, glyphs[g][0]) for code, g in charmap.items()):
+        if code != previous + 1:
+            differences.append(code)
+        differences.append(Name(name))
+        previous = code
+    procs = {glyphs[g][0]: g for g in charmap.values()}
+    charprocs = {}
+    for name in sorted(procs):
+        ref = charprocs[name] = file.reserveObject("charProc")
+        _write_proc(file, ref, filename, procs[name])
+    fontdict = {
+        "Type": Name("Font"), "BaseFont": ps_name, "FirstChar": first, "LastChar": last,
+        "FontDescriptor": desc_ref, "Subtype": Name("Type3"), "Name": descriptor["FontName"],
+        "FontBBox": bbox, "FontMatrix": [.001, 0, 0, .001, 0, 0], "CharProcs": procs_ref,
+        "Encoding": {"Type": Name("Encoding"), "Differences": differences},
+        "Widths": widths_ref, "ToUnicode": cmap_ref}
+    file.writeObject(dict_ref, fontdict)
+    file.writeObject(desc_ref, descriptor)
+    file.writeObject(widths_ref, widths)
+    file.writeObject(procs_ref, charprocs)
+    file.outputStream(cmap_ref, _unicode_cmap(file, filename, subset_index, charmap))
+    return dict_ref
+
+
+def _write_proc(file: _File, ref, filename, glyph: int) -> None:
+    """A glyph procedure stream: the same bytes in every file, compressed once per process."""
+    level = mpl.rcParams["pdf.compression"]
+    key = (str(filename), glyph, level)
+    blob = _BLOBS.get(key)
+    if blob is None:
+        data = _GLYPHS[key[:2]][2]
+        packed = zlib.compress(data, level) if level else data
+        head = {"Length": len(packed)}
+        if level:
+            head["Filter"] = _bp.Name("FlateDecode")
+        blob = _BLOBS[key] = (_bp.pdfRepr(head) + b"\nstream\n" + packed +
+                              b"\nendstream\nendobj\n")
+    file.recordXref(ref.id)
+    file.fh.write(b"%d 0 obj\n" % ref.id + blob)
+
+
+def _unicode_cmap(file: _File, filename, subset_index: int, charmap) -> bytes:
+    """The ToUnicode CMap of one subset, as ``embedTTF`` writes it for Type 3."""
+    groups: list[list[int]] = []
+    for code in sorted(charmap):
+        if groups and code == groups[-1][1] + 1:
+            groups[-1][1] = code
+        else:
+            groups.append([code, code])
+
+    def hexa(code: int) -> str:
+        chars = file._character_tracker.subset_to_unicode(filename, subset_index, code)
+        return f"<{chars.encode('utf-16be').hex()}>"
+
+    ranges = [f"<{a:02x}> <{b:02x}> [{' '.join(hexa(c) for c in range(a, b + 1))}]"
+              for a, b in groups]
+    return file._identityToUnicodeCMap % (len(groups), "\n".join(ranges).encode("ascii"))

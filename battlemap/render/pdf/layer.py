@@ -1,0 +1,87 @@
+"""Layers: a drawing made once and stamped on many pages (the static frame of a poster sheet).
+
+A layer is a one-page PDF of our own. The fast path (:mod:`._mpl`) copies
+its objects into each page as bytes, its page content becoming a Form
+XObject; nothing is drawn again. When a page is written through the public
+path instead, :func:`stack` lays the layers under and over the page with
+pypdf's public API (slower, but the same page).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from battlemap.render.pdf.join import (
+    _CONTENTS,
+    _MEDIABOX,
+    _STREAM,
+    NotClassicError,
+    classic_objects,
+    split_stream,
+)
+
+__all__ = ["Layer", "stack"]
+
+
+class Layer:
+    """A drawing made once and stamped on many pages as a Form XObject.
+
+    Made from a one-page PDF written by the fast path: its page content
+    becomes the form, its resources (fonts with their glyph procedures,
+    graphics states) come along.
+
+    Parameters
+    ----------
+    data
+        The one-page PDF.
+
+    Raises
+    ------
+    NotClassicError
+        When ``data`` is not a PDF of the simple structure we write.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.pdf = data
+        """The one-page PDF itself (for :func:`stack`)."""
+        objects, pages, skip = classic_objects(data)
+        [page] = pages
+        head = objects[page]
+        box = _MEDIABOX.search(head)
+        contents = _CONTENTS.search(head)
+        resources = re.search(rb"/Resources\s+(\d+) 0 R", head)
+        if not box or not contents or not resources or b"[" in contents[1]:
+            raise NotClassicError("layer page without one content stream and resources")
+        self.content = int(contents[1].split()[0])
+        """Number of the object that becomes the form."""
+        body = objects[self.content]
+        if _STREAM.search(body) is None or not body.lstrip().startswith(b"<<"):
+            raise NotClassicError("layer content is not a stream")
+        start = body.index(b"<<") + 2
+        objects[self.content] = (
+            body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip() +
+            b" ] /Resources " + resources[1] + b" 0 R" + body[start:])
+        self.objects = {num: split_stream(body) for num, body in objects.items()
+                        if num not in skip and num != page}
+        """Object number → (dictionary part, stream part), to be renumbered and copied."""
+
+
+def stack(page: bytes, under: Layer | None, over: Layer | None) -> bytes:
+    """The one-page PDF ``page`` with ``under`` below and ``over`` above it (pypdf, public API)."""
+    from pypdf import PdfReader, PdfWriter
+
+    top = PdfReader(io.BytesIO(page))
+    writer = PdfWriter()
+    if under is not None:
+        base = writer.add_page(PdfReader(io.BytesIO(under.pdf)).pages[0])
+        base.merge_page(top.pages[0])
+    else:
+        base = writer.add_page(top.pages[0])
+    if over is not None:
+        base.merge_page(PdfReader(io.BytesIO(over.pdf)).pages[0])
+    if top.metadata:
+        writer.add_metadata(dict(top.metadata))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,301 @@
+/* battlemap atlas, part 2 of 6 — cases: the canvas layer, its filters, its popups.
+ *
+ * Owns the case layer: cases are compact parallel arrays drawn by ONE canvas
+ * layer (CaseLayer), open states above closed and overdue on top; clicks are
+ * hit-tested against a pixel-grid index. Also the filter state (bm.filters)
+ * and bm.applyFilters (what the canvas shows), the case popup (details
+ * loaded from the case's grid file on demand), the highlight ring, and
+ * bm.openCase / bm.clickCase.
+ */
+(function (bm) {
+  'use strict';
+
+  var el = bm.el, append = bm.append, row = bm.row, chip = bm.chip, loadData = bm.loadData;
+  var pageHref = bm.pageHref, dayToDate = bm.dayToDate, locatedNames = bm.locatedNames;
+  var F_OVERDUE = bm.F_OVERDUE, F_RECURRING = bm.F_RECURRING, F_MISMATCH = bm.F_MISMATCH;
+  var F_INVALID = bm.F_INVALID;
+
+  var DRAW_ORDER = [3, 0, 1, 2];   // closed first, open states above it, overdue on top
+
+  // (defined only when Leaflet is there, so that start() can say it is missing)
+  var CaseLayer = window.L && L.Layer.extend({
+    initialize: function (cases) {
+      var n = cases.id.length, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
+      this.c = cases;
+      this.n = n;
+      this.px = new Float64Array(n);
+      this.py = new Float64Array(n);
+      this.lat = new Float64Array(n);
+      this.lon = new Float64Array(n);
+      for (var i = 0; i < n; i++) {
+        var lon = (cases.x[i] + ox) / scale, lat = (cases.y[i] + oy) / scale;
+        this.lon[i] = lon; this.lat[i] = lat;
+        var phi = Math.max(Math.min(lat, 85.05), -85.05) * Math.PI / 180;
+        this.px[i] = 256 * (0.5 + lon / 360);
+        this.py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+      }
+      this.visible = new Uint8Array(n);
+      this.groups = [[], [], [], [], []];          // by draw order; [4] = overdue
+      for (var j = 0; j < n; j++) {
+        if (cases.f[j] & F_OVERDUE) this.groups[4].push(j);
+        else this.groups[DRAW_ORDER.indexOf(cases.s[j])].push(j);
+      }
+      this.byId = {};
+      for (var k = 0; k < n; k++) this.byId[cases.id[k]] = k;
+      this.count = 0;
+      this.buckets = null;
+    },
+    onAdd: function (m) {
+      this._map = m;
+      var canvas = this._canvas = L.DomUtil.create('canvas', 'bm-case-canvas leaflet-zoom-animated');
+      m.getPane('bmCases').appendChild(canvas);
+      m.on('moveend viewreset resize', this.redraw, this);
+      m.on('zoomanim', this._animateZoom, this);
+      this.redraw();
+    },
+    onRemove: function (m) {
+      L.DomUtil.remove(this._canvas);
+      m.off('moveend viewreset resize', this.redraw, this);
+      m.off('zoomanim', this._animateZoom, this);
+    },
+    _animateZoom: function (e) {
+      var m = this._map, scale = m.getZoomScale(e.zoom);
+      var offset = m._latLngBoundsToNewLayerBounds(m.getBounds(), e.zoom, e.center).min;
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+    },
+    setVisible: function (mask) {
+      this.visible = mask;
+      var count = 0;
+      for (var i = 0; i < this.n; i++) count += mask[i];
+      this.count = count;
+      if (this._map) this.redraw();
+    },
+    radius: function () {
+      var z = this._map.getZoom();
+      return Math.max(2.2, Math.min(7, 2.2 + (z - 10.5) * 0.9));
+    },
+    redraw: function () {
+      var m = this._map, canvas = this._canvas, size = m.getSize();
+      var ratio = window.devicePixelRatio || 1;
+      var topLeft = m.containerPointToLayerPoint([0, 0]);
+      L.DomUtil.setPosition(canvas, topLeft);
+      canvas.width = Math.round(size.x * ratio);
+      canvas.height = Math.round(size.y * ratio);
+      canvas.style.width = size.x + 'px';
+      canvas.style.height = size.y + 'px';
+      var ctx = canvas.getContext('2d');
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      var k = Math.pow(2, m.getZoom());
+      var origin = m.getPixelOrigin().add(topLeft);
+      var r = this.radius(), cell = 16;
+      var many = this.count > 3000 && m.getZoom() < 13;   // district overview: open cases first
+      var buckets = {}, sx = new Float32Array(this.n), sy = new Float32Array(this.n);
+      var on = new Uint8Array(this.n);
+      var colors = bm.S.colors, c = this.c, vis = this.visible;
+      for (var g = 0; g < 5; g++) {
+        var list = this.groups[g];
+        var state = g < 4 ? bm.S.states[DRAW_ORDER[g]] : 'overdue';
+        var rr = g === 0 ? r * (many ? 0.6 : 0.75) : (g === 4 ? r * 1.25 : r);
+        ctx.beginPath();
+        for (var a = 0; a < list.length; a++) {
+          var i = list[a];
+          if (!vis[i]) continue;
+          var x = this.px[i] * k - origin.x, y = this.py[i] * k - origin.y;
+          if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
+          sx[i] = x; sy[i] = y; on[i] = 1;
+          var key = Math.floor(x / cell) * 4096 + Math.floor(y / cell);
+          (buckets[key] = buckets[key] || []).push(i);
+          ctx.moveTo(x + rr, y);
+          ctx.arc(x, y, rr, 0, 2 * Math.PI);
+        }
+        ctx.fillStyle = colors[state];
+        ctx.globalAlpha = g === 0 ? (many ? 0.5 : 0.75) : 1;
+        ctx.fill();
+        ctx.globalAlpha = 1;
+        if (g > 0 || !many) {
+          ctx.lineWidth = g === 4 ? 1.2 : 0.6;
+          ctx.strokeStyle = g === 4 ? '#5a0000' : 'rgba(255,255,255,0.9)';
+          ctx.stroke();
+        }
+      }
+      // 反复 recurring: a dark ring around the point
+      var ring = r + (many ? 1.2 : 2.5);
+      ctx.beginPath();
+      for (var b = 0; b < this.n; b++) {
+        if (!on[b] || !(c.f[b] & F_RECURRING)) continue;
+        ctx.moveTo(sx[b] + ring, sy[b]);
+        ctx.arc(sx[b], sy[b], ring, 0, 2 * Math.PI);
+      }
+      ctx.lineWidth = many ? 0.9 : 1.5;
+      ctx.strokeStyle = many ? 'rgba(20,20,20,0.7)' : '#1b1b1b';
+      ctx.stroke();
+      this.sx = sx; this.sy = sy; this.buckets = buckets; this.cell = cell; this.r = r;
+    },
+    hit: function (point) {
+      if (!this.buckets) return -1;
+      var cell = this.cell, best = -1, bestD = (this.r + 4) * (this.r + 4);
+      var bx = Math.floor(point.x / cell), by = Math.floor(point.y / cell);
+      for (var dx = -1; dx <= 1; dx++) for (var dy = -1; dy <= 1; dy++) {
+        var list = this.buckets[(bx + dx) * 4096 + (by + dy)];
+        if (!list) continue;
+        for (var a = 0; a < list.length; a++) {
+          var i = list[a], ex = this.sx[i] - point.x, ey = this.sy[i] - point.y;
+          var d = ex * ex + ey * ey;
+          if (d <= bestD) { bestD = d; best = i; }
+        }
+      }
+      return best;
+    },
+    latLng: function (i) { return L.latLng(this.lat[i], this.lon[i]); }
+  });
+
+  // ---------------------------------------------------------------- filters
+  // set by the legend (states, overdue) and the filter section (type, channel, dates)
+  bm.filters = { states: {}, overdue: true, type: -1, channel: -1, from: null, to: null };
+
+  function passesFacets(i) {
+    var c = bm.D.cases;
+    if (bm.filters.type >= 0 && c.t[i] !== bm.filters.type) return false;
+    if (bm.filters.channel >= 0 && c.c[i] !== bm.filters.channel) return false;
+    if (bm.filters.from !== null && c.d[i] < bm.filters.from) return false;
+    if (bm.filters.to !== null && c.d[i] > bm.filters.to) return false;
+    return true;
+  }
+
+  // which cases the canvas draws; the counts go to the legend (bm.showCounts, atlas-panel.js)
+  bm.applyFilters = function () {
+    var c = bm.D.cases, n = c.id.length, mask = new Uint8Array(n);
+    var counts = { overdue: 0, recurring: 0 };
+    bm.S.states.forEach(function (s) { counts[s] = 0; });
+    // each case counts once, as on the posters: an overdue case under 超期 only,
+    // so the state counts and 超期 add up to the total; 反复 is a mark on top
+    for (var i = 0; i < n; i++) {
+      if (!passesFacets(i)) continue;
+      var state = bm.S.states[c.s[i]], overdue = (c.f[i] & F_OVERDUE) !== 0;
+      if (overdue) counts.overdue++; else counts[state]++;
+      if (c.f[i] & F_RECURRING) counts.recurring++;
+      if (overdue ? !bm.filters.overdue : !bm.filters.states[state]) continue;
+      mask[i] = 1;
+    }
+    bm.caseLayer.setVisible(mask);
+    if (bm.showCounts) bm.showCounts(counts, bm.caseLayer.count, n);
+  };
+
+  // ----------------------------------------------------------------- popups
+  function caseContent(i, detail) {
+    var c = bm.D.cases, state = bm.S.states[c.s[i]], f = c.f[i];
+    var box = el('div', 'bm-pop bm-case-pop');
+    var head = append(el('div', 'bm-pop-head'), el('span', 'bm-pop-id', c.id[i]),
+      chip(state, bm.S.labels[state]));
+    if (f & F_OVERDUE) head.appendChild(chip('overdue', bm.S.labels.overdue + ' ' + c.o[i] + ' 天'));
+    if (f & F_RECURRING) head.appendChild(chip('recurring', bm.S.labels.recurring || '反复'));
+    box.appendChild(head);
+    var t = el('table', 'bm-pop-table');
+    row(t, '问题类型', bm.S.types[c.t[i]] || '（未填）');
+    row(t, '上报渠道', bm.S.channels[c.c[i]] || '（未填）');
+    row(t, '上报时间', detail ? detail[0] : (c.d[i] >= 0 ? dayToDate(c.d[i]) : ''));
+    if (detail) {
+      row(t, '整改期限', detail[1] || '（未设）');
+      row(t, '办结时间', detail[2]);
+      row(t, '超期天数', (f & F_OVERDUE) ? c.o[i] + ' 天' : '0', (f & F_OVERDUE) ? 'bm-warn' : null);
+      row(t, '已历时', detail[9] + ' 天（' + detail[10] + '）');
+      row(t, '原始状态', detail[11]);
+    }
+    var names = locatedNames(c.g[i]);
+    if (names) {
+      row(t, '所在位置', [names.town && names.town[1], names.village && names.village[1], names.grid[1]]
+        .filter(Boolean).join(' › '));
+    }
+    if (detail) {
+      var declared = [detail[3], detail[4]].filter(Boolean).join(' › ') || '（未填）';
+      var tr = row(t, '申报镇村', declared, (f & F_MISMATCH) ? 'bm-warn' : null);
+      if (f & F_MISMATCH) tr.lastChild.appendChild(el('span', 'bm-flag', ' ⚠ 与定位不符'));
+      var river = detail[6] ? detail[6] + (detail[7] !== null ? '（距 ' + detail[7] + ' 米）' : '') : '';
+      row(t, '所属河涌', river || detail[5]);
+      if (detail[5] && detail[5] !== detail[6]) row(t, '上报河涌', detail[5]);
+    }
+    if (f & F_INVALID) row(t, '线索', '无效线索', 'bm-warn');
+    box.appendChild(t);
+    if (detail) {
+      box.appendChild(el('div', 'bm-pop-label', '问题描述'));
+      box.appendChild(el('div', 'bm-pop-desc', detail[8] || '（无）'));
+    } else {
+      box.appendChild(el('div', 'bm-pop-loading', '正在加载详情…'));
+    }
+    if (names && bm.LEVEL !== 'grid') {
+      var a = el('a', 'bm-pop-link', '打开所在网格图 ›');
+      a.href = pageHref('grid', names.grid[0]);
+      box.appendChild(a);
+    }
+    return box;
+  }
+
+  var popup = null;
+  function openCase(i) {
+    var latlng = bm.caseLayer.latLng(i), c = bm.D.cases;
+    popup = L.popup({ maxWidth: 360, minWidth: 260, autoPanPadding: [20, 20] })
+      .setLatLng(latlng).setContent(caseContent(i, c.detail ? c.detail[i] : null)).openOn(bm.map);
+    bm.lastPopup = c.id[i];
+    highlight(i);
+    if (c.detail) { bm.popupLoaded = c.id[i]; return; }
+    var names = locatedNames(c.g[i]);
+    if (!names) { setDetail(i, null); return; }
+    var opened = popup;
+    loadData('grid', names.grid[0], function (grid) {
+      if (popup !== opened || !bm.map.hasLayer(opened)) return;
+      var detail = null;
+      if (grid) {
+        var k = grid.cases.id.indexOf(c.id[i]);
+        if (k >= 0) detail = grid.cases.detail[k];
+      }
+      setDetail(i, detail);
+    });
+    function setDetail(idx, detail) {
+      var box = caseContent(idx, detail);
+      if (!detail) box.appendChild(el('div', 'bm-pop-loading', '详情文件缺失'));
+      opened.setContent(box);
+      bm.popupLoaded = c.id[idx];
+    }
+  }
+  // a ring around the case that was searched for or opened (removed with its popup)
+  var marked = null;
+  function highlight(i) {
+    if (marked) bm.map.removeLayer(marked);
+    var icon = L.divIcon({ className: 'bm-hl', iconSize: [30, 30], html: '' });
+    marked = L.marker(bm.caseLayer.latLng(i), { icon: icon, interactive: false, keyboard: false,
+      pane: 'bmHighlight' }).addTo(bm.map);
+    bm.highlighted = bm.D.cases.id[i];
+  }
+  function unhighlight() {
+    if (marked) bm.map.removeLayer(marked);
+    marked = null;
+    bm.highlighted = null;
+  }
+
+  // a click on the map: the case under the pointer, if any, opens (true) or not (false)
+  bm.clickCase = function (e) {
+    var i = bm.caseLayer.hit(e.containerPoint);
+    if (i >= 0) { openCase(i); return true; }
+    return false;
+  };
+
+  bm.openCase = function (id) {
+    var i = bm.caseLayer.byId[id];
+    if (i === undefined) return false;
+    var latlng = bm.caseLayer.latLng(i);
+    if (!bm.map.getBounds().pad(-0.1).contains(latlng) || bm.map.getZoom() < 14) {
+      bm.map.setView(latlng, Math.max(bm.map.getZoom(), 15), { animate: false });
+    }
+    openCase(i);
+    return true;
+  };
+
+  // the layer on the map, and its popup's ring removed with the popup
+  bm.addCaseLayer = function () {
+    bm.caseLayer = new CaseLayer(bm.D.cases);
+    bm.caseLayer.addTo(bm.map);
+    bm.map.on('click', bm.clickCase);
+    bm.map.on('popupclose', function (e) { if (e.popup === popup) unhighlight(); });
+  };
+})(window.battlemap);

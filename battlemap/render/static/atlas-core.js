@@ -1,0 +1,181 @@
+/* battlemap atlas, part 1 of 6 — core: the shared namespace and the data.
+ *
+ * Owns window.battlemap (`bm`), the one namespace every atlas-*.js script
+ * adds to (classic scripts: file:// pages cannot load ES modules). Here: the
+ * page state (bm.S shared data, bm.D this page's data, bm.ROOT/LEVEL/STEM),
+ * the data registry that data/*.js files call (battlemapShared,
+ * battlemapData, case-number decoding, loading another unit's file on
+ * demand), DOM and formatting helpers, and the 销号率 classes that the map and
+ * the panel colour alike.
+ *
+ * Data arrive by <script> tags (file:// blocks fetch): data/shared.js calls
+ * battlemapShared(...), data/<level>/<stem>.js calls battlemapData(...).
+ * Every text from the data goes into the DOM through textContent, never
+ * innerHTML. Load order (web.py ATLAS_SCRIPTS): core, cases, map, panel,
+ * search, start.
+ */
+window.battlemap = window.battlemap || {};
+(function (bm) {
+  'use strict';
+
+  bm.S = null;          // shared data (data/shared.js)
+  bm.D = null;          // this page's data (data/<level>/<stem>.js)
+  bm.ROOT = ''; bm.LEVEL = ''; bm.STEM = '';
+  bm.map = null; bm.caseLayer = null;
+
+  var registry = {}, waiters = {}, loading = {};
+
+  window.battlemapShared = function (data) { bm.S = data; };
+  function decodeIds(enc) {
+    var out = new Array(enc.n.length), num = 0, pads = {};
+    for (var i = 0; i < enc.n.length; i++) {
+      num += enc.n[i];
+      var k = enc.k ? enc.k[i] : 0, w = enc.w[k];
+      if (!w) { out[i] = enc.p[k]; continue; }
+      var digits = String(num);
+      if (digits.length < w) {
+        var pad = pads[w] || (pads[w] = new Array(w + 1).join('0'));
+        digits = pad.slice(digits.length) + digits;
+      }
+      out[i] = enc.p[k] + digits;
+    }
+    return out;
+  }
+
+  window.battlemapData = function (level, stem, data) {
+    var key = level + '/' + stem;
+    if (data.cases && data.cases.ids) data.cases.id = decodeIds(data.cases.ids);
+    registry[key] = data;
+    var list = waiters[key] || [];
+    delete waiters[key];
+    list.forEach(function (fn) { fn(data); });
+  };
+
+  // a data file already loaded (the page's own arrives by its <script> tag), or undefined
+  function loaded(level, stem) { return registry[level + '/' + stem]; }
+
+  function loadData(level, stem, done) {
+    var key = level + '/' + stem;
+    if (registry[key]) { done(registry[key]); return; }
+    (waiters[key] = waiters[key] || []).push(done);
+    if (loading[key]) return;
+    loading[key] = true;
+    var script = document.createElement('script');
+    script.src = bm.ROOT + 'data/' + level + '/' + stem + '.js';
+    script.onerror = function () {
+      loading[key] = false;
+      var list = waiters[key] || [];
+      delete waiters[key];
+      list.forEach(function (fn) { fn(null); });
+    };
+    document.head.appendChild(script);
+  }
+
+  // ---------------------------------------------------------------- helpers
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function append(parent) {
+    for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
+    return parent;
+  }
+  function pct(rate) { return rate === null || rate === undefined ? '—' : (rate * 100).toFixed(1) + '%'; }
+  function stat(stats, key) { return stats[bm.S.statKeys.indexOf(key)]; }
+  function pageHref(level, stem) { return level === 'district' ? bm.ROOT + 'index.html' : bm.ROOT + level + '/' + stem + '.html'; }
+  function levelLabel(level) { return bm.S.levels[level === 'river' ? 'tributary' : level] || level; }
+  function dayToDate(day) {
+    var ms = Date.parse(bm.S.epoch + 'T00:00:00Z') + day * 86400000;
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+  function dateToDay(text) {
+    if (!text) return null;
+    var ms = Date.parse(text + 'T00:00:00Z');
+    if (isNaN(ms)) return null;
+    return Math.round((ms - Date.parse(bm.S.epoch + 'T00:00:00Z')) / 86400000);
+  }
+
+  // 销号率 classes: quantiles of this page's sibling units (rankings are relative too)
+  var RATE_COLORS = ['#f29e86', '#f8c99a', '#f6e9ad', '#cde5ab', '#97cd8c'];
+  var RATE_NONE = '#e3e3e3';
+  var rateBreaks = [];
+  function setRateBreaks(rates) {
+    var sorted = rates.filter(function (r) { return r !== null && r !== undefined; })
+      .sort(function (a, b) { return a - b; });
+    rateBreaks = [];
+    if (!sorted.length) return;
+    var classes = Math.min(5, sorted.length);
+    for (var k = 1; k < classes; k++) {
+      var b = sorted[Math.floor(k * sorted.length / classes)];
+      if (b > sorted[0] && rateBreaks.indexOf(b) < 0) rateBreaks.push(b);
+    }
+    rateBreaks.lo = sorted[0];
+    rateBreaks.hi = sorted[sorted.length - 1];
+  }
+  function rateClass(rate) {
+    var k = 0;
+    while (k < rateBreaks.length && rate >= rateBreaks[k]) k++;
+    return k;
+  }
+  function rateColor(rate) {
+    if (rate === null || rate === undefined) return RATE_NONE;
+    var n = rateBreaks.length + 1, k = rateClass(rate);
+    // spread the classes over the whole ramp, lowest always the warmest
+    var idx = n === 1 ? RATE_COLORS.length - 1 : Math.round(k * (RATE_COLORS.length - 1) / (n - 1));
+    return RATE_COLORS[idx];
+  }
+  function rateLegend() {
+    var out = [], edges = [rateBreaks.lo].concat(rateBreaks.slice(), [rateBreaks.hi]);
+    for (var k = 0; k <= rateBreaks.length; k++) {
+      var lo = edges[k], hi = edges[k + 1];
+      var text = k === rateBreaks.length ? pct(lo) + '–' + pct(hi) : pct(lo) + '–';
+      out.push([rateColor(lo), k === rateBreaks.length ? text : pct(lo) + '起']);
+    }
+    return out;
+  }
+
+  // case flags, as web.py packs them
+  var F_OVERDUE = 1, F_RECURRING = 2, F_MISMATCH = 4, F_INVALID = 8;
+
+  // a table row, left out when there is no value (popups, tooltips)
+  function row(table, label, value, cls) {
+    if (value === '' || value === null || value === undefined) return;
+    var tr = append(el('tr', cls), el('th', null, label), el('td', null, value));
+    table.appendChild(tr);
+    return tr;
+  }
+
+  function locatedNames(g) {
+    if (g < 0 || !bm.S.index.grid[g]) return null;
+    var grid = bm.S.index.grid[g], village = bm.S.index.village[grid[2]];
+    var town = village ? bm.S.index.town[village[2]] : null;
+    return { grid: grid, village: village, town: town };
+  }
+
+  function chip(key, text) {
+    var span = el('span', 'bm-chip', text);
+    var color = bm.S.colors[key] || '#333';
+    span.style.background = key === 'recurring' ? '#fff' : color;
+    span.style.borderColor = key === 'recurring' ? '#1b1b1b' : color;
+    span.style.color = key === 'recurring' ? '#1b1b1b' : '#fff';
+    return span;
+  }
+
+  // for the one string Leaflet puts into innerHTML (the basemap's attribution)
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (ch) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch];
+    });
+  }
+
+  bm.loaded = loaded; bm.loadData = loadData;
+  bm.el = el; bm.append = append; bm.row = row; bm.chip = chip; bm.escapeHtml = escapeHtml;
+  bm.pct = pct; bm.stat = stat; bm.pageHref = pageHref; bm.levelLabel = levelLabel;
+  bm.dayToDate = dayToDate; bm.dateToDay = dateToDay; bm.locatedNames = locatedNames;
+  bm.RATE_NONE = RATE_NONE; bm.setRateBreaks = setRateBreaks; bm.rateColor = rateColor;
+  bm.rateLegend = rateLegend;
+  bm.F_OVERDUE = F_OVERDUE; bm.F_RECURRING = F_RECURRING; bm.F_MISMATCH = F_MISMATCH;
+  bm.F_INVALID = F_INVALID;
+})(window.battlemap);

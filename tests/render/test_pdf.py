@@ -1,0 +1,284 @@
+"""battlemap.render.pdf: the version gate, the per-file fallback, fast vs public pages, joining."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from battlemap.render import pdf
+from battlemap.render.fonts import _bundled_font, _register, rc_params
+from battlemap.render.pdf import FastPathWarning, _mpl, concatenate, save_pdf
+from battlemap.render.pdf.join import NotClassicError, classic_objects, concatenate_pypdf
+from battlemap.render.poster import PAPER_MM, render_poster
+
+POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdftotext", "pdftoppm"))
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext, "
+                                   "pdftoppm) not installed; CI installs them")
+needs_fast = pytest.mark.skipif(not pdf.FAST_TEXT, reason=f"matplotlib {_mpl.VERSION}: the fast "
+                                f"path is written for {_mpl.TESTED} only")
+
+POSTERS = {"district": ("440118", "A3", "测试区"), "town": ("440118002", "A3", "乙镇"),
+           "grid": ("440118002001002", "A4", "乙一村第2网格")}
+"""Level → (unit id, paper, name) of the posters compared (the tiny district of conftest)."""
+
+
+def run(*args: str | Path) -> str:
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def text_of(path: Path) -> str:
+    return re.sub(r"\s+", "", run("pdftotext", path, "-"))
+
+
+def page_count(path: Path) -> int:
+    return int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", path))[1])
+
+
+def gray_pages(path: Path, folder: Path) -> list[np.ndarray]:
+    """Every page of ``path`` at 50 dpi in grey levels 0–255."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / path.stem
+    run("pdftoppm", "-r", "50", "-gray", "-png", path, stem)
+    return [np.asarray(Image.open(p).convert("L"), dtype=float)
+            for p in sorted(folder.glob(f"{path.stem}-*.png"))]
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    """Every test sees the once-per-process warnings as not yet given."""
+    monkeypatch.setattr(_mpl, "_WARNED", set())
+
+
+@pytest.fixture
+def poster_font():
+    return _register(Path(_bundled_font()).resolve())
+
+
+def small_figure() -> Figure:
+    fig = Figure(figsize=(4, 3), dpi=72)
+    fig.text(0.1, 0.5, "乙镇 河长制 销号率 25%", fontsize=12)
+    return fig
+
+
+def public(monkeypatch) -> None:
+    """Take the public path for the rest of the test (as on another matplotlib, without warning)."""
+    monkeypatch.setattr(_mpl, "enabled", lambda: False)
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+@pytest.mark.parametrize(("version", "fast"), [("3.11.2", True), ("3.11.9", True),
+                                               ("3.10.9", False), ("3.12.0", False),
+                                               ("4.0.0", False)])
+def test_the_gate_opens_on_the_tested_release_series_only(monkeypatch, fresh_warnings, poster_font,
+                                                         version, fast):
+    monkeypatch.setattr(_mpl, "VERSION", version)
+    with matplotlib.rc_context(rc_params(poster_font)):
+        if fast:
+            assert pdf.fast_path() is True           # no warning: filterwarnings = error
+        else:
+            with pytest.warns(FastPathWarning, match=f"matplotlib {version}.*public path"):
+                assert pdf.fast_path() is False
+
+
+@needs_poppler
+def test_another_release_writes_through_savefig_with_one_warning(monkeypatch, fresh_warnings,
+                                                                 poster_font, tmp_path):
+    monkeypatch.setattr(_mpl, "VERSION", "3.10.9")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the private path ran on a release it was not tested for")
+
+    monkeypatch.setattr(_mpl, "write", refuse)
+    with matplotlib.rc_context(rc_params(poster_font)), pytest.warns(FastPathWarning) as seen:
+        for name in ("a", "b", "c"):
+            save_pdf(small_figure(), tmp_path / f"{name}.pdf", {"Title": name}, poster_font.path)
+        assert pdf.make_layer(small_figure(), poster_font.path) is None
+    assert len([w for w in seen if issubclass(w.category, FastPathWarning)]) == 1
+    for name in ("a", "b", "c"):
+        assert "乙镇河长制销号率25%" in text_of(tmp_path / f"{name}.pdf")
+
+
+# --------------------------------------------------------------------------- threads, no patching
+
+
+@needs_fast
+def test_threads_write_the_same_files_and_matplotlib_is_left_alone(monkeypatch, poster_font):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matplotlib import font_manager
+    from matplotlib.backends import backend_pdf
+
+    from battlemap.render.pdf import _metrics
+
+    for cache in ("_FONTS", "_GLYPHS", "_BLOBS"):            # cold caches: threads fill them
+        monkeypatch.setattr(_mpl, cache, {})
+    monkeypatch.setattr(_metrics, "_METRICS", {})
+    before = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
+    chars = [chr(c) for c in range(0x4E00, 0x9FA6) if c in poster_font.codepoints][:600]
+
+    def one(k: int) -> bytes:
+        fig = Figure(figsize=(8, 11), dpi=72)
+        for i in range(10):
+            fig.text(0.02, 0.97 - i * 0.09, "".join(chars[(k * 97 + i * 30 + j) % 600]
+                                                    for j in range(30)), fontsize=8)
+        buffer = io.BytesIO()
+        save_pdf(fig, buffer, {"Title": str(k), "CreationDate": None}, poster_font.path)
+        return buffer.getvalue()
+
+    with matplotlib.rc_context(rc_params(poster_font)):
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(one, range(6)))
+        alone = [one(k) for k in range(6)]
+    assert together == alone
+    after = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
+    assert after == before
+
+
+# --------------------------------------------------------------------------- the per-file fallback
+
+
+def _raise(kind: type[Exception]):
+    def broken(*args, **kwargs):
+        raise kind("a private signature changed")
+    return broken
+
+
+BREAKS = {
+    # text operators: the page and both layers fail, the poster is drawn without layers
+    "track_glyph": (_mpl._Renderer, "_text_ops", TypeError),
+    # shapes are only on the page: the layers are made fast, the page is stacked on them (pypdf)
+    "shapes": (_mpl, "draw_shapes", AttributeError),
+    # font embedding runs last, after the whole page was drawn into the buffer
+    "embedding": (_mpl, "_embed_type3", TypeError),
+}
+
+
+@needs_poppler
+@needs_fast
+@pytest.mark.parametrize("where", list(BREAKS))
+def test_a_failing_private_path_rewrites_the_file_publicly(tiny_atlas, monkeypatch, fresh_warnings,
+                                                           tmp_path, where):
+    unit, paper, name = POSTERS["grid"]
+    reference = render_poster(tiny_atlas, "grid", unit, paper, tmp_path / "fast.pdf")
+    owner, attribute, kind = BREAKS[where]
+    monkeypatch.setattr(owner, attribute, _raise(kind))
+    with pytest.warns(FastPathWarning, match=f"{kind.__name__}: a private signature") as seen:
+        path = render_poster(tiny_atlas, "grid", unit, paper, tmp_path / "fallback.pdf")
+    assert len([w for w in seen if issubclass(w.category, FastPathWarning)]) == 1
+    assert page_count(path) == 1
+    text = text_of(path)
+    assert f"{name}河长制挂图作战作战图" in text and "北" in text    # the page, and the layer
+    assert_same_pages(gray_pages(reference, tmp_path / "a"), gray_pages(path, tmp_path / "b"))
+
+
+# --------------------------------------------------------------------------- fast vs public pages
+
+
+MEAN_DIFF = 0.005
+"""Largest mean absolute grey difference (share of full scale) between fast and public pages."""
+
+STRONG_SHARE = 0.005
+"""Largest share of pixels whose grey level differs by more than :data:`STRONG` levels."""
+
+STRONG = 64
+
+
+def assert_same_pages(fast: list[np.ndarray], public: list[np.ndarray]) -> None:
+    """Pages that look the same at 50 dpi.
+
+    Measured on matplotlib 3.11.2 for the posters of the tiny district: mean
+    difference 0.03–0.09 %, 0.05–0.12 % of pixels more than a quarter of the
+    grey range apart (anti-aliased glyph edges: the fast path places text
+    without kerning, within a tenth of a point). One label missing or
+    placed a line off costs more than the 0.5 % allowed.
+    """
+    assert len(fast) == len(public)
+    for a, b in zip(fast, public, strict=True):
+        assert a.shape == b.shape
+        diff = np.abs(a - b)
+        assert diff.mean() / 255 < MEAN_DIFF
+        assert (diff > STRONG).mean() < STRONG_SHARE
+
+
+@needs_poppler
+@needs_fast
+@pytest.mark.parametrize("level", list(POSTERS))
+def test_fast_and_public_paths_draw_the_same_poster(tiny_atlas, monkeypatch, tmp_path, level):
+    unit, paper, name = POSTERS[level]
+    assert pdf.fast_path()
+    fast = render_poster(tiny_atlas, level, unit, paper, tmp_path / "fast.pdf")
+    public(monkeypatch)
+    slow = render_poster(tiny_atlas, level, unit, paper, tmp_path / "public.pdf")
+    assert fast.read_bytes() != slow.read_bytes()            # two writers, really
+    assert name in text_of(slow) and text_of(fast) == text_of(slow)
+    assert_same_pages(gray_pages(fast, tmp_path / "f"), gray_pages(slow, tmp_path / "p"))
+
+
+# --------------------------------------------------------------------------- joining
+
+
+@pytest.fixture
+def posters(tiny_atlas, tmp_path) -> list[Path]:
+    return [render_poster(tiny_atlas, level, unit, paper, tmp_path / f"{level}.pdf")
+            for level, (unit, paper, _name) in POSTERS.items()]
+
+
+def text_of_page(path: Path, page: int) -> str:
+    return re.sub(r"\s+", "", run("pdftotext", "-f", page, "-l", page, path, "-"))
+
+
+@needs_poppler
+def test_our_posters_join_byte_by_byte_scaled_to_a4(posters, tmp_path):
+    a4 = tuple(v * 72 / 25.4 for v in PAPER_MM["A4"])
+    joined = tmp_path / "joined.pdf"
+    for part in posters:
+        classic_objects(part.read_bytes())                 # the byte path, not pypdf
+    assert concatenate(posters, joined, {"Title": "会议图册"}, page_size=a4) == 3
+    assert page_count(joined) == 3
+    for k, (_unit, _paper, name) in enumerate(POSTERS.values(), start=1):
+        assert f"{name}河长制挂图作战作战图" in text_of_page(joined, k)
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)",
+                       run("pdfinfo", "-f", "1", "-l", "3", joined))
+    assert all(sorted(float(v) for v in size) == pytest.approx(sorted(a4), abs=1) for size in sizes)
+    assert "会议图册" in run("pdfinfo", joined)
+
+
+@needs_poppler
+def test_a_pdf_not_written_by_us_joins_through_pypdf(posters, tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(posters[1], incremental=True)         # cross-reference stream, /Prev
+    writer.add_metadata({"/Subject": "edited elsewhere"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    foreign = buffer.getvalue()
+    with pytest.raises(NotClassicError):
+        classic_objects(foreign)
+    joined = tmp_path / "mixed.pdf"
+    assert concatenate([posters[0], foreign, posters[2]], joined, {"Title": "乙"}) == 3
+    assert page_count(joined) == 3
+    for k, (_unit, _paper, name) in enumerate(POSTERS.values(), start=1):
+        assert f"{name}河长制挂图作战作战图" in text_of_page(joined, k)
+
+
+@needs_poppler
+def test_pypdf_and_byte_joins_give_the_same_pages(posters, tmp_path):
+    a4 = tuple(v * 72 / 25.4 for v in PAPER_MM["A4"])
+    fast, slow = tmp_path / "fast.pdf", tmp_path / "slow.pdf"
+    assert concatenate(posters, fast, {"Title": "乙"}, page_size=a4) == 3
+    assert concatenate_pypdf([p.read_bytes() for p in posters], slow, {"Title": "乙"}, a4) == 3
+    assert [text_of_page(fast, k) for k in (1, 2, 3)] == [text_of_page(slow, k) for k in (1, 2, 3)]
+    assert_same_pages(gray_pages(fast, tmp_path / "f"), gray_pages(slow, tmp_path / "s"))
