@@ -38,10 +38,24 @@ from battlemap.join import (
     join_rivers,
     river_stretches,
 )
-from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
+from battlemap.load import (
+    load_boundaries,
+    load_catchments,
+    load_context,
+    load_neighbours,
+    load_rivers,
+    read_case_table,
+)
 from battlemap.privacy import masked_counts
 from battlemap.report import nothing_mapped, write_report_files
-from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
+from battlemap.stats import (
+    RANKING_RULE,
+    by_category,
+    previous_ranks,
+    rank_siblings,
+    river_town_statistics,
+    unit_statistics,
+)
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
@@ -326,11 +340,12 @@ def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
     river_stats = unit_statistics(rivers, cases, "river_id", period)
     river_stats["rank"] = rank_siblings(river_stats, group="kind")
     extra = {"river_stretches": river_stretches(units, rivers), "ranking_rule": RANKING_RULE}
+    extra["river_towns"] = river_town_statistics(units["town"], rivers, cases, period)
     return Atlas(
         config=config, units=stats, rivers=river_stats, cases=cases, context=context,
         by_type=by_category(cases, "problem_type"),
         by_channel=by_category(cases, "channel"),
-        period=period, extra=extra,
+        period=period, extra=extra, neighbours=load_neighbours(config),
     )
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES
 
-__all__ = ["RANKING_RULE", "by_category", "previous_ranks", "rank_siblings", "unit_statistics"]
+__all__ = ["RANKING_RULE", "by_category", "previous_ranks", "rank_siblings",
+           "river_town_statistics", "unit_statistics"]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
@@ -109,3 +110,50 @@ def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Ser
     frame["closed_rate"] = (frame["closed"] / frame["total"]).where(frame["total"] > 0)
     frame["parent_id"] = towns["parent_id"]
     return rank_siblings(frame).astype("Int64").rename("previous_rank")
+
+
+_PAIR = "\x1f"
+"""Joins a river id and a town id into one key (a control character no id holds)."""
+
+
+def river_town_statistics(towns: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
+                          cases: pd.DataFrame, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """Statistics of each river's cases by the towns along it (沿河镇街), ranked within the river.
+
+    A town is along a river when the river's line crosses it or when one of
+    the cases assigned to the river lies in it. The figures count only the
+    river's cases (a tributary poster ranks its towns by them).
+
+    Parameters
+    ----------
+    towns, rivers
+        The towns and the rivers, indexed by id, in one CRS.
+    cases
+        Joined cases with ``river_id``, ``town_id`` and the lifecycle columns.
+    period
+        The current period's first and last day, as for :func:`unit_statistics`.
+
+    Returns
+    -------
+    DataFrame
+        Long, one row per (river, town) pair: ``river_id``, ``town_id``,
+        the statistics of :func:`unit_statistics` and ``rank`` (1 = best
+        among the river's towns, by :func:`rank_siblings`), sorted by river
+        and rank.
+    """
+    town_pos, river_pos = rivers.sindex.query(towns.geometry.values, predicate="intersects")
+    on_river = cases["river_id"].isin(rivers.index) & cases["town_id"].isin(towns.index)
+    pairs = pd.concat([
+        pd.DataFrame({"river_id": rivers.index[river_pos], "town_id": towns.index[town_pos]}),
+        pd.DataFrame({"river_id": cases.loc[on_river, "river_id"].to_numpy(),
+                      "town_id": cases.loc[on_river, "town_id"].to_numpy()}),
+    ]).drop_duplicates()
+    # one key per pair; within a river the keys sort as the town ids, as rank_siblings needs
+    pairs.index = pd.Index(pairs["river_id"] + _PAIR + pairs["town_id"])
+    keyed = pd.DataFrame({
+        "pair": cases["river_id"] + _PAIR + cases["town_id"],
+        **{column: cases[column] for column in
+           ("state", "overdue", "days_overdue", "recurring", "reported_at", "closed_at")}})
+    table = unit_statistics(pairs, keyed, "pair", period)
+    table["rank"] = rank_siblings(table, group="river_id")
+    return table.sort_values(["river_id", "rank"]).reset_index(drop=True)
