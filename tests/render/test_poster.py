@@ -281,9 +281,9 @@ def test_neighbours_are_drawn_when_the_atlas_has_them(tiny_atlas, tmp_path):
 
 def test_every_poster_and_atlas_file_name_comes_from_safe_stem(tiny_atlas, tmp_path,
                                                                monkeypatch):
-    from battlemap.render.poster import files
+    from battlemap import _paths
 
-    monkeypatch.setattr(files, "safe_stem", lambda unit_id: f"s{unit_id}")
+    monkeypatch.setattr(_paths, "safe_stem", lambda unit_id: f"s{unit_id}")  # poster_file's
     drawn = []
     original = Sheet.save
     monkeypatch.setattr(Sheet, "save", lambda self, view, *a, **k: drawn.append(
