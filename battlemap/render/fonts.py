@@ -30,7 +30,8 @@ from battlemap._text import text_series
 from battlemap.config import Config
 from battlemap.errors import RenderError
 
-__all__ = ["DEFAULT_FONT_PACKAGE", "PLACEHOLDER", "FontSpec", "check_text", "check_texts",
+__all__ = ["DEFAULT_FONT_PACKAGE", "PLACEHOLDER", "FontSpec", "check_chart", "check_text",
+           "check_texts",
            "clip_to_width", "em_width", "font_for", "glyph_findings", "missing_glyphs",
            "rc_params", "wrap_to_width"]
 
@@ -114,6 +115,25 @@ def check_text(text: str, font: FontSpec) -> str:
         elif unicodedata.category(char) not in _DROPPED:
             drawn.append(mark)
     return "".join(drawn)
+
+
+def check_chart(ax, font: FontSpec | None = None) -> None:
+    """A chart's tick labels, annotations and legend as the font draws them (□ when missing).
+
+    ``font`` defaults to the font matplotlib's current settings select.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if font is None:
+        found = font_manager.findfont(font_manager.FontProperties(), fallback_to_default=True)
+        font = _register(Path(found).resolve())
+    for axis in (ax.xaxis, ax.yaxis):
+        formatter = axis.get_major_formatter()
+        axis.set_major_formatter(FuncFormatter(
+            lambda value, pos, f=formatter: check_text(f(value, pos), font)))
+    legend = ax.get_legend()
+    for text in [*ax.texts, *(legend.get_texts() if legend is not None else [])]:
+        text.set_text(check_text(text.get_text(), font))
 
 
 def check_texts(texts: Iterable[str], font: FontSpec) -> list[str]:

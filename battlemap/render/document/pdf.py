@@ -32,6 +32,7 @@ from battlemap.render.document import (
 )
 from battlemap.render.fonts import (
     FontSpec,
+    check_chart,
     check_text,
     check_texts,
     clip_to_width,
@@ -204,7 +205,9 @@ class _Flow:
                 (self.width - gap) / 2 if len(figures) == 2 else self.width * figure.width)
             rect = ((x + figure.room) / PAGE_W, (self.y - height + 20) / PAGE_H,
                     (width - figure.room - 6) / PAGE_W, (height - 20 - 16) / PAGE_H)
-            figure.draw(fig.add_axes(rect), 6.5)
+            ax = fig.add_axes(rect)
+            figure.draw(ax, 6.5)
+            check_chart(ax, self.font)
             x += width + gap
         self.y -= height + 6
 
@@ -313,3 +316,4 @@ def _keep(blocks: Sequence[Block], start: int, width: float, level: int) -> floa
         elif isinstance(block, KeyFigures):
             return room + 54
     return max(room, 20.0)
+
