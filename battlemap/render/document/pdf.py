@@ -28,13 +28,11 @@ from battlemap.render.document import (
     KeyFigures,
     Paragraph,
     Table,
-    text_of,
 )
 from battlemap.render.fonts import (
     FontSpec,
     check_chart,
     check_text,
-    check_texts,
     clip_to_width,
     em_width,
     rc_params,
@@ -57,7 +55,6 @@ def write_pdf(document: Document, path: Path, font: FontSpec) -> Path:
 
     A character the font lacks is drawn as □ (see :func:`~battlemap.render.fonts.check_text`).
     """
-    check_texts(text_of(document), font)
     with matplotlib.rc_context(rc_params(font)):
         flow = _Flow(document, font)
         flow.title()
@@ -265,7 +262,6 @@ class _Flow:
     # output ---------------------------------------------------------------
     def save(self, path: Path, font: FontSpec) -> Path:
         total = len(self.pages)
-        check_texts([f"第 {total} 页 / 共 {total} 页"], font)
         meta = {"Title": self.doc.title, "Creator": self.doc.creator}
         parts = []
         for number, ((fig, ax, texts), boxes) in enumerate(
