@@ -1,8 +1,8 @@
 """A click on the map opens the unit under it; a case only when its dot stands apart.
 
 The district here is the tiny one (tests/conftest.py) with crowds of cases added:
-CLUSTER cases within a few metres of the point the test clicks in every unit (the
-representative point of the unit's area off the rivers), and BACKGROUND cases spread
+CLUSTER cases within a few metres of the point the test clicks in every unit (its
+shapely ``representative_point``; some lie on a river line), and BACKGROUND cases spread
 at random. Dots in a cluster cannot be told apart at any page's zoom, as on the
 shipped sample's district view of 32,000 dots; a click there must open the unit.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from browser import (CHROMIUM, PageLog, browser, click_latlng, open_offline, representative_lonlat,
                      wait_until_ready)
-from conftest import CRS, tiny_cases_frame, tiny_rivers, tiny_units
+from conftest import CRS, tiny_cases_frame, tiny_units
 from pyproj import Transformer
 
 from battlemap import LEVELS
@@ -23,23 +23,12 @@ from battlemap.render.web import render_web
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")]
 CLUSTER, BACKGROUND = 25, 3_000
-RIVER_CLEARANCE_M = 40      # a click on a river line opens the river: the test keeps off them
-
-
-def _click_point(geometry: object, rivers: object) -> object:
-    """Where the test clicks in a unit: the representative point of its area off the rivers."""
-    return geometry.difference(rivers).representative_point()
-
-
-def _off_rivers() -> object:
-    return tiny_rivers().buffer(RIVER_CLEARANCE_M).union_all()
 
 
 def _crowded_cases() -> pd.DataFrame:
     """The tiny cases, a cluster at every unit's click point, and a random background."""
     rng = np.random.default_rng(12)
-    rivers = _off_rivers()
-    points = [_click_point(g, rivers) for frame in tiny_units().values() for g in frame.geometry]
+    points = [g.representative_point() for frame in tiny_units().values() for g in frame.geometry]
     x = np.concatenate([np.repeat([p.x for p in points], CLUSTER) + rng.normal(0, 3, len(points) * CLUSTER),
                         rng.uniform(5, 3995, BACKGROUND) + tiny_units()["district"].total_bounds[0]])
     y = np.concatenate([np.repeat([p.y for p in points], CLUSTER) + rng.normal(0, 3, len(points) * CLUSTER),
@@ -100,14 +89,13 @@ def test_click_inside_every_child_opens_its_page(crowded, chromium, level):
     below = LEVELS[LEVELS.index(level) + 1]
     ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
     opened, log = [], PageLog()
-    rivers = _off_rivers()
     try:
         for unit_id in atlas.units[level].index:
             children = atlas.units[below][atlas.units[below]["parent_id"] == unit_id]
             assert len(children) > 0
             for child_id, geometry in children.geometry.items():
                 page = open_offline(ctx, out / _page_path(level, unit_id), log)
-                lon, lat = representative_lonlat(_click_point(geometry, rivers), atlas.units[below].crs)
+                lon, lat = representative_lonlat(geometry, atlas.units[below].crs)
                 click_latlng(page, lat, lon)
                 _wait_for_page(page, f"{below}/{child_id}.html")
                 opened.append(child_id)

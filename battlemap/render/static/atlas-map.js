@@ -136,13 +136,19 @@
   }
 
   // A river's line; on its own page it is drawn above its cases (pane bmRiverTop) with a
-  // white casing, so that thousands of dots do not hide it.
+  // white casing, so that thousands of dots do not hide it. Where the map's child units
+  // open on click (district, town, village), the lines and their labels take no clicks
+  // (a click in a town, beside a river, on it or on its name, opens the town); there a
+  // river opens from the panel's 流经河涌 list and the search. On grid pages the line
+  // and its label open the river.
   function drawRivers() {
+    var unitsClick = !!(bm.D.children && bm.D.children.length);
     bm.S.rivers.forEach(function (river) {
       var stem = river[0], name = river[1], kind = river[2], geom = river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = bm.LEVEL === 'river' && stem === bm.STEM;
-      riverLabel(name + (main ? '（干流）' : ''), geom, mine ? 0 : (main ? 1 : 2));
+      var text = name + (main ? '（干流）' : ''), href = pageHref('river', stem);
+      riverLabel(text, geom, mine ? 0 : (main ? 1 : 2), mine || unitsClick ? null : href);
       if (mine) {
         L.polyline(geom, { renderer: topRenderer, interactive: false, color: '#fff', weight: 9,
           opacity: 0.9, lineCap: 'round' }).addTo(bm.map);
@@ -150,25 +156,27 @@
           opacity: 1, lineCap: 'round' }).addTo(bm.map);
         return;
       }
-      var line = L.polyline(geom, { renderer: unitRenderer, color: main ? '#1565c0' : '#1f7fd0',
-        weight: main ? 4.5 : 2.5, opacity: bm.LEVEL === 'river' ? 0.5 : 0.95,
-        lineCap: 'round' }).addTo(bm.map);
-      line.bindTooltip(el('span', null, name + (main ? '（干流）' : '')), { sticky: true, className: 'bm-river-tip' });
-      line.on('click', onUnitClick(line, pageHref('river', stem)));
+      var line = L.polyline(geom, { renderer: unitRenderer, interactive: !unitsClick,
+        color: main ? '#1565c0' : '#1f7fd0', weight: main ? 4.5 : 2.5,
+        opacity: bm.LEVEL === 'river' ? 0.5 : 0.95, lineCap: 'round' }).addTo(bm.map);
+      if (unitsClick) return;
+      line.bindTooltip(el('span', null, text), { sticky: true, className: 'bm-river-tip' });
+      line.on('click', onUnitClick(line, href));
     });
     riverLabels.sort(function (a, b) { return a.rank - b.rank || b.size - a.size; });
   }
 
-  // River labels: main stems (and a river page's own river) at every zoom, tributaries
-  // from TRIBUTARY_LABEL_ZOOM in; each sits halfway along the part of its river in view
+  // River labels (on grid pages a link to the river's page): main stems (and a river page's own river)
+  // at every zoom, tributaries from TRIBUTARY_LABEL_ZOOM in; each sits halfway along the part of its river in view
   // (segments clipped to the view), moved after every pan and zoom, then decluttered
   // with the unit labels.
   var TRIBUTARY_LABEL_ZOOM = 11;
-  function riverLabel(text, geom, rank) {
+  function riverLabel(text, geom, rank, href) {
     var parts = typeof geom[0][0] === 'number' ? [geom] : geom;
-    var tip = L.tooltip({ permanent: true, direction: 'center', interactive: false,
+    var tip = L.tooltip({ permanent: true, direction: 'center', interactive: !!href,
       className: 'bm-label bm-label-river' + (rank < 2 ? ' bm-label-main' : '') })
       .setContent(el('span', null, text));
+    if (href) tip.on('click', function () { window.location.href = href; });
     var size = 0;
     parts.forEach(function (p) { size += p.length; });
     riverLabels.push({ tip: tip, parts: parts, rank: rank, size: size, off: false });
