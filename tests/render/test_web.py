@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import CHROMIUM, PageLog, browser, open_offline, wait_until_ready
+from browser import CHROMIUM, PageLog, browser, click_latlng, open_offline, wait_until_ready
 from conftest import leftover_temp_files
 
 from battlemap import LEVELS
@@ -281,13 +281,6 @@ def context(chromium):
     ctx.close()
 
 
-def _click_latlng(page, lat: float, lon: float) -> None:
-    point = page.evaluate("([lat, lon]) => battlemap.map.latLngToContainerPoint([lat, lon])",
-                          [lat, lon])
-    box = page.locator("#map").bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-
-
 PAGES = [("district", "440118", "index.html"),
          ("town", "440118002", "town/440118002.html"),
          ("village", "440118002001", "village/440118002001.html"),
@@ -323,7 +316,7 @@ def test_drill_down_and_breadcrumb_back(site, context):
     label = town.geometry.representative_point()
     lon, lat = _to_wgs84(atlas, label.x, label.y)
     with page.expect_navigation():
-        _click_latlng(page, lat, lon)
+        click_latlng(page, lat, lon)
     wait_until_ready(page)
     assert page.url.endswith("/town/440118001.html")
     assert page.evaluate("battlemap.drawn()") == 3

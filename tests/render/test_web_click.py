@@ -12,8 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from browser import (CHROMIUM, PageLog, browser, click_latlng, open_offline, representative_lonlat,
-                     wait_until_ready)
+from browser import (
+    CHROMIUM,
+    PageLog,
+    browser,
+    click_latlng,
+    open_offline,
+    representative_lonlat,
+    wait_until_ready,
+)
 from conftest import CRS, tiny_cases_frame, tiny_units
 from pyproj import Transformer
 

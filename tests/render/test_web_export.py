@@ -116,7 +116,7 @@ def test_the_pages_formula_rule_is_the_spreadsheets(site, context):
 
 
 def test_print_puts_map_legend_and_figures_on_one_landscape_page(site, context, tmp_path):
-    atlas, out = site
+    _, out = site
     log = PageLog()
     page = open_offline(context, out / "index.html", log)
     page.emulate_media(media="print")
