@@ -43,15 +43,23 @@
   // units first), then river labels (this page's river, main stems, then the longest)
   function declutter() {
     var shown = [];
+    function clashes(r) {
+      return shown.some(function (o) {
+        return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
+      });
+    }
     labels.concat(riverLabels).forEach(function (item) {
       var node = item.tip.getElement();
       if (!node || item.off) return;
       node.style.visibility = '';
-      var r = node.getBoundingClientRect();
-      var clash = shown.some(function (o) {
-        return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
-      });
-      if (clash) node.style.visibility = 'hidden'; else shown.push(r);
+      // a river label tries its places along the river in turn (halfway first)
+      var places = item.places || [null];
+      for (var k = 0; k < places.length; k++) {
+        if (places[k]) item.tip.setLatLng(places[k]);
+        var r = node.getBoundingClientRect();
+        if (!clashes(r)) { shown.push(r); return; }
+      }
+      node.style.visibility = 'hidden';
     });
   }
 
@@ -181,8 +189,10 @@
     parts.forEach(function (p) { size += p.length; });
     riverLabels.push({ tip: tip, parts: parts, rank: rank, size: size, off: false });
   }
-  // the point halfway along the river's segments inside `view` (pixel bounds), or null
-  function midInView(parts, view) {
+  // points at these shares of the way along the river's segments inside `view` (pixel
+  // bounds), halfway first; [] when none of the river is in view
+  var LABEL_PLACES = [0.5, 0.3, 0.7, 0.15, 0.85];
+  function placesInView(parts, view) {
     var pieces = [], total = 0, m = bm.map;
     parts.forEach(function (part) {
       var prev = null;
@@ -195,17 +205,13 @@
         prev = pt;
       });
     });
-    if (!total) return null;
-    var half = total / 2;
-    for (var k = 0; k < pieces.length; k++) {
-      var seg = pieces[k][0], len = pieces[k][1];
-      if (half <= len || k === pieces.length - 1) {
-        var t = len ? Math.min(half / len, 1) : 0;
-        return m.layerPointToLatLng(seg[0].add(seg[1].subtract(seg[0]).multiplyBy(t)));
-      }
-      half -= len;
-    }
-    return null;
+    if (!total) return [];
+    return LABEL_PLACES.map(function (share) {
+      var left = share * total, k = 0;
+      while (k < pieces.length - 1 && left > pieces[k][1]) { left -= pieces[k][1]; k++; }
+      var seg = pieces[k][0], len = pieces[k][1], t = len ? Math.min(left / len, 1) : 0;
+      return m.layerPointToLatLng(seg[0].add(seg[1].subtract(seg[0]).multiplyBy(t)));
+    });
   }
   function placeRiverLabels() {
     var m = bm.map, size = m.getSize(), zoom = m.getZoom();
@@ -213,10 +219,10 @@
     var view = L.bounds(m.containerPointToLayerPoint([margin, margin]),
       m.containerPointToLayerPoint([size.x - margin, size.y - margin]));
     riverLabels.forEach(function (item) {
-      var at = item.rank < 2 || zoom >= TRIBUTARY_LABEL_ZOOM ? midInView(item.parts, view) : null;
-      item.off = !at;
+      item.places = item.rank < 2 || zoom >= TRIBUTARY_LABEL_ZOOM ? placesInView(item.parts, view) : [];
+      item.off = !item.places.length;
       if (item.off) { m.removeLayer(item.tip); return; }
-      item.tip.setLatLng(at);
+      item.tip.setLatLng(item.places[0]);
       if (!m.hasLayer(item.tip)) item.tip.addTo(m);
     });
   }
