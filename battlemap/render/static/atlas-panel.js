@@ -53,7 +53,11 @@
     box.checked = true;
     box.dataset.state = key;
     box.setAttribute('aria-label', label);
-    box.addEventListener('change', function () { toggle(box.checked); bm.applyFilters(); });
+    box.addEventListener('change', function () {
+      li.classList.toggle('bm-off', !box.checked);      // greyed, also on paper
+      toggle(box.checked);
+      bm.applyFilters();
+    });
     var sym = el('span', 'bm-sym bm-sym-' + kind);
     if (kind !== 'ring') sym.style.background = color;
     var count = el('span', 'bm-count', '0');
