@@ -174,10 +174,12 @@
     riverLabels.sort(function (a, b) { return a.rank - b.rank || b.size - a.size; });
   }
 
-  // River labels (on grid pages a link to the river's page): main stems (and a river page's own river)
-  // at every zoom, tributaries from TRIBUTARY_LABEL_ZOOM in; each sits halfway along the part of its river in view
-  // (segments clipped to the view), moved after every pan and zoom, then decluttered
-  // with the unit labels.
+  // River labels (on grid pages a link to the river's page): main stems and a river
+  // page's own river at every zoom, tributaries from TRIBUTARY_LABEL_ZOOM in (on the
+  // district overview 33 tributary names would bury the towns). Each sits halfway along
+  // the part of its river in view (segments clipped to the view) or, where that clashes
+  // with a label already shown, at the next of LABEL_PLACES (declutter); placed again
+  // after every pan and zoom.
   var TRIBUTARY_LABEL_ZOOM = 11;
   function riverLabel(text, geom, rank, href) {
     var parts = typeof geom[0][0] === 'number' ? [geom] : geom;
