@@ -154,7 +154,7 @@ def test_hover_shows_the_figures_of_the_units_own_page(crowded, chromium):
     labels = atlas.config.style.status_labels
     for state in ("reported", "assigned", "rectifying", "closed", "overdue"):
         legend = own.locator(f'input[data-state="{state}"] ~ .bm-count').inner_text()
-        hover = rows["超期" if state == "overdue" else labels[state]].split("（")[0]
+        hover = rows["其中超期" if state == "overdue" else labels[state]].split("（")[0]
         # the stats stage's figure, on the hover and on the unit's own legend alike
         assert hover == legend == str(int(town[state])), state
     # state counts add up to the total; 超期 is a subset of them

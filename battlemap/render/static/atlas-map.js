@@ -27,9 +27,10 @@
     row(t, '案件总数', stat(stats, 'total'));
     bm.S.states.forEach(function (s) { row(t, bm.S.labels[s], stat(stats, s)); });
     row(t, '销号率', pct(stat(stats, 'closed_rate')));
-    row(t, '超期', stat(stats, 'overdue') + (stat(stats, 'overdue') ? '（最长 ' + stat(stats, 'max_days_overdue') + ' 天）' : ''),
+    // the legend's words and rule: state counts add up to the total, 超期/反复 among them
+    row(t, '其中超期', stat(stats, 'overdue') + (stat(stats, 'overdue') ? '（最长 ' + stat(stats, 'max_days_overdue') + ' 天）' : ''),
       stat(stats, 'overdue') ? 'bm-warn' : null);
-    row(t, '反复', stat(stats, 'recurring'));
+    row(t, '其中反复', stat(stats, 'recurring'));
     row(t, '本期新增 / 销号', stat(stats, 'new_in_period') + ' / ' + stat(stats, 'closed_in_period'));
     if (stat(stats, 'rank')) row(t, '排名', '第 ' + stat(stats, 'rank') + ' 名');
     box.appendChild(t);
