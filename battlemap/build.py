@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
@@ -24,20 +23,8 @@ from battlemap._output import claim_output
 from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
 from battlemap.config import Config
 from battlemap.export import write_geopackage, write_statistics_xlsx
-from battlemap.history import (
-    CHANGE_COLUMNS,
-    case_changes,
-    previous_snapshot,
-    unit_changes,
-    write_snapshot,
-)
-from battlemap.join import (
-    current_period,
-    derive_lifecycle,
-    join_cases,
-    join_rivers,
-    river_stretches,
-)
+from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
+from battlemap.join import derive_lifecycle, join_cases, join_rivers
 from battlemap.load import (
     load_boundaries,
     load_catchments,
@@ -48,14 +35,7 @@ from battlemap.load import (
 )
 from battlemap.privacy import masked_counts
 from battlemap.report import nothing_mapped, write_report_files
-from battlemap.stats import (
-    RANKING_RULE,
-    by_category,
-    previous_ranks,
-    rank_siblings,
-    river_town_statistics,
-    unit_statistics,
-)
+from battlemap.stats import RANKING_RULE, build_atlas
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
@@ -107,6 +87,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         levels = load_boundaries(config)
         rivers = load_rivers(config)
         context = load_context(config)
+        neighbours = load_neighbours(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
         masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
@@ -114,8 +95,9 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
         cases = validate_cases(case_table.table, config, units["district"], findings)
-        if context is not None:
-            findings.absorb(context)
+        for layer in (context, neighbours):
+            if layer is not None:
+                findings.absorb(layer)
         if catchments is not None:
             catchments = validate_catchments(catchments, rivers, config.catchments, findings)
     with _timed(timings, "join"):
@@ -123,8 +105,9 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         cases = join_rivers(cases, rivers, config, catchments)
         cases = derive_lifecycle(cases, config)
     with _timed(timings, "stats"):
-        atlas = _statistics(config, units, rivers, cases, context)
-        _add_changes(atlas, config.output.dir / "history", since)
+        previous = previous_snapshot(config.output.dir / "history", config.as_of, since)
+        atlas = build_atlas(config, units, rivers, cases, context=context, neighbours=neighbours,
+                            previous=previous)
     with _timed(timings, "glyphs"):
         findings.warnings.extend(_glyph_findings(atlas))
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
@@ -327,47 +310,6 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
-
-
-def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
-                cases: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None) -> Atlas:
-    period = current_period(config.as_of, config.lifecycle.period)
-    stats = {}
-    for level in LEVELS:
-        frame = unit_statistics(units[level], cases, f"{level}_id", period)
-        frame["rank"] = 0 if level == "district" else rank_siblings(frame)
-        stats[level] = frame
-    river_stats = unit_statistics(rivers, cases, "river_id", period)
-    river_stats["rank"] = rank_siblings(river_stats, group="kind")
-    extra = {"river_stretches": river_stretches(units, rivers), "ranking_rule": RANKING_RULE}
-    extra["river_towns"] = river_town_statistics(units["town"], rivers, cases, period)
-    return Atlas(
-        config=config, units=stats, rivers=river_stats, cases=cases, context=context,
-        by_type=by_category(cases, "problem_type"),
-        by_channel=by_category(cases, "channel"),
-        period=period, extra=extra, neighbours=load_neighbours(config),
-    )
-
-
-def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
-    """Counts of what changed since the previous build's snapshot, per unit and river."""
-    previous = previous_snapshot(history, atlas.as_of, since)
-    atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
-    atlas.extra["previous_rank"] = previous_ranks(atlas.units["town"], atlas.extra["previous_snapshot"])
-    if previous is None:
-        changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
-        atlas.extra["changes_since"] = None
-    else:
-        atlas.extra["changes_since"] = previous[0].isoformat()
-        changes = case_changes(atlas.cases, previous[1])
-    for column in CHANGE_COLUMNS:
-        atlas.cases[column] = changes[column]
-    frames = {**{level: (atlas.units[level], f"{level}_id") for level in LEVELS},
-              "river": (atlas.rivers, "river_id")}
-    for frame, key in frames.values():
-        counts = unit_changes(atlas.cases, changes, key, frame.index)
-        for column in CHANGE_COLUMNS:
-            frame[column] = counts[column]
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

@@ -363,28 +363,8 @@ class _WebAtlas:
     # -- rivers ------------------------------------------------------------
     def _river_links(self) -> None:
         """Which rivers cross which unit (and how long), for links both ways."""
-        atlas = self.atlas
-        given = atlas.extra.get("river_stretches")
-        frames = []
-        covered: set[str] = set()
-        if isinstance(given, pd.DataFrame) and len(given):
-            frames.append(given[["level", "unit_id", "river_id", "length_m"]])
-            covered = set(given["level"].unique())
-        rivers = atlas.rivers
-        for level in LEVELS:
-            if level in covered or rivers.empty:
-                continue
-            frame = atlas.units[level]
-            left, right = rivers.sindex.query(frame.geometry.values, predicate="intersects")
-            lengths = shapely.length(shapely.intersection(frame.geometry.values[left],
-                                                          rivers.geometry.values[right]))
-            frames.append(pd.DataFrame({"level": level, "unit_id": frame.index[left],
-                                        "river_id": rivers.index[right], "length_m": lengths}))
-        if frames:
-            links = pd.concat(frames, ignore_index=True)
-            links = links[links["length_m"] > 0].copy()
-        else:
-            links = pd.DataFrame(columns=["level", "unit_id", "river_id", "length_m"])
+        links = self.atlas.extra["river_stretches"][["level", "unit_id", "river_id", "length_m"]]
+        links = links.copy()
         links["unit_id"] = links["unit_id"].astype(str)
         links["river_id"] = links["river_id"].astype(str)
         links["length_m"] = links["length_m"].astype(float).round(0)
