@@ -24,8 +24,11 @@ Neighbours (``Atlas.neighbours``, optional, from ``[neighbours]``): the
 districts around the district, drawn greyed on posters; columns
 neighbour_id (str), name, feature, geometry (Polygon or MultiPolygon).
 
+The stats stage makes the Atlas once (:func:`battlemap.stats.build_atlas`);
+nothing changes it afterwards, and renderers only read it.
+
 ``Atlas.extra`` holds: ``ranking_rule`` (text), ``river_stretches`` (level,
-unit_id, river_id, length_m), ``river_towns`` (the towns along each river,
+unit_id, river_id, length_m, for every level and river), ``river_towns`` (the towns along each river,
 from :func:`battlemap.stats.river_town_statistics`: one row per river and
 town; river_id, town_id, the statistics of ``UNIT_STAT_COLUMNS`` over the
 river's cases only, rank among the river's towns), ``changes_since`` (ISO

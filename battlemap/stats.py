@@ -12,12 +12,69 @@ import numpy as np
 import pandas as pd
 
 from battlemap import LEVELS, STATES
+from battlemap._model import Atlas
+from battlemap.config import Config
+from battlemap.history import CHANGE_COLUMNS, case_changes, unit_changes
+from battlemap.join import current_period, river_stretches
 
-__all__ = ["RANKING_RULE", "by_category", "previous_ranks", "rank_siblings",
+__all__ = ["RANKING_RULE", "build_atlas", "by_category", "previous_ranks", "rank_siblings",
            "river_town_statistics", "unit_statistics"]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
+
+
+def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
+                cases: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None = None,
+                neighbours: gpd.GeoDataFrame | None = None,
+                previous: tuple[dt.date, pd.DataFrame] | None = None) -> Atlas:
+    """The atlas the renderers draw: every figure counted once, here, and never changed after.
+
+    Parameters
+    ----------
+    config
+        The typed config (as-of date, period, ranking).
+    units, rivers, cases
+        The validated units of every level, the rivers, and the joined cases
+        with their lifecycle columns.
+    context, neighbours
+        Optional context points and neighbouring districts, passed through.
+    previous
+        The latest earlier snapshot (its date and frame, from
+        :func:`battlemap.history.previous_snapshot`), or None: the
+        round-to-round changes and the previous ranks are counted against it.
+    """
+    period = current_period(config.as_of, config.lifecycle.period)
+    snapshot = None if previous is None else previous[1]
+    changes = (pd.DataFrame(False, index=cases.index, columns=list(CHANGE_COLUMNS))
+               if snapshot is None else case_changes(cases, snapshot))
+    cases = cases.assign(**{column: changes[column] for column in CHANGE_COLUMNS})
+    figures = {level: _figures(units[level], cases, changes, f"{level}_id", period,
+                               None if level == "district" else "parent_id") for level in LEVELS}
+    extra = {
+        "ranking_rule": RANKING_RULE,
+        "river_stretches": river_stretches(units, rivers, levels=LEVELS),
+        "river_towns": river_town_statistics(units["town"], rivers, cases, period),
+        "changes_since": None if previous is None else previous[0].isoformat(),
+        "previous_snapshot": snapshot,
+        "previous_rank": previous_ranks(figures["town"], snapshot),
+    }
+    return Atlas(
+        config=config, units=figures,
+        rivers=_figures(rivers, cases, changes, "river_id", period, "kind"),
+        cases=cases, context=context, by_type=by_category(cases, "problem_type"),
+        by_channel=by_category(cases, "channel"), period=period, extra=extra,
+        neighbours=neighbours,
+    )
+
+
+def _figures(units: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, changes: pd.DataFrame, key: str,
+             period: tuple[dt.date, dt.date], group: str | None) -> gpd.GeoDataFrame:
+    """One level's statistics, rank among siblings (0 without a group) and changes."""
+    table = unit_statistics(units, cases, key, period)
+    table["rank"] = 0 if group is None else rank_siblings(table, group=group)
+    counts = unit_changes(cases, changes, key, table.index)
+    return table.assign(**{column: counts[column] for column in CHANGE_COLUMNS})
 
 
 def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,

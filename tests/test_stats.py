@@ -163,3 +163,28 @@ def test_river_towns_of_the_tiny_district_match_a_recount(tiny_atlas) -> None:
         for town_id, row in rows.iterrows():
             assert row["total"] == (mine["town_id"] == town_id).sum()
         assert sorted(rows["rank"]) == list(range(1, len(rows) + 1))
+
+
+def test_build_atlas_counts_changes_against_a_snapshot_and_leaves_its_inputs_alone(tiny_atlas) -> None:
+    from battlemap.history import CHANGE_COLUMNS
+    from battlemap.stats import build_atlas
+
+    bare = {level: frame[["name", "parent_id", "chief", "level", "geometry"]]
+            for level, frame in tiny_atlas.units.items()}
+    rivers = tiny_atlas.rivers[["name", "kind", "geometry"]]
+    cases = tiny_atlas.cases.drop(columns=list(CHANGE_COLUMNS))
+    closed = cases.index[cases["state"] == "closed"][0]
+    snapshot = cases[["state", "overdue", "town_id"]].copy()
+    snapshot.loc[closed, "state"] = "rectifying"          # open last round, closed since
+    snapshot = snapshot.drop(index=cases.index[0] if cases.index[0] != closed else cases.index[1])
+    before = cases.copy()
+    atlas = build_atlas(tiny_atlas.config, bare, rivers, cases,
+                        previous=(dt.date(2026, 11, 20), snapshot))
+    assert cases.equals(before) and list(cases.columns) == list(before.columns)
+    district = atlas.units["district"].iloc[0]
+    assert district["closed_since"] == 1 and district["new_since"] == 1
+    assert atlas.extra["changes_since"] == "2026-11-20"
+    assert atlas.extra["previous_rank"].notna().all()
+    assert set(atlas.extra["river_stretches"]["level"]) >= {"town", "grid"}   # the web needs grids too
+    for level, frame in atlas.units.items():
+        assert frame["total"].sum() == len(cases), level

@@ -102,7 +102,7 @@ def _blank_page(ctx: Context, orientation: str = "portrait") -> tuple[Figure, ob
 
 
 def _t(ctx: Context, ax, x, y, text, size, **kw):
-    check_text(text, ctx.font)
+    text = check_text(text, ctx.font)
     kw.setdefault("color", INK)
     return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
 

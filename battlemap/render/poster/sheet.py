@@ -130,7 +130,7 @@ class Sheet:
         into one :class:`TextBatch` per axes and z-order and returns None.
         """
         ax = ax or self.page_ax
-        check_text(s, self.ctx.font)
+        s = check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
         if not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax:
             zorder = kw.pop("zorder", 3)
