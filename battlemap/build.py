@@ -229,7 +229,13 @@ def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
         return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}"
                 for suffix in (".pdf", ".html", ".docx")]
     if renderer == "web":
-        return [page_file(level, unit_id), page_data_file(level, unit_id)]
+        pages = [page_file(level, unit_id), page_data_file(level, unit_id)]
+        monitoring = atlas.extra.get("monitoring")
+        if level == "district" and monitoring is not None:  # the section pages go with index.html
+            from battlemap.render.water import section_href
+
+            pages += [section_href(str(s)) for s in monitoring.sections.index]
+        return pages
     posters = atlas.config.posters
     names = [poster_file(level, unit_id, paper) for paper in posters.papers.get(level, ())]
     if level == "town" and posters.meeting_atlas:

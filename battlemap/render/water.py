@@ -79,15 +79,13 @@ def water_shared(atlas: Atlas, latlon: Callable[[pd.Series], list]) -> dict | No
 def write_section_pages(atlas: Atlas, out_dir: Path, stem: Stem) -> list[Path]:
     """Write one page per monitored section; ``stem(level, id)`` names the linked unit pages.
 
-    Pages of sections no longer monitored are removed from ``out_dir/section/``.
+    The pages belong to the district's web job (``build._job_files``), so the
+    manifest deletes those of sections no longer monitored.
     """
     monitoring = atlas.extra.get("monitoring")
     sections = [] if monitoring is None else [str(i) for i in monitoring.sections.index]
     written = [write_text(Path(out_dir) / section_href(section_id),
                           _page(atlas, monitoring, section_id, stem)) for section_id in sections]
-    for page in (Path(out_dir) / SECTION_DIR).glob("*.html"):  # sections no longer monitored
-        if page not in written:
-            page.unlink()
     return written
 
 

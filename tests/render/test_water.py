@@ -161,17 +161,36 @@ def test_index_panel_and_popup_link_in_a_browser(built) -> None:
     assert log.problems() == []
 
 
-def test_pages_of_sections_gone_are_removed(built, tmp_path) -> None:
+def test_section_pages_leave_other_files_alone(built, tmp_path) -> None:
+    """The renderer writes its pages and deletes nothing: clean-up is the manifest's (below)."""
     from dataclasses import replace
 
     from battlemap.render.water import write_section_pages
 
     _, _, path = built
     atlas = prepare(load_config(path, out_dir=tmp_path)).atlas
-    stale = tmp_path / "section" / "OLD.html"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("old", encoding="utf-8")
+    other = tmp_path / "section" / "OLD.html"
+    other.parent.mkdir(parents=True)
+    other.write_text("old", encoding="utf-8")
     written = write_section_pages(atlas, tmp_path, lambda level, unit_id: unit_id)
-    assert sorted(p.name for p in written) == ["GK1.html", "SJ1.html"] and not stale.exists()
-    write_section_pages(replace(atlas, extra={}), tmp_path, lambda level, unit_id: unit_id)
-    assert not list((tmp_path / "section").glob("*.html"))
+    assert sorted(p.name for p in written) == ["GK1.html", "SJ1.html"] and other.exists()
+    assert write_section_pages(replace(atlas, extra={}), tmp_path, lambda level, unit_id: unit_id) == []
+
+
+def test_pages_of_sections_no_longer_monitored_go_through_the_manifest(built, tmp_path) -> None:
+    import shutil
+
+    out, _, path = built
+    folder = tmp_path / "tiny"
+    shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("output"))
+    shutil.copytree(out, folder / "output", symlinks=True)
+    manifest = json.loads((folder / "output" / ".battlemap-manifest.json").read_text("utf-8"))
+    listed = [f for f in manifest["jobs"]["web:district:440118"]["files"] if f.startswith("section/")]
+    assert sorted(listed) == sorted(p.relative_to(out).as_posix() for p in (out / "section").glob("*"))
+    assert "section/SJ1.html" in listed
+    rows = [row for row in ROWS.splitlines() if not row.startswith("一涌口")]
+    (folder / "monitoring.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    build(load_config(folder / path.name, out_dir=folder / "output"),
+          BuildOptions(only=("web",), workers=1, executor="process"))
+    assert not (folder / "output" / "section" / "SJ1.html").exists()
+    assert (folder / "output" / "section" / "GK1.html").exists()
