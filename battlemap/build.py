@@ -307,6 +307,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     """
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
+    district = atlas.units["district"].iloc[0]
     report = {
         "battlemap_version": __version__,
         "build": status or {"status": "complete"},
@@ -317,10 +318,11 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "duplicate_rule": DUPLICATE_RULE,
         "units": {level: len(atlas.units[level]) for level in LEVELS},
         "rivers": len(atlas.rivers),
-        "states": {s: int((atlas.cases["state"] == s).sum()) for s in STATES},
-        "overdue": int(atlas.cases["overdue"].sum()),
-        "recurring": int(atlas.cases["recurring"].sum()),
+        "states": {s: int(district[s]) for s in STATES},   # the stats stage's figures
+        "overdue": int(district["overdue"]),
+        "recurring": int(district["recurring"]),
         "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
+        "declared_mismatch_cases": _mismatch_rows(atlas),
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
@@ -336,6 +338,18 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
+
+
+def _mismatch_rows(atlas: Atlas) -> list[dict[str, str]]:
+    """The cases whose declared town or village (所属镇街/所属村居) is not where they lie."""
+    cases = atlas.cases[atlas.cases["declared_mismatch"].astype(bool)]
+    rows = pd.DataFrame({
+        "case_id": cases.index.astype(str), "source_row": cases["source_row"].to_numpy(),
+        "declared_town": cases["declared_town"].to_numpy(),
+        "declared_village": cases["declared_village"].to_numpy(),
+        "town": cases["town_id"].map(atlas.units["town"]["name"]).fillna("").to_numpy(),
+        "village": cases["village_id"].map(atlas.units["village"]["name"]).fillna("").to_numpy()})
+    return rows.to_dict(orient="records")
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

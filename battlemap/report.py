@@ -69,6 +69,9 @@ def _html(report: dict[str, Any]) -> str:
         _monitoring(report.get("monitoring")),
         f"<p>{escape(report['duplicate_rule'])}</p>",
         "<h2>个人信息遮蔽 Personal data masked</h2>", _masked(report["masked"]),
+        "<h2>输出 Outputs</h2>", _outputs(report.get("outputs") or {}),
+        "<h2>申报地点不符 Declared place mismatches</h2>",
+        _mismatches(report.get("declared_mismatch_cases") or []),
         "<h2>警告 Warnings</h2>", _warnings(report["warnings"]),
         "<h2>退回案件 Rejected cases</h2>",
         _table(["原始行号 row", "问题编号 case", "原因 reason", "说明 detail"],
@@ -120,6 +123,49 @@ def _masked(masked: dict[str, int]) -> str:
             f"values masked (phone, ID card, e-mail, bank card): {columns}</p>")
 
 
+OUTPUT_NAMES = {"exports": "导出 exports", "web": "网页 web atlas", "posters": "挂图 posters",
+                "bulletin": "通报 bulletin", "letters": "函件 letters"}
+MISMATCHES_SHOWN = 500
+
+WARNING_KINDS = {
+    "bad_date": "日期无法识别", "closed_before_report": "办结早于上报", "coordinate_system_suspect":
+    "坐标系可能有误", "deadline_before_report": "整改期限早于上报", "declared_rules": "以申报地点为准",
+    "duplicate_case_id": "问题编号重复", "empty_geometry": "空几何", "encoding_guessed": "编码为推测",
+    "file_kind": "文件类型与扩展名不符", "footer_row": "合计行已略去", "future_date": "日期晚于截至日",
+    "gap": "边界缝隙", "garbled_text": "乱码已修复", "geometry_repaired": "几何已修复",
+    "missing_glyph": "字体缺字", "monitoring_parameter": "监测指标", "monitoring_rejected": "监测样本退回",
+    "monitoring_river": "断面河流", "monitoring_target": "目标水质", "monitoring_unit_row": "单位行",
+    "monitoring_value": "监测值无法识别", "overhang": "下级越出上级", "overlap": "边界重叠",
+    "private_column": "个人信息列已删除", "private_column_absent": "个人信息列不存在",
+    "river_reaches_merged": "河段已合并", "swapped_coordinates": "经纬度互换已纠正",
+    "unknown_coordinate_system": "未知坐标系", "unknown_parent": "上级编码不存在",
+    "unknown_river": "未知河流", "unknown_status": "未知处理状态", "unused_channel_system": "未用的渠道坐标系",
+}
+"""Chinese names of the warning kinds; the code follows in brackets, for the guide."""
+
+
+def _outputs(outputs: dict[str, dict[str, int]]) -> str:
+    """Per output kind: rendered, unchanged (skipped), removed."""
+    if not outputs:
+        return "<p>本次未生成输出 no outputs (validate only)</p>"
+    rows = [(OUTPUT_NAMES.get(kind, kind), n.get("rendered", 0), n.get("skipped", 0),
+             n.get("removed", 0)) for kind, n in outputs.items()]
+    return _table(["输出 output", "生成 rendered", "未变跳过 unchanged", "删除 removed"], rows)
+
+
+def _mismatches(rows: list[dict[str, Any]]) -> str:
+    """Cases whose declared town or village is not where they lie (the located place counts)."""
+    if not rows:
+        return "<p>无 none</p>"
+    shown = rows[:MISMATCHES_SHOWN]
+    more = (f"<p>仅列前 {MISMATCHES_SHOWN} 件；全部见 battlemap.gpkg 的 cases 图层"
+            f"（declared_mismatch = 1）</p>" if len(rows) > MISMATCHES_SHOWN else "")
+    table = _table(["原始行号 row", "问题编号 case", "申报镇街", "申报村居", "所在镇街", "所在村居"],
+                   [(r["source_row"], r["case_id"], r["declared_town"], r["declared_village"],
+                     r["town"], r["village"]) for r in shown])
+    return f"<p>{len(rows):,} 件 cases</p>{table}{more}"
+
+
 def _warnings(warnings: list[dict[str, str]]) -> str:
     if not warnings:
         return "<p>无 none</p>"
@@ -128,7 +174,8 @@ def _warnings(warnings: list[dict[str, str]]) -> str:
     for kind, group in groupby(ordered, key=lambda w: w["kind"]):
         items = list(group)
         rows = [(w["file"], w["feature"], w["column"], w["message"]) for w in items]
-        blocks.append(f"<details><summary>{escape(kind)} ({len(items)})</summary>"
+        name = f"{WARNING_KINDS[kind]} ({kind})" if kind in WARNING_KINDS else kind
+        blocks.append(f"<details><summary>{escape(name)} · {len(items)}</summary>"
                       f"{_table(['文件 file', '要素/行 feature', '字段 column', '说明'], rows)}"
                       "</details>")
     return "".join(blocks)

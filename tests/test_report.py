@@ -16,7 +16,8 @@ from battlemap.config import load_config
 from battlemap.report import write_report_files
 
 SECTIONS = ["台账 Ledger", "退回原因 Rejected by reason", "个人信息遮蔽 Personal data masked",
-            "警告 Warnings", "退回案件 Rejected cases", "用时 Timings (s)"]
+            "输出 Outputs", "申报地点不符 Declared place mismatches", "警告 Warnings",
+            "退回案件 Rejected cases", "用时 Timings (s)"]
 
 
 def _report(**changes) -> dict:
@@ -40,6 +41,10 @@ def _report(**changes) -> dict:
             {"source_row": 9, "case_id": "C08", "reason_code": "outside_district",
              "reason": "位于辖区外 outside the district", "detail": "2.5 km outside"}],
         "masked": {"问题描述": 2, "所属村居": 0}, "nothing_mapped": None,
+        "outputs": {"web": {"rendered": 3, "skipped": 9, "removed": 1}},
+        "declared_mismatch_cases": [
+            {"source_row": 6, "case_id": "C04", "declared_town": "乙镇", "declared_village": "乙一村",
+             "town": "乙镇", "village": "乙二村"}],
         "timings_s": {"load": 0.8, "validate": 1.5, "join": 0.1, "stats": 0.4},
     }
     return report | changes
@@ -104,8 +109,8 @@ def test_html_ledger_reasons_rejected_and_timings(tmp_path) -> None:
 
 def test_html_warnings_grouped_by_kind(tmp_path) -> None:
     html = _html(_write(tmp_path, _report()))
-    assert re.findall(r"<summary>(.*?)</summary>", html) == ["garbled_text (1)",
-                                                            "unknown_status (2)"]
+    assert re.findall(r"<summary>(.*?)</summary>", html) == [
+        "乱码已修复 (garbled_text) · 1", "未知处理状态 (unknown_status) · 2"]
     assert "<td>towns.shp</td><td>3</td><td>name</td>" in html
     empty = _html(_write(tmp_path / "none", _report(warnings=[])))
     assert "<h2>警告 Warnings</h2><p>无 none</p>" in empty
@@ -225,3 +230,19 @@ def test_a_normal_build_has_no_such_line(tmp_path, capsys):
     code, report, err = validate(tmp_path / "t", tiny_cases_frame(), capsys)
     assert code == 0
     assert report["nothing_mapped"] is None and err == ""
+
+
+def test_outputs_mismatches_and_warning_kinds_read_in_chinese(tmp_path) -> None:
+    html = _html(_write(tmp_path, _report()))
+    assert "<td>网页 web atlas</td><td>3</td><td>9</td><td>1</td>" in html
+    assert "<td>C04</td><td>乙镇</td><td>乙一村</td><td>乙镇</td><td>乙二村</td>" in html
+    assert "未知处理状态 (unknown_status) · 2" in html and "乱码已修复 (garbled_text) · 1" in html
+
+
+def test_the_tiny_report_lists_its_declared_place_mismatch(tmp_path) -> None:
+    from battlemap.build import write_report as write
+
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    report = write(prepare(config), tmp_path / "out")
+    assert [r["case_id"] for r in report["declared_mismatch_cases"]] == ["C04"]
+    assert report["declared_mismatch_cases"][0]["village"] == "乙二村"
