@@ -66,6 +66,7 @@ CASE_COLUMNS = (
     "overdue",           # bool: 超期, deadline passed and not closed
     "days_overdue",      # int: 0 when not overdue
     "recurring",         # bool: 反复, near a case closed earlier within the window
+    "recurring_of",      # str: that earlier closed case's id (the latest closed); "" if none
     "days_open",         # int: from report to closure, or to the as-of date
     "age_band",          # str: e.g. "≤30天", "31–90天", …
     "geometry",
