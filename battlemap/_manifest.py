@@ -61,10 +61,11 @@ def save_manifest(out: Path, manifest: dict[str, str]) -> None:
 def remove_outputs(out: Path, renderer: str, level: str, unit_id: str) -> list[Path]:
     """Delete the files a renderer made for a unit that no longer exists.
 
-    Bulletins of earlier dates are kept: they are the office's archive.
+    Bulletins and letters of earlier dates are kept: they are the office's archive.
     """
     patterns = {
         "bulletin": [],
+        "letters": [],
         "exports": [],
         "web": [f"{level}/{unit_id}.html", f"data/{level}/{unit_id}.js",
                 f"data/{level}/{unit_id}.*.js"],

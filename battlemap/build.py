@@ -39,14 +39,15 @@ from battlemap.join import (
 )
 from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
 from battlemap.privacy import masked_counts
+from battlemap.register import letters_on, read_history
 from battlemap.report import nothing_mapped, write_report_files
 from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare"]
 
-RENDERERS = ("web", "posters", "bulletin")
-WHOLE_ATLAS = ("exports", "bulletin")
+RENDERERS = ("web", "posters", "bulletin", "letters")
+WHOLE_ATLAS = ("exports", "bulletin", "letters")
 """Outputs made once per build from the whole atlas, not once per unit."""
 
 
@@ -110,6 +111,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "stats"):
         atlas = _statistics(config, units, rivers, cases, context)
         _add_changes(atlas, config.output.dir / "history", since)
+        atlas.extra["letter_history"] = read_history(config.output.dir, config.as_of)
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
@@ -207,7 +209,7 @@ def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
     level, unit_id = job
     if level == "exports":
         return True
-    if level == "bulletin":
+    if level in ("bulletin", "letters"):
         return options.levels is None and options.units is None
     return ((options.levels is None or level in options.levels)
             and (options.units is None or unit_id in options.units))
@@ -225,6 +227,10 @@ def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
     if renderer == "bulletin":
         pdfs = (out / "bulletin").glob("*.pdf")
         return {("bulletin", p.stem) for p in pdfs if p.with_suffix(".docx").exists()}
+    if renderer == "letters":
+        done = (out / "letters" / "register.sqlite").exists()
+        return {("letters", p.name) for p in (out / "letters").glob("[!.]*") if p.is_dir()
+                and done}
     if renderer == "posters":
         return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
     if not (out / "assets").is_dir():
@@ -292,6 +298,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
         "outputs": written or {},
+        "letters": letters_on(out, atlas.as_of),
         "timings_s": prepared.timings,
     }
     report["nothing_mapped"] = nothing_mapped(report)
@@ -370,5 +377,11 @@ def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> li
     return render_bulletin(atlas, out) if jobs else []
 
 
+def _render_letters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
+    from battlemap.render.letters import render_letters
+
+    return render_letters(atlas, out) if jobs else []
+
+
 _RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin,
-           "exports": _render_exports}
+           "exports": _render_exports, "letters": _render_letters}

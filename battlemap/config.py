@@ -191,7 +191,8 @@ class LettersConfig(_Model):
     number_template: str = Field("河长办〔{year}〕{n}号",
                                  description="document number; placeholders {year} {n} {kind}")
     sequences: Literal["per_kind", "shared"] = Field(
-        "per_kind", description="one number sequence per letter kind, or one shared by all")
+        "shared", description="one number sequence shared by all kinds, or one per kind (then "
+        "the template needs {kind}: 交, 提 or 预)")
     cc: dict[str, str] = Field(default_factory=dict, description=(
         "town id -> the district-level chief (区级河长) copied on that town's letters; "
         "towns left out are copied to the district's chief"))
@@ -221,6 +222,15 @@ class LettersConfig(_Model):
         except (ValueError, IndexError) as exc:
             raise ValueError(f"number_template {template!r} cannot be filled in: {exc}") from None
         return template
+
+
+    @model_validator(mode="after")
+    def _distinct_numbers(self) -> LettersConfig:
+        if self.sequences == "per_kind" and "{kind}" not in self.number_template:
+            raise ValueError("sequences = \"per_kind\" numbers each kind from 1: the "
+                             "number_template needs {kind} (交, 提 or 预), or two letters would "
+                             "share a number; or set sequences = \"shared\"")
+        return self
 
 
 class StyleConfig(_Model):

@@ -27,7 +27,7 @@ import pandas as pd
 
 from battlemap.errors import InputError
 
-__all__ = ["REGISTER", "Register", "letters_frame", "read_history", "register_path"]
+__all__ = ["REGISTER", "Register", "letters_frame", "letters_on", "read_history", "register_path"]
 
 REGISTER = "register.sqlite"
 SCHEMA_VERSION = "1"
@@ -159,6 +159,13 @@ class Register:
             register = cls(db, path)
             yield register
             db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise InputError(
+                f"{path}: a letter number would be given twice ({exc}); the number template or "
+                "[letters] sequences changed since earlier letters were numbered: restore the "
+                "earlier setting or add {year}/{kind} to the template") from None
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -200,3 +207,21 @@ class Register:
     def letters(self) -> pd.DataFrame:
         """Every letter as this transaction sees it (see :func:`letters_frame`)."""
         return letters_frame(self.db)
+
+
+def letters_on(out: Path, as_of: dt.date) -> list[dict[str, object]]:
+    """The letters registered for ``as_of`` (number, kind, recipient, cases, files), for the report."""
+    path = register_path(out)
+    if not path.exists():
+        return []
+    db = _connect(path)
+    try:
+        frame = letters_frame(db)
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        db.close()
+    frame = frame[frame["as_of"] == as_of.isoformat()]
+    return [{"number": r.number, "kind": r.kind, "recipient": r.recipient,
+             "recipient_id": r.recipient_id, "cc": r.cc, "cases": int(r.case_count),
+             "docx": f"letters/{r.docx}", "pdf": f"letters/{r.pdf}"} for r in frame.itertuples()]

@@ -22,6 +22,7 @@ def _with_overdue(atlas, days: dict[str, int]):
     cases = atlas.cases.copy()
     cases["overdue"] = False
     cases["days_overdue"] = 0
+    cases["recurring"] = False           # recurring cases are escalated too (tests/test_escalate.py)
     for case_id, d in days.items():
         cases.loc[case_id, ["overdue", "days_overdue", "state"]] = [True, d, "assigned"]
     return dataclasses.replace(atlas, cases=cases)
