@@ -15,7 +15,7 @@ import pandas as pd
 
 from battlemap import __version__
 from battlemap.config import Config
-from battlemap.escalate import REMINDER, WARNING
+from battlemap.escalate import WARNING
 from battlemap.render.document import (
     Block,
     Colophon,
@@ -59,6 +59,7 @@ def letter_document(letter: Letter, config: Config, town_map: Figure | None = No
         Signature(((rules.signature or office), _cn_date(letter.as_of))),
         Heading("附件", level=2),
         table,
+        *_table_notes(letter),
         *([town_map] if town_map is not None else []),
         Colophon((f"抄送：{letter.cc}（区级河长）。" if letter.cc else "抄送：无。",
                   f"{office}　　{_cn_date(letter.as_of)}印发")),
@@ -123,10 +124,16 @@ def _follow_up(letter: Letter) -> list[Block]:
 # --------------------------------------------------------------------------- tables
 
 
+def _table_notes(letter: Letter) -> list[Block]:
+    if letter.kind == "assign" and (letter.cases["deadline_rule"] != "").any():
+        return [Paragraph("* 导出数据未载明整改期限，按问题类型规定的期限确定。", "note")]
+    return []
+
+
 def _assign_table(letter: Letter) -> Table:
-    columns = (Column("序号", 24, "center"), Column("问题编号", 70), Column("村居", 70),
-               Column("网格", 70), Column("问题类型", 52), Column("河涌", 60),
-               Column("问题描述", 120), Column("整改期限", 52))
+    columns = (Column("序号", 22, "center"), Column("问题编号", 80), Column("村居", 66),
+               Column("网格", 70), Column("问题类型", 50), Column("河涌", 56),
+               Column("问题描述", 120), Column("整改期限", 60))
     rows = tuple(cells(k, r.case_id, r.village, r.grid, r.problem_type, r.river or "—",
                        r.description, _date(r.deadline) + ("*" if r.deadline_rule else ""))
                  for k, r in enumerate(letter.cases.itertuples(), start=1))
@@ -134,9 +141,9 @@ def _assign_table(letter: Letter) -> Table:
 
 
 def _escalation_table(letter: Letter) -> Table:
-    columns = (Column("序号", 24, "center"), Column("问题编号", 70), Column("村居", 70),
-               Column("问题类型", 52), Column("整改期限", 52), Column("超期天数", 40, "right"),
-               Column("情形", 150), Column("前次督办", 80))
+    columns = (Column("序号", 22, "center"), Column("问题编号", 80), Column("村居", 66),
+               Column("问题类型", 50), Column("整改期限", 58), Column("超期天数", 40, "right"),
+               Column("情形", 150), Column("前次督办", 92))
     rows = []
     for k, r in enumerate(letter.cases.itertuples(), start=1):
         days = f"{r.days_overdue:,}" if r.days_overdue else "—"
@@ -149,7 +156,7 @@ def _escalation_table(letter: Letter) -> Table:
 def _situation(row) -> str:
     parts = []
     if "超期" in row.reason:
-        parts.append(f"超期 {row.days_overdue:,} 天" + ("" if row.level == REMINDER else "，预警"))
+        parts.append(f"超期 {row.days_overdue:,} 天")
     if "反复" in row.reason:
         closed = _date(row.recurring_of_closed)
         earlier = f"前案 {row.recurring_of} 于 {closed} 销号" if row.recurring_of else "前案已销号"
