@@ -7,7 +7,7 @@ import dataclasses
 
 import pandas as pd
 import pytest
-from conftest import escalation_cases_frame, write_tiny_inputs
+from conftest import escalation_config
 
 from battlemap.errors import InputError
 from battlemap.escalate import (
@@ -21,27 +21,6 @@ from battlemap.escalate import (
     follow_up,
     recipients,
 )
-
-LETTERS_TOML = """
-[letters]
-office = "测试区河长制办公室"
-number_template = "测河长办〔{year}〕{n}号"
-deadline_days = { "垃圾堆放" = 7 }
-accountability_warnings = 2
-[letters.cc]
-"440118001" = "区级河长甲"
-"""
-
-
-def escalation_config(folder, as_of: str = "2026-11-27", extra: str = LETTERS_TOML):
-    """The tiny district with ESCALATION_CASES and a [letters] table; the loaded config."""
-    from battlemap.config import load_config
-
-    path = write_tiny_inputs(folder, escalation_cases_frame())
-    text = path.read_text(encoding="utf-8").replace("as_of = 2026-11-27", f"as_of = {as_of}")
-    path.write_text(text + extra, encoding="utf-8")
-    return load_config(path, out_dir=folder / "output")
-
 
 @pytest.fixture(scope="module")
 def atlas(tmp_path_factory):
