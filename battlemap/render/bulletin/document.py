@@ -116,8 +116,9 @@ def _escalations(b: Bulletin) -> list[Block]:
         for level in (WARNING, REMINDER):
             part = group[group["level"] == level]
             if len(part):
-                items = "、".join(f"{c}（{d}天）" for c, d in
-                                 zip(part["case_id"], part["days_overdue"], strict=True))
+                items = "、".join(f"{c}（{_why(d, why)}）" for c, d, why in
+                                 zip(part["case_id"], part["days_overdue"], part["reason"],
+                                     strict=True))
                 details.append(Paragraph(f"{level}：{items}", "list",
                                          "warn" if level == WARNING else ""))
     columns = (Column("收件人（镇街河长）", 90), Column("镇街", 80), Column("预警", 50, "right"),
@@ -283,6 +284,12 @@ def _summary(b: Bulletin) -> list[str]:
 
 
 # --------------------------------------------------------------------------- formatting
+
+
+def _why(days: int, reason: str) -> str:
+    """Why a case is escalated: days overdue, recurring (反复), or both."""
+    late = f"{int(days):,}天" if "超期" in reason else ""
+    return "、".join(filter(None, (late, "反复" if "反复" in reason else "")))
 
 
 def _int(value: float) -> str:
