@@ -27,8 +27,9 @@ CoordSystem = Literal["GCJ-02", "BD-09", "WGS84", "CGCS2000"]
 CANONICAL_CASE_FIELDS = (
     "case_id", "reported_at", "channel", "problem_type", "declared_town",
     "declared_village", "river_name", "lon", "lat", "status", "deadline",
-    "closed_at", "description", "valid", "coordinate_system",
+    "closed_at", "description", "valid", "coordinate_system", "reward",
 )
+"""``reward``: the reward paid for a tip (有奖举报, yuan), when the export has such a column."""
 REQUIRED_CASE_FIELDS = ("case_id", "reported_at", "lon", "lat", "status")
 
 
@@ -203,6 +204,9 @@ class LettersConfig(_Model):
     signature: str = Field("", description="signature text; default: the office's name")
     accountability_warnings: int = Field(
         3, ge=1, description="a village chief with ≥ N open 预警 cases is listed for 责任追究")
+    reward_channel: str | None = Field(
+        None, description="the channel (上报渠道) of reward tips (有奖举报); with a reward column "
+        "mapped in [cases.columns], the bulletin reports its valid-tip rate and rewards paid")
 
     @field_validator("number_template")
     @classmethod

@@ -26,7 +26,7 @@ from battlemap._text import as_text
 from battlemap.errors import InputError
 
 __all__ = ["ASSIGN", "BELOW", "HISTORY_COLUMNS", "KIND_OF_LEVEL", "REMINDER", "WARNING",
-           "accountability", "assignments", "escalations", "follow_up", "recipients"]
+           "accountability", "assignments", "escalations", "follow_up", "recipients", "rewards"]
 
 ASSIGN, REMINDER, WARNING = "交办", "提醒", "预警"
 """Letter levels: assignment of new cases, then a reminder, then a warning."""
@@ -173,6 +173,40 @@ def accountability(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
         "longest": counts["longest"].astype(int).to_numpy()})
     return frame.sort_values(["warnings", "longest", "village_id"],
                              ascending=[False, False, True]).reset_index(drop=True)
+
+
+def rewards(atlas: Atlas) -> pd.DataFrame | None:
+    """Reward tips (有奖举报): tips, valid tips, valid share and rewards paid, this period and in all.
+
+    Counted over the cases of ``[letters] reward_channel`` (all cases when it
+    is not set); the amount is the export's ``reward`` column in yuan (a
+    blank or unreadable amount counts as nothing paid). None when the export
+    has no reward column.
+
+    Returns
+    -------
+    DataFrame or None
+        Rows "period" and "total": tips, valid, valid_share, rewards, unreadable.
+    """
+    cases = atlas.cases
+    if "reward" not in cases:
+        return None
+    channel = atlas.config.letters.reward_channel
+    tips = cases if channel is None else cases[cases["channel"].map(as_text) == channel]
+    text = tips["reward"].map(as_text).str.replace(r"[,，\s元]", "", regex=True)
+    amount = pd.to_numeric(text, errors="coerce")
+    start, end = atlas.period or (atlas.as_of, atlas.as_of)
+    now = ((tips["reported_at"] >= pd.Timestamp(start))
+           & (tips["reported_at"] < pd.Timestamp(end) + pd.Timedelta(days=1)))
+    rows = {}
+    for name, picked in (("period", now), ("total", pd.Series(True, index=tips.index))):
+        valid = int(tips.loc[picked, "valid"].astype(bool).sum())
+        count = int(picked.sum())
+        rows[name] = {"tips": count, "valid": valid,
+                      "valid_share": valid / count if count else float("nan"),
+                      "rewards": float(amount[picked].fillna(0).sum()),
+                      "unreadable": int((amount[picked].isna() & (text[picked] != "")).sum())}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def check_recipients(atlas: Atlas, town_ids: pd.Series) -> None:

@@ -22,6 +22,7 @@ from battlemap.escalate import (
     recipients,
 )
 
+
 @pytest.fixture(scope="module")
 def atlas(tmp_path_factory):
     from battlemap.build import prepare
@@ -140,3 +141,23 @@ def test_accountability_lists_village_chiefs_at_the_threshold(atlas) -> None:
     raised = atlas.config.model_copy(update={"letters": atlas.config.letters.model_copy(
         update={"accountability_warnings": 3})})
     assert accountability(dataclasses.replace(atlas, config=raised), due).empty
+
+
+def test_rewards_of_the_reward_channel_this_period_and_in_all(atlas) -> None:
+    from battlemap.escalate import rewards
+
+    assert rewards(atlas) is None                              # no reward column mapped
+    cases = atlas.cases.copy()
+    cases["channel"] = "有奖举报"
+    cases.loc[["D0", "D1"], "channel"] = "巡河"
+    cases["reward"] = ""
+    cases.loc[["N1", "N2", "R7", "D0"], "reward"] = ["200", "1,000元", "见附件", "999"]
+    cases.loc[["N2"], "valid"] = False
+    letters = atlas.config.letters.model_copy(update={"reward_channel": "有奖举报"})
+    tipped = dataclasses.replace(atlas, cases=cases,
+                                 config=atlas.config.model_copy(update={"letters": letters}))
+    table = rewards(tipped)
+    period, total = table.loc["period"], table.loc["total"]
+    assert (period["tips"], period["valid"], period["rewards"]) == (3, 2, 1200.0)  # N1 N2 N4
+    assert (total["tips"], total["rewards"], total["unreadable"]) == (len(cases) - 2, 1200.0, 1)
+    assert total["valid_share"] == pytest.approx((len(cases) - 3) / (len(cases) - 2))

@@ -14,9 +14,9 @@ import pytest
 from conftest import leftover_temp_files, tiny_units, write_tiny_inputs
 
 from battlemap import LEVELS
+from battlemap._sheets import PERCENT
 from battlemap.build import prepare
 from battlemap.config import load_config
-from battlemap._sheets import PERCENT
 from battlemap.escalate import escalations
 from battlemap.export import SHEETS, STAT_HEADERS, write_geopackage, write_statistics_xlsx
 
@@ -67,7 +67,7 @@ def test_sheets_are_laid_out_with_frozen_headers_filters_and_percent(tiny_atlas,
         assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
         assert sheet.column_dimensions["A"].width >= 6
     towns = book["镇街"]
-    rate = [c.column_letter for c in towns[1] if c.value == "销号率"][0]
+    rate = next(c.column_letter for c in towns[1] if c.value == "销号率")
     assert towns[f"{rate}2"].number_format == PERCENT
     assert towns["A2"].number_format != PERCENT
 

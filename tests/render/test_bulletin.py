@@ -269,3 +269,17 @@ def test_follow_up_of_earlier_letters_and_accountability_candidates(tiny_atlas) 
                                      "1", "50.0%"]
     people = next(b for b in blocks[k + 3:] if isinstance(b, Table))
     assert [[c.text for c in r][:4] for r in people.rows] == [["乙二村", "乙镇", "乙二村河长", "1"]]  # C04
+
+
+def test_reward_tips_are_reported_when_the_export_has_a_reward_column(tiny_atlas) -> None:
+    from battlemap.render.bulletin import bulletin_document
+    from battlemap.render.document import Heading
+
+    plain = bulletin_document(bulletin_data(tiny_atlas)).blocks
+    assert not [b for b in plain if isinstance(b, Heading) and b.text == "有奖举报"]
+    cases = tiny_atlas.cases.copy()
+    cases["reward"] = ["5000", "", "", "2,500元", "", "", ""][:len(cases)]
+    blocks = bulletin_document(bulletin_data(dataclasses.replace(tiny_atlas, cases=cases))).blocks
+    k = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "有奖举报")
+    rows = [[c.text for c in r] for r in blocks[k + 1].rows]
+    assert rows[1] == ["累计", str(len(cases)), str(len(cases)), "100.0%", "0.75"]

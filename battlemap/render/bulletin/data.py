@@ -17,7 +17,15 @@ import pandas as pd
 from battlemap import STATES
 from battlemap._model import Atlas
 from battlemap._text import as_text
-from battlemap.escalate import BELOW, REMINDER, WARNING, accountability, escalations, follow_up
+from battlemap.escalate import (
+    BELOW,
+    REMINDER,
+    WARNING,
+    accountability,
+    escalations,
+    follow_up,
+    rewards,
+)
 from battlemap.join import age_band_labels
 from battlemap.stats import by_category
 
@@ -45,6 +53,7 @@ class Bulletin:
     follow_up: pd.DataFrame          # earlier letters and their cases closed since (整改情况)
     accountability: pd.DataFrame     # village chiefs the accountability rule lists (责任追究)
     accountability_warnings: int     # the rule's threshold: open 预警 cases per village
+    rewards: pd.DataFrame | None     # reward tips (有奖举报), see battlemap.escalate.rewards()
     overdue: pd.DataFrame            # overdue cases, town by town, longest first
     recurring: pd.DataFrame          # recurring cases not yet closed
     recurring_by_town: pd.DataFrame  # town, recurring, open
@@ -89,7 +98,7 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
         changes_since=as_text(atlas.extra.get("changes_since")) or None,
         ranking=_ranking(atlas), ranking_rule=str(atlas.extra.get("ranking_rule", "")),
         escalations=due, follow_up=follow_up(atlas), accountability=accountability(atlas, due),
-        accountability_warnings=config.letters.accountability_warnings,
+        accountability_warnings=config.letters.accountability_warnings, rewards=rewards(atlas),
         overdue=_overdue(atlas, due), recurring=_recurring(atlas),
         recurring_by_town=_recurring_by_town(atlas), mismatches=_mismatches(atlas),
         channels=channels, channels_by_town=channels_by_town, weekly=_weekly(atlas),

@@ -200,6 +200,20 @@ def _channels(b: Bulletin) -> list[Block]:
             Heading("各镇街分渠道", level=2), per_town]
 
 
+def _rewards(b: Bulletin) -> list[Block]:
+    """有奖举报 (under 上报渠道): tips, valid share and rewards paid, this period and in all."""
+    if b.rewards is None:
+        return []
+    labels = {"period": f"本{b.period_kind}", "total": "累计"}
+    table = Table((Column("期间", 60), Column("举报", 60, "right"), Column("有效", 60, "right"),
+                   Column("有效率", 60, "right"), Column("奖励金额（万元）", 90, "right")),
+                  tuple(cells(labels[name], _int(r.tips), _int(r.valid), _pct(r.valid_share),
+                              f"{r.rewards / 10000:,.2f}") for name, r in b.rewards.iterrows()))
+    bad = int(b.rewards.loc["total", "unreadable"])
+    note = [Paragraph(f"另有 {bad} 件的奖励金额无法识别，未计入。", "note")] if bad else []
+    return [Heading("有奖举报", level=2), table, *note]
+
+
 def _letters(b: Bulletin, first: int) -> list[Block]:
     """整改情况 of the earlier letters, and the accountability rule's candidates."""
     numerals = "一二三四五六七八九十"
@@ -223,7 +237,8 @@ def _letters(b: Bulletin, first: int) -> list[Block]:
                     Column("未销号预警案件", 70, "right"), Column("最长超期（天）", 70, "right")),
                    tuple(cells(r.village, r.town, r.chief or "—", (_int(r.warnings), "warn"),
                                _int(r.longest)) for r in candidates.itertuples()))
-    return [Heading(f"{numerals[first]}、{LETTER_SECTIONS[0]}"), Paragraph(intro), letters,
+    return [*_rewards(b), Heading(f"{numerals[first]}、{LETTER_SECTIONS[0]}"), Paragraph(intro),
+            letters,
             Heading(f"{numerals[first + 1]}、{LETTER_SECTIONS[1]}"), Paragraph(rule), people]
 
 

@@ -41,7 +41,8 @@ h1{font-size:24px;font-weight:normal;text-align:center;margin:18px 0 4px}
 h2{font-size:19px;font-weight:normal;border-bottom:2px solid #1f4e79;padding-bottom:3px;
  margin-top:34px}
 h3{font-size:15px;font-weight:normal;margin:20px 0 6px}
-p.address{margin:10px 0 4px}.meta,.note{color:#555;font-size:13px}.meta{text-align:center}p.list{font-size:13px;margin:4px 0}
+p.address{margin:10px 0 4px}
+.meta,.note{color:#555;font-size:13px}.meta{text-align:center}p.list{font-size:13px;margin:4px 0}
 nav{font-size:13px;text-align:center;margin:8px 0}nav a{margin:0 6px;color:#1f4e79}
 .figures{display:flex;gap:8px;flex-wrap:wrap;margin:10px 0}
 .figure{flex:1 1 120px;background:#f5f5f5;border:1px solid #e4e4e4;padding:8px;text-align:center}
