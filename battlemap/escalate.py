@@ -134,7 +134,8 @@ def follow_up(atlas: Atlas) -> pd.DataFrame:
     -------
     DataFrame
         number, kind, as_of, recipient_id, recipient, cases, closed, open; the
-        latest letters first. Cases no longer in the export count as open.
+        latest date first, then in the register's order (kind, number). Cases
+        no longer in the export count as open.
     """
     history = _history(atlas)
     columns = ["number", "kind", "as_of", "recipient_id", "recipient", "cases", "closed", "open"]
@@ -146,7 +147,8 @@ def follow_up(atlas: Atlas) -> pd.DataFrame:
                               sort=False).agg(cases=("case_id", "size"), closed=("closed", "sum"))
     frame = grouped.reset_index()
     frame["open"] = frame["cases"] - frame["closed"]
-    return frame.sort_values(["as_of", "number"], ascending=[False, True])[columns].reset_index(
+    # the register's order (date, kind, number) within a date; the latest date first
+    return frame.sort_values("as_of", ascending=False, kind="stable")[columns].reset_index(
         drop=True)
 
 

@@ -100,7 +100,7 @@ def _escalation_body(letter: Letter, config: Config) -> list[str]:
              f"（反复）{len(recurring)} 件。")
     if letter.kind == "warning":
         earlier = int((cases["previous_number"] != "").sum())
-        again = f"其中 {earlier} 件本办此前已发函提醒，至今仍未整改到位。" if earlier else ""
+        again = f"其中 {earlier} 件本办此前已发函督办，至今仍未整改到位。" if earlier else ""
         return [first + again + "现予预警。",
                 f"请于{_cn_date(reply_by)}前完成整改并书面报告本办；确有困难的，说明原因和整改计划。"
                 "逾期仍未整改到位的，本办将提请区级河长约谈，并按规定追究相关责任。"]
@@ -141,27 +141,20 @@ def _assign_table(letter: Letter) -> Table:
 
 
 def _escalation_table(letter: Letter) -> Table:
-    columns = (Column("序号", 22, "center"), Column("问题编号", 80), Column("村居", 66),
-               Column("问题类型", 50), Column("整改期限", 58), Column("超期天数", 40, "right"),
-               Column("情形", 150), Column("前次督办", 92))
+    columns = (Column("序号", 20, "center"), Column("问题编号", 76), Column("村居", 64),
+               Column("问题类型", 50), Column("整改期限", 54), Column("超期天数", 38, "right"),
+               Column("反复（前案）", 76), Column("前案销号", 54), Column("前次督办", 88))
     rows = []
     for k, r in enumerate(letter.cases.itertuples(), start=1):
-        days = f"{r.days_overdue:,}" if r.days_overdue else "—"
+        late = "超期" in r.reason
+        days = f"{r.days_overdue:,}" if late else "—"
+        again = "反复" in r.reason
         rows.append(cells(k, r.case_id, r.village, r.problem_type, _date(r.deadline),
-                          (days, "warn" if r.level == WARNING else ""), _situation(r),
+                          (days, "warn" if late and r.level == WARNING else ""),
+                          (r.recurring_of or "是") if again else "—",
+                          _date(r.recurring_of_closed) if again else "—",
                           r.previous_number or "—"))
     return Table(columns, tuple(rows), keep_together=40)
-
-
-def _situation(row) -> str:
-    parts = []
-    if "超期" in row.reason:
-        parts.append(f"超期 {row.days_overdue:,} 天")
-    if "反复" in row.reason:
-        closed = _date(row.recurring_of_closed)
-        earlier = f"前案 {row.recurring_of} 于 {closed} 销号" if row.recurring_of else "前案已销号"
-        parts.append(f"反复：{earlier}")
-    return "；".join(parts)
 
 
 def _date(value: object) -> str:

@@ -101,4 +101,8 @@ def test_assignment_letter_has_its_map_and_the_rule_deadline(written) -> None:
 def test_recurring_case_names_the_earlier_closed_case(written) -> None:
     _, out, _ = written
     text = _docx_text(out / "letters" / "2026-11-27" / "提醒函_004_乙镇.docx")
-    assert "反复：前案 P1 于 2026-01-10 销号" in text
+    word = docx.Document(str(out / "letters" / "2026-11-27" / "提醒函_004_乙镇.docx"))
+    table = next(t for t in word.tables if t.rows[0].cells[1].text == "问题编号")
+    rows = {r.cells[1].text: [c.text for c in r.cells] for r in table.rows[1:]}
+    assert rows["P2"][5:8] == ["—", "P1", "2026-01-10"]       # not overdue; recurring of P1
+    assert "反复" in text and "超期未销号 0 件" in text
