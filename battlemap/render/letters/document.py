@@ -131,7 +131,7 @@ def _table_notes(letter: Letter) -> list[Block]:
 
 
 def _assign_table(letter: Letter) -> Table:
-    columns = (Column("序号", 22, "center"), Column("问题编号", 80), Column("村居", 66),
+    columns = (Column("序号", 24, "center"), Column("问题编号", 80), Column("村居", 64),
                Column("网格", 70), Column("问题类型", 50), Column("河涌", 56),
                Column("问题描述", 120), Column("整改期限", 60))
     rows = tuple(cells(k, r.case_id, r.village, r.grid, r.problem_type, r.river or "—",
@@ -141,7 +141,7 @@ def _assign_table(letter: Letter) -> Table:
 
 
 def _escalation_table(letter: Letter) -> Table:
-    columns = (Column("序号", 20, "center"), Column("问题编号", 76), Column("村居", 64),
+    columns = (Column("序号", 24, "center"), Column("问题编号", 76), Column("村居", 60),
                Column("问题类型", 50), Column("整改期限", 54), Column("超期天数", 38, "right"),
                Column("反复（前案）", 76), Column("前案销号", 54), Column("前次督办", 88))
     rows = []
