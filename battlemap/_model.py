@@ -26,12 +26,12 @@ snapshot or None) and ``previous_snapshot`` (that snapshot: case_id index;
 state, overdue, district_id/town_id/village_id/grid_id/river_id; or None), and
 ``previous_rank`` (each town's rank at that snapshot, from
 :func:`battlemap.stats.previous_ranks`; nullable integers, all NA without one).
-``letter_history``: the letters sent before the as-of date, one row per
-letter and case (:func:`battlemap.register.read_history`), from which
-:mod:`battlemap.escalate` moves cases up and counts what has been closed since.
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).
+``Atlas.extra["letter_history"]``: the letters sent before the as-of date,
+one row per letter and case (:func:`battlemap.register.read_history`), from
+which :mod:`battlemap.escalate` moves cases up and counts what was closed since.
 """
 
 from __future__ import annotations
