@@ -187,3 +187,14 @@ def test_kill_9_while_writing_letters_leaves_register_and_database_consistent(tm
     assert after[0] == "测河长办〔2026〕6号"
     assert not [p for p in (out / "letters").iterdir() if p.name.startswith(".")]
     assert _sheet_numbers(out) == [n for *_, n in _letters(out)]
+
+
+def test_two_builds_in_one_period_do_not_send_a_case_the_same_kind_twice(tmp_path) -> None:
+    out = tmp_path / "output"
+    assert _build(tmp_path, "2026-11-25") == 0               # Wednesday of the week of 11-23
+    assert _cases(out, "2026-11-25", "assign", "440118001") == ["N1"]
+    assert _cases(out, "2026-11-25", "reminder", "440118001") == ["W29", "W30", "W31"]
+    assert _build(tmp_path, "2026-11-27") == 0               # Friday, same week
+    assert _cases(out, "2026-11-27", "assign", "440118001") == []        # assigned on Wednesday
+    assert _cases(out, "2026-11-27", "reminder", "440118001") == ["R7", "R8"]   # W29 not again
+    assert _cases(out, "2026-11-27", "warning", "440118001") == ["W30", "W31"]  # 30 days: up
