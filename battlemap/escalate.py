@@ -26,7 +26,8 @@ from battlemap._text import as_text
 from battlemap.errors import InputError
 
 __all__ = ["ASSIGN", "BELOW", "HISTORY_COLUMNS", "KIND_OF_LEVEL", "REMINDER", "WARNING",
-           "accountability", "assignments", "escalations", "follow_up", "recipients", "rewards"]
+           "accountability", "assignments", "check_recipients", "escalations", "follow_up",
+           "recipients", "rewards"]
 
 ASSIGN, REMINDER, WARNING = "交办", "提醒", "预警"
 """Letter levels: assignment of new cases, then a reminder, then a warning."""
