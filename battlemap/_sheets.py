@@ -83,9 +83,10 @@ def format_sheet(sheet: Worksheet, percent: tuple[str, ...] = (), max_width: int
     """Lay out a sheet whose first row is its header: the one place sheets get their look.
 
     Column widths from the longest text (a Chinese character counts two),
-    the header row frozen, an autofilter over the used range, and the
-    columns whose header is in ``percent`` shown as percentages (the
-    values stay fractions, 0.873 shows as 87.3%).
+    the header row frozen, an autofilter over the used range, the columns
+    whose header is in ``percent`` shown as percentages (the values stay
+    fractions, 0.873 shows as 87.3%), and for printing: landscape, one page
+    wide, the header row repeated on every page.
     """
     if sheet.max_row < 1 or sheet.max_column < 1:
         return
@@ -98,6 +99,10 @@ def format_sheet(sheet: Worksheet, percent: tuple[str, ...] = (), max_width: int
                 cell[0].number_format = PERCENT
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+    sheet.print_title_rows = "1:1"                  # printed: the header on every page,
+    sheet.page_setup.orientation = "landscape"      # landscape, all columns on one page width
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
 
 
 def _display_width(value: object) -> int:

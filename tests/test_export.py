@@ -66,6 +66,7 @@ def test_sheets_are_laid_out_with_frozen_headers_filters_and_percent(tiny_atlas,
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
         assert sheet.column_dimensions["A"].width >= 6
+        assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToWidth == 1
     towns = book["镇街"]
     rate = next(c.column_letter for c in towns[1] if c.value == "销号率")
     assert towns[f"{rate}2"].number_format == PERCENT
