@@ -71,6 +71,9 @@ def test_sheets_are_laid_out_with_frozen_headers_filters_and_percent(tiny_atlas,
     rate = next(c.column_letter for c in towns[1] if c.value == "销号率")
     assert towns[f"{rate}2"].number_format == PERCENT
     assert towns["A2"].number_format != PERCENT
+    overdue = book["超期案件"]
+    deadline = next(c.column_letter for c in overdue[1] if c.value == "整改期限")
+    assert overdue[f"{deadline}2"].number_format == "yyyy-mm-dd"
 
 
 def test_unit_sheets_have_chinese_headers_in_a_fixed_order(workbook, tiny_atlas) -> None:
