@@ -3,6 +3,7 @@ case's history, bad input refused with exit 2 and nothing numbered, kill -9 duri
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -54,6 +55,9 @@ def test_numbers_continue_across_dates_and_repeat_for_the_same_date(tmp_path) ->
 
     assert _build(tmp_path, "2026-11-27") == 0               # a rebuild: the same numbers
     assert _letters(out) == first
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [x["number"] for x in report["letters"]] == [n for *_, n in first]
+    assert "测河长办〔2026〕5号" in (out / "report.html").read_text(encoding="utf-8")
 
     assert _build(tmp_path, "2026-12-04") == 0               # a week later: numbers go on
     later = [row for row in _letters(out) if row[0] == "2026-12-04"]
