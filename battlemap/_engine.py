@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -25,21 +25,39 @@ __all__ = ["Progress", "run_jobs"]
 
 Job = tuple[str, str]          # (level, unit id)
 RenderFn = Callable[[Atlas, Path, Sequence[Job]], list[Path]]
+OnBatch = Callable[[list[Job], list[Path]], None]
 
 _ATLAS: Atlas | None = None    # set in the parent before fork; inherited by pool workers
 
 
 def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, workers: int,
-             executor: str = "process", progress: Progress | None = None) -> list[Path]:
-    """Render ``jobs`` with ``render(atlas, out, batch)``; return every path written."""
+             executor: str = "process", progress: Progress | None = None,
+             on_batch: OnBatch | None = None) -> list[Path]:
+    """Render ``jobs`` with ``render(atlas, out, batch)``; return every path written.
+
+    ``on_batch(batch, paths)`` is called with the jobs and paths of each batch as it
+    finishes, also for the batches that finished when another one failed,
+    so a caller knows what was written before an error.
+    """
     if not jobs:
         return []
     batches = _batches(jobs, workers)
+    written: list[Path] = []
+
+    def collect(batch: list[Job], paths: list[Path]) -> None:
+        written.extend(paths)
+        if on_batch:
+            on_batch(batch, paths)
+        if progress:
+            progress.advance(len(batch))
+
     if executor.startswith("dask"):
-        return _run_dask(render, atlas, out, batches, executor, progress)
-    if workers <= 1 or len(batches) == 1:
-        return _run_here(render, atlas, out, batches, progress)
-    return _run_pool(render, atlas, out, batches, workers, progress)
+        _run_dask(render, atlas, out, batches, executor, collect)
+    elif workers <= 1 or len(batches) == 1:
+        _run_here(render, atlas, out, batches, collect)
+    else:
+        _run_pool(render, atlas, out, batches, workers, collect)
+    return written
 
 
 def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
@@ -49,14 +67,13 @@ def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
+Collect = Callable[[list[Job], list[Path]], None]
+
+
 def _run_here(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
-              progress: Progress | None) -> list[Path]:
-    written: list[Path] = []
+              collect: Collect) -> None:
     for batch in batches:
-        written += render(atlas, out, batch)
-        if progress:
-            progress.advance(len(batch))
-    return written
+        collect(batch, render(atlas, out, batch))
 
 
 def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> list[Path]:
@@ -65,25 +82,36 @@ def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> list[Path]:
 
 
 def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]], workers: int,
-              progress: Progress | None) -> list[Path]:
+              collect: Collect) -> None:
     global _ATLAS
     _ATLAS = atlas
-    written: list[Path] = []
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            futures = {pool.submit(_in_worker, render, out, batch): len(batch)
-                       for batch in batches}
-            for future in as_completed(futures):
-                written += future.result()
-                if progress:
-                    progress.advance(futures[future])
+            futures = {pool.submit(_in_worker, render, out, batch): batch for batch in batches}
+            collected = set()
+            try:
+                for future in as_completed(futures):
+                    collected.add(future)
+                    collect(futures[future], future.result())
+            except BaseException:
+                _collect_finished(futures, collected, collect)
+                raise
     finally:
         _ATLAS = None
-    return written
+
+
+def _collect_finished(futures: dict, collected: set, collect: Collect) -> None:
+    """After a failure: cancel what has not started, and collect what finished well."""
+    for future in futures:
+        future.cancel()
+    wait(futures)
+    for future, batch in futures.items():
+        if future not in collected and not future.cancelled() and future.exception() is None:
+            collect(batch, future.result())
 
 
 def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
-              executor: str, progress: Progress | None) -> list[Path]:
+              executor: str, collect: Collect) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -104,20 +132,16 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
                               f"({exc}); check the address") from None
     else:
         raise ConfigError(f"--executor {executor!r}: use process, dask-local or dask://HOST:PORT")
-    written: list[Path] = []
     try:
         shared = client.scatter(atlas, broadcast=True)
         futures = [client.submit(render, shared, out, batch, pure=False) for batch in batches]
-        sizes = {f.key: len(b) for f, b in zip(futures, batches, strict=True)}
+        batch_of = {f.key: b for f, b in zip(futures, batches, strict=True)}
         for future in dask_completed(futures):
-            written += future.result()
-            if progress:
-                progress.advance(sizes[future.key])
+            collect(batch_of[future.key], future.result())
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return written
 
 
 class Progress:

@@ -1,6 +1,11 @@
 """Atomic file writes: every output is written to a temporary name, then renamed.
 
 A build killed at any moment leaves each visible file either old or new.
+Inside a battlemap output folder (one holding the marker file, see
+:mod:`battlemap._paths`) the temporary files live in the folder's private
+``.battlemap-tmp/``, which each build empties at its start; so clean-up
+never needs a file-name pattern. While :func:`writing_into` is active (a
+build), a path outside its folder is refused.
 """
 
 from __future__ import annotations
@@ -11,15 +16,50 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_bytes", "write_text"]
+from battlemap._paths import MARKER, TEMP_DIR, inside
+from battlemap.errors import RenderError
+
+__all__ = ["atomic_path", "write_bytes", "write_text", "writing_into"]
+
+_ROOT: Path | None = None
+"""The output folder of the build running in this process (inherited by forked workers)."""
+
+
+@contextlib.contextmanager
+def writing_into(out: Path) -> Iterator[Path]:
+    """Refuse every atomic write outside ``out`` until the block ends."""
+    global _ROOT
+    previous, _ROOT = _ROOT, Path(out).resolve()
+    try:
+        yield _ROOT
+    finally:
+        _ROOT = previous
 
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place on success."""
+    """Yield a temporary path; rename it to ``path`` on success, delete it on failure.
+
+    Raises
+    ------
+    RenderError
+        When ``path`` has a ``..`` part or, during a build, lies outside its output folder.
+    """
+    path = Path(path)
+    if ".." in path.parts:
+        raise RenderError(f"{path}: a written path may not contain '..'; this is a bug in "
+                          "battlemap, please report it")
+    root = _ROOT if _ROOT is not None else _output_root(path)
+    if root is not None:
+        inside(root, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # hidden, marked ".tmp-", and ending in the real suffix so drivers (GPKG) are content
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", suffix=path.suffix, dir=path.parent)
+    if root is None:  # outside an output folder (a direct API call): beside the file
+        folder, prefix = path.parent, f".{path.name}.tmp-"
+    else:
+        folder, prefix = root / TEMP_DIR, "tmp-"
+        folder.mkdir(exist_ok=True)
+    # ending in the real suffix so drivers (GPKG) are content
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=folder)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -28,6 +68,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp_path.replace(path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _output_root(path: Path) -> Path | None:
+    """The nearest folder above ``path`` that holds battlemap's marker, if any."""
+    parent = path.parent.resolve()
+    for folder in (parent, *parent.parents):
+        if (folder / MARKER).is_file():
+            return folder
+    return None
 
 
 def write_bytes(path: Path, data: bytes) -> Path:

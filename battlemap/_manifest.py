@@ -1,16 +1,23 @@
-"""Incremental builds: what each output was made from, and what is stale.
+"""Incremental builds: what each output was made from, which files it wrote, what is stale.
 
 Every unit page and poster depends on the unit's own row (statistics,
 geometry, chief), its children's rows, the cases located in it (or assigned
 to it, for a river), the config and battlemap's version. Those are hashed
 into one fingerprint per (level, unit id); a rebuild renders only the units
-whose fingerprint changed and removes the outputs of units that are gone.
+whose fingerprint changed or whose files are missing.
+
+The manifest (``.battlemap-manifest.json``) records, per job key
+(``renderer:level:unit_id``), the fingerprint and the files the job wrote,
+relative to the output folder. Clean-up deletes only files listed there,
+never by a file-name pattern. A manifest of an earlier version (key →
+fingerprint) is read with its files unknown: those jobs render again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +26,17 @@ import pandas as pd
 from battlemap import LEVELS, __version__
 from battlemap._io import write_text
 from battlemap._model import Atlas
+from battlemap._paths import inside
+from battlemap.errors import RenderError
 
-__all__ = ["MANIFEST", "fingerprints", "load_manifest", "remove_outputs", "save_manifest"]
+__all__ = ["MANIFEST", "Entry", "fingerprints", "load_manifest", "present", "remove_files",
+           "save_manifest"]
 
 MANIFEST = ".battlemap-manifest.json"
+FORMAT = 2
 Key = tuple[str, str]
+Entry = dict[str, object]
+"""One job's record: ``{"print": str, "files": list[str] | None}`` (None: unknown)."""
 
 
 def fingerprints(atlas: Atlas) -> dict[Key, str]:
@@ -44,38 +57,57 @@ def fingerprints(atlas: Atlas) -> dict[Key, str]:
     return result
 
 
-def load_manifest(out: Path) -> dict[str, str]:
+def load_manifest(out: Path) -> dict[str, Entry]:
+    """The jobs of the previous build; empty when there is none or it is damaged."""
     path = out / MANIFEST
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return {}  # a damaged manifest only costs a full rebuild
+    if not isinstance(raw, dict):
+        return {}
+    if raw.get("format") == FORMAT and isinstance(raw.get("jobs"), dict):
+        return {str(k): _entry(v) for k, v in raw["jobs"].items()}
+    return {str(k): {"print": str(v), "files": None} for k, v in raw.items()}  # format 1
 
 
-def save_manifest(out: Path, manifest: dict[str, str]) -> None:
-    write_text(out / MANIFEST, json.dumps(manifest, sort_keys=True, indent=0))
+def save_manifest(out: Path, manifest: dict[str, Entry]) -> None:
+    write_text(out / MANIFEST, json.dumps({"format": FORMAT, "jobs": manifest},
+                                          sort_keys=True, indent=0, ensure_ascii=False))
 
 
-def remove_outputs(out: Path, renderer: str, level: str, unit_id: str) -> list[Path]:
-    """Delete the files a renderer made for a unit that no longer exists.
+def present(out: Path, entry: Entry | None) -> bool:
+    """Whether every file a job wrote is still on disk (False when they are unknown)."""
+    files = None if entry is None else entry.get("files")
+    return files is not None and all((out / name).is_file() for name in files)
 
-    Bulletins and letters of earlier dates are kept: they are the office's archive.
+
+def remove_files(out: Path, names: Iterable[str]) -> list[Path]:
+    """Delete these files (relative to ``out``) that battlemap wrote; return those deleted.
+
+    A name that would lead outside ``out`` (a tampered manifest) is skipped.
     """
-    patterns = {
-        "bulletin": [],
-        "letters": [],
-        "exports": [],
-        "web": [f"{level}/{unit_id}.html", f"data/{level}/{unit_id}.js",
-                f"data/{level}/{unit_id}.*.js"],
-        "posters": [f"posters/{level}/{unit_id}_*.pdf"]
-        + ([f"posters/atlas/{unit_id}.pdf"] if level == "town" else []),
-    }[renderer]
-    removed = [p for pattern in patterns for p in out.glob(pattern) if p.is_file()]
-    for path in removed:
-        path.unlink()
+    removed = []
+    for name in names:
+        path = out / name
+        try:
+            inside(out, path)
+        except RenderError:
+            continue
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
     return removed
+
+
+def _entry(value: object) -> Entry:
+    if not isinstance(value, dict):
+        return {"print": "", "files": None}
+    files = value.get("files")
+    ok = isinstance(files, list) and all(isinstance(f, str) for f in files)
+    return {"print": str(value.get("print", "")), "files": files if ok else None}
 
 
 def _shared_hash(atlas: Atlas) -> str:

@@ -20,12 +20,23 @@ and ``lat`` are its WGS84 coordinates (already converted from GCJ-02 etc.).
 
 Context (``Atlas.context``, optional): points with name, kind, label.
 
+Neighbours (``Atlas.neighbours``, optional, from ``[neighbours]``): the
+districts around the district, drawn greyed on posters; columns
+neighbour_id (str), name, feature, geometry (Polygon or MultiPolygon).
+
+The stats stage makes the Atlas once (:func:`battlemap.stats.build_atlas`);
+nothing changes it afterwards, and renderers only read it.
+
 ``Atlas.extra`` holds: ``ranking_rule`` (text), ``river_stretches`` (level,
-unit_id, river_id, length_m), ``changes_since`` (ISO date of the previous
-snapshot or None) and ``previous_snapshot`` (that snapshot: case_id index;
-state, overdue, district_id/town_id/village_id/grid_id/river_id; or None), and
-``previous_rank`` (each town's rank at that snapshot, from
-:func:`battlemap.stats.previous_ranks`; nullable integers, all NA without one).
+unit_id, river_id, length_m, for every level and river), ``river_towns`` (the towns along each river,
+from :func:`battlemap.stats.river_town_statistics`: one row per river and
+town; river_id, town_id, the statistics of ``UNIT_STAT_COLUMNS`` over the
+river's cases only, rank among the river's towns), ``changes_since`` (ISO
+date of the previous snapshot or None) and ``previous_snapshot`` (that
+snapshot: case_id index; state, overdue, district_id/town_id/village_id/
+grid_id/river_id; or None), and ``previous_rank`` (each town's rank at that
+snapshot, from :func:`battlemap.stats.previous_ranks`; nullable integers,
+all NA without one).
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).
@@ -101,6 +112,7 @@ class Atlas:
     by_channel: pd.DataFrame | None = None   # long: level, unit_id, channel, count, valid
     period: tuple[dt.date, dt.date] | None = None  # the current period [start, end]
     extra: dict[str, object] = field(default_factory=dict)
+    neighbours: gpd.GeoDataFrame | None = None   # neighbouring districts, for orientation
 
     @property
     def as_of(self) -> dt.date:

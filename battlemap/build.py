@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import time
@@ -12,39 +11,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress, run_jobs
-from battlemap._findings import DUPLICATE_RULE, Findings
-from battlemap._manifest import fingerprints, load_manifest, remove_outputs, save_manifest
+from battlemap._findings import DUPLICATE_RULE, Finding, Findings
+from battlemap._jobs import BuildLog, JobRecorder, remove_gone, stale_jobs
+from battlemap._manifest import Entry, fingerprints, load_manifest, save_manifest
 from battlemap._model import Atlas
+from battlemap._output import claim_output
+from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
 from battlemap.config import Config
-from battlemap.errors import BattlemapError
 from battlemap.export import write_geopackage, write_statistics_xlsx
-from battlemap.history import (
-    CHANGE_COLUMNS,
-    case_changes,
-    previous_snapshot,
-    unit_changes,
-    write_snapshot,
+from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
+from battlemap.join import derive_lifecycle, join_cases, join_rivers
+from battlemap.load import (
+    load_boundaries,
+    load_catchments,
+    load_context,
+    load_neighbours,
+    load_rivers,
+    read_case_table,
 )
-from battlemap.join import (
-    current_period,
-    derive_lifecycle,
-    join_cases,
-    join_rivers,
-    river_stretches,
-)
-from battlemap.load import load_boundaries, load_catchments, load_context, load_rivers, read_case_table
 from battlemap.privacy import masked_counts
 from battlemap.register import letters_on, read_history
 from battlemap.report import nothing_mapped, write_report_files
-from battlemap.stats import RANKING_RULE, by_category, previous_ranks, rank_siblings, unit_statistics
+from battlemap.stats import RANKING_RULE, build_atlas
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
-__all__ = ["BuildOptions", "Prepared", "build", "prepare"]
+__all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
 
 RENDERERS = ("web", "posters", "bulletin", "letters")
 WHOLE_ATLAS = ("exports", "bulletin", "letters")
@@ -93,6 +88,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         levels = load_boundaries(config)
         rivers = load_rivers(config)
         context = load_context(config)
+        neighbours = load_neighbours(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
         masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
@@ -100,8 +96,9 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         units = validate_boundaries(levels, config, findings)
         rivers = validate_lines(rivers, str(config.rivers.path), findings)
         cases = validate_cases(case_table.table, config, units["district"], findings)
-        if context is not None:
-            findings.absorb(context)
+        for layer in (context, neighbours):
+            if layer is not None:
+                findings.absorb(layer)
         if catchments is not None:
             catchments = validate_catchments(catchments, rivers, config.catchments, findings)
     with _timed(timings, "join"):
@@ -109,9 +106,12 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         cases = join_rivers(cases, rivers, config, catchments)
         cases = derive_lifecycle(cases, config)
     with _timed(timings, "stats"):
-        atlas = _statistics(config, units, rivers, cases, context)
-        _add_changes(atlas, config.output.dir / "history", since)
-        atlas.extra["letter_history"] = read_history(config.output.dir, config.as_of)
+        previous = previous_snapshot(config.output.dir / "history", config.as_of, since)
+        atlas = build_atlas(config, units, rivers, cases, context=context, neighbours=neighbours,
+                            previous=previous,
+                            letter_history=read_history(config.output.dir, config.as_of))
+    with _timed(timings, "glyphs"):
+        findings.warnings.extend(_glyph_findings(atlas))
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
@@ -134,53 +134,109 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
 
     Only outputs whose inputs changed are rendered again (``force`` renders
     all); outputs of units that no longer exist are removed. A hard input
-    problem raises before anything is written. Returns the report (also
-    written to ``report.json``).
+    problem raises before anything is written. Before the first output is
+    replaced the report says "in progress"; if rendering stops, it says the
+    build failed, at which stage, and which files were replaced or removed.
+    Returns the report (also written to ``report.json``).
+
+    Raises
+    ------
+    ConfigError
+        When the output folder is refused (see :mod:`battlemap._output`).
     """
     options = options or BuildOptions()
-    out = config.output.dir
-    out.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out):
+    with claim_output(config) as out:
         prepared = prepare(config, since=options.since)
-        atlas = prepared.atlas
         if not options.quiet:
             for stage, seconds in prepared.timings.items():
                 Progress.stage_done(stage, seconds)
-        summary = _render_all(atlas, out, options, prepared.timings)
-        report = write_report(prepared, out, summary)
-        write_snapshot(atlas.cases, atlas.as_of, out / "history")
-    return report
+        log = BuildLog(out)
+        summary: dict[str, dict[str, int]] = {}
+        try:
+            _render_all(prepared, out, options, summary, log)
+            log.stage = "history"
+            log.wrote([write_snapshot(prepared.atlas.cases, prepared.atlas.as_of,
+                                      out / "history")])
+        except BaseException as exc:
+            write_report(prepared, out, summary, log.status("failed", exc))
+            raise
+        return write_report(prepared, out, summary, log.status("complete"))
 
 
-def _render_all(atlas: Atlas, out: Path, options: BuildOptions, timings: dict[str, float]
-                ) -> dict[str, dict[str, int]]:
+def validate_only(config: Config) -> dict[str, object]:
+    """Load, validate and join without rendering, holding the output folder; write the report."""
+    with claim_output(config) as out:
+        prepared = prepare(config)
+        return write_report(prepared, out, None, {"status": "validated, nothing rendered"})
+
+
+def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
+                summary: dict[str, dict[str, int]], log: BuildLog) -> None:
+    """Each renderer in turn, the report saying "in progress" at each start.
+
+    The manifest is saved even when a renderer fails.
+    """
+    atlas, timings = prepared.atlas, prepared.timings
     unit_prints = fingerprints(atlas)
     manifest = load_manifest(out)
-    summary = {}
-    for renderer in ("exports", *options.only):
-        with _timed(timings, renderer):
-            prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
-                      else unit_prints)
-            wanted = [job for job in prints if _selected(job, options)]
-            present = _present(out, renderer, atlas)
-            stale = [job for job in wanted if options.force
-                     or manifest.get(_key(renderer, job)) != prints[job] or job not in present]
-            progress = Progress(renderer, len(stale), quiet=options.quiet)
-            run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                     executor=options.executor, progress=progress)
-            progress.close()
-            if renderer == "posters" and atlas.config.posters.meeting_atlas:
-                _meeting_atlases(atlas, out, stale, options)
-            manifest.update({_key(renderer, job): prints[job] for job in stale})
-            removed = _remove_gone(out, renderer, manifest, prints)
-            save_manifest(out, manifest)
-        summary[renderer] = {"rendered": len(stale), "skipped": len(wanted) - len(stale),
-                             "removed": removed}
-    return summary
+    try:
+        for renderer in ("exports", *options.only):
+            log.stage = renderer
+            write_report(prepared, out, summary, log.status("in progress"))
+            with _timed(timings, renderer):
+                prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
+                          else unit_prints)
+                summary[renderer] = _render_stage(atlas, out, renderer, prints, manifest,
+                                                  options, log)
+    finally:
+        save_manifest(out, manifest)
+
+
+def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str, str], str],
+                  manifest: dict[str, Entry], options: BuildOptions, log: BuildLog
+                  ) -> dict[str, int]:
+    wanted = [job for job in prints if _selected(job, options)]
+    stale = stale_jobs(out, renderer, wanted, prints, manifest, options.force)
+    recorder = JobRecorder(out, renderer, stale, lambda job: _job_files(atlas, renderer, job),
+                           log, whole=renderer in WHOLE_ATLAS)
+    progress = Progress(renderer, len(stale), quiet=options.quiet)
+    try:
+        run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
+                 executor=options.executor, progress=progress, on_batch=recorder.finished)
+        progress.close()
+        if renderer == "posters" and atlas.config.posters.meeting_atlas:
+            _meeting_atlases(atlas, out, stale, options, recorder)
+    finally:
+        recorder.record(prints, manifest)
+    # bulletins and letters of earlier dates are kept: they are the office's archive
+    removed = (0 if renderer in ("bulletin", "letters")
+               else remove_gone(out, renderer, manifest, prints, log))
+    return {"rendered": len(stale), "skipped": len(wanted) - len(stale), "removed": removed}
+
+
+def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
+    """The files (relative to the output folder) a job writes, by the renderers' naming."""
+    level, unit_id = job
+    if renderer == "exports":
+        return list(_EXPORTS)
+    if renderer == "bulletin":
+        from battlemap.render.bulletin import BULLETIN_DIR
+
+        return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}"
+                for suffix in (".pdf", ".html", ".docx")]
+    if renderer == "letters":          # names come from the numbers: known once written
+        return []
+    if renderer == "web":
+        return [page_file(level, unit_id), page_data_file(level, unit_id)]
+    posters = atlas.config.posters
+    names = [poster_file(level, unit_id, paper) for paper in posters.papers.get(level, ())]
+    if level == "town" and posters.meeting_atlas:
+        names.append(atlas_file(unit_id))
+    return names
 
 
 def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
-                     options: BuildOptions) -> None:
+                     options: BuildOptions, recorder: JobRecorder) -> None:
     """Re-assemble the meeting atlas (会议图册) of each town with a re-rendered poster."""
     village_of, town_of = atlas.units["grid"]["parent_id"], atlas.units["village"]["parent_id"]
     towns = set()
@@ -193,7 +249,8 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
             towns.add(unit_id)
     progress = Progress("atlases", len(towns), quiet=options.quiet)
     run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
-             workers=options.workers, executor=options.executor, progress=progress)
+             workers=options.workers, executor=options.executor, progress=progress,
+             on_batch=recorder.also)
     progress.close()
 
 
@@ -215,70 +272,25 @@ def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
             and (options.units is None or unit_id in options.units))
 
 
-def _key(renderer: str, job: tuple[str, str]) -> str:
-    return f"{renderer}:{job[0]}:{job[1]}"
+def _glyph_findings(atlas: Atlas) -> list[Finding]:
+    """Data texts with a character the poster font lacks (drawn as □), found before writing."""
+    from battlemap.render.fonts import font_for, glyph_findings
+
+    return glyph_findings(atlas, font_for(atlas.config))
 
 
-def _present(out: Path, renderer: str, atlas: Atlas) -> set[tuple[str, str]]:
-    """The jobs whose output files are on disk, from one listing per folder."""
-    if renderer == "exports":
-        whole = all((out / name).exists() for name in ("battlemap.gpkg", "statistics.xlsx"))
-        return {("exports", atlas.as_of.isoformat())} if whole else set()
-    if renderer == "bulletin":
-        pdfs = (out / "bulletin").glob("*.pdf")
-        return {("bulletin", p.stem) for p in pdfs if p.with_suffix(".docx").exists()}
-    if renderer == "letters":
-        done = (out / "letters" / "register.sqlite").exists()
-        return {("letters", p.name) for p in (out / "letters").glob("[!.]*") if p.is_dir()
-                and done}
-    if renderer == "posters":
-        return {(p.parent.name, p.stem.rsplit("_", 1)[0]) for p in out.glob("posters/*/*_*.pdf")}
-    if not (out / "assets").is_dir():
-        return set()
-    found = {(p.parent.name, p.stem) for p in out.glob("*/*.html")}
-    if (out / "index.html").exists():
-        found |= {("district", unit_id) for unit_id in atlas.units["district"].index}
-    return found
+def write_report(prepared: Prepared, out: Path, written: dict[str, object] | None = None,
+                 status: dict[str, object] | None = None) -> dict[str, object]:
+    """Write report.json, report.html and rejected_cases.csv; return the report.
 
-
-def _remove_gone(out: Path, renderer: str, manifest: dict[str, str],
-                 prints: dict[tuple[str, str], str]) -> int:
-    """Remove outputs of units that no longer exist; forget them in the manifest."""
-    gone = 0
-    for key in [k for k in manifest if k.startswith(f"{renderer}:")]:
-        _, level, unit_id = key.split(":", 2)
-        if (level, unit_id) not in prints:
-            remove_outputs(out, renderer, level, unit_id)
-            del manifest[key]
-            gone += 1
-    return gone
-
-
-@contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """One build per output folder at a time: a second one is refused at once."""
-    lock_path = out / ".battlemap.lock"
-    with lock_path.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BattlemapError(f"{out}: another battlemap build is writing to this folder; "
-                                 "wait for it to finish, or use --out for another folder") from None
-        for leftover in out.rglob(".*.tmp-*"):  # from a build that was killed
-            leftover.unlink(missing_ok=True)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def write_report(prepared: Prepared, out: Path, written: dict[str, object] | None = None
-                 ) -> dict[str, object]:
-    """Write report.json, report.html and rejected_cases.csv; return the report."""
+    ``status`` says whether the build is in progress, failed or complete, and
+    what it has changed so far.
+    """
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
     report = {
         "battlemap_version": __version__,
+        "build": status or {"status": "complete"},
         "district": atlas.config.project.name,
         "as_of": atlas.as_of.isoformat(),
         "sample_data": atlas.config.project.sample,
@@ -297,53 +309,13 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
-        "outputs": written or {},
+        "outputs": dict(written or {}),
         "letters": letters_on(out, atlas.as_of),
         "timings_s": prepared.timings,
     }
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
-
-
-def _statistics(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
-                cases: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None) -> Atlas:
-    period = current_period(config.as_of, config.lifecycle.period)
-    stats = {}
-    for level in LEVELS:
-        frame = unit_statistics(units[level], cases, f"{level}_id", period)
-        frame["rank"] = 0 if level == "district" else rank_siblings(frame)
-        stats[level] = frame
-    river_stats = unit_statistics(rivers, cases, "river_id", period)
-    river_stats["rank"] = rank_siblings(river_stats, group="kind")
-    extra = {"river_stretches": river_stretches(units, rivers), "ranking_rule": RANKING_RULE}
-    return Atlas(
-        config=config, units=stats, rivers=river_stats, cases=cases, context=context,
-        by_type=by_category(cases, "problem_type"),
-        by_channel=by_category(cases, "channel"),
-        period=period, extra=extra,
-    )
-
-
-def _add_changes(atlas: Atlas, history: Path, since: dt.date | None) -> None:
-    """Counts of what changed since the previous build's snapshot, per unit and river."""
-    previous = previous_snapshot(history, atlas.as_of, since)
-    atlas.extra["previous_snapshot"] = None if previous is None else previous[1]
-    atlas.extra["previous_rank"] = previous_ranks(atlas.units["town"], atlas.extra["previous_snapshot"])
-    if previous is None:
-        changes = pd.DataFrame(False, index=atlas.cases.index, columns=list(CHANGE_COLUMNS))
-        atlas.extra["changes_since"] = None
-    else:
-        atlas.extra["changes_since"] = previous[0].isoformat()
-        changes = case_changes(atlas.cases, previous[1])
-    for column in CHANGE_COLUMNS:
-        atlas.cases[column] = changes[column]
-    frames = {**{level: (atlas.units[level], f"{level}_id") for level in LEVELS},
-              "river": (atlas.rivers, "river_id")}
-    for frame, key in frames.values():
-        counts = unit_changes(atlas.cases, changes, key, frame.index)
-        for column in CHANGE_COLUMNS:
-            frame[column] = counts[column]
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
@@ -364,11 +336,14 @@ def _render_atlases(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> lis
     return render_meeting_atlases(atlas, out, [unit_id for _, unit_id in jobs])
 
 
+_EXPORTS = ("battlemap.gpkg", "statistics.xlsx")
+
+
 def _render_exports(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
     if not jobs:
         return []
-    return [write_geopackage(atlas, out / "battlemap.gpkg"),
-            write_statistics_xlsx(atlas, out / "statistics.xlsx")]
+    gpkg, xlsx = _EXPORTS
+    return [write_geopackage(atlas, out / gpkg), write_statistics_xlsx(atlas, out / xlsx)]
 
 
 def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

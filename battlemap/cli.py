@@ -101,12 +101,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from battlemap.build import prepare, write_report
+    from battlemap.build import validate_only
     from battlemap.config import load_config
 
     config = load_config(args.config, out_dir=args.out)
-    config.output.dir.mkdir(parents=True, exist_ok=True)
-    report = write_report(prepare(config), config.output.dir)
+    report = validate_only(config)
     _summary(args, report, config.output.dir)
     return 0
 

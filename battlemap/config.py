@@ -1,7 +1,7 @@
 """Typed, frozen configuration, loaded once from one TOML file (battlemap.toml).
 
-*What data* (boundaries, rivers, cases, context) is kept apart from *how it
-looks* (style). Unknown keys, wrong types and missing files are refused with
+*What data* (boundaries, rivers, cases, context, neighbours) is kept apart
+from *how it looks* (style). Unknown keys, wrong types and missing files are refused with
 the key's dotted name and what is allowed. Relative paths are resolved
 against the config file's folder.
 """
@@ -62,6 +62,15 @@ class ContextConfig(LayerConfig):
     kind_field: str = "kind"
     label_field: str | None = None
     kinds: dict[str, str] = Field(default_factory=dict, description="kind -> legend label")
+
+
+class NeighboursConfig(LayerConfig):
+    """Neighbouring districts (polygons), drawn greyed around the district on posters.
+
+    ``id_field`` and ``name_field`` name each district's code and name; a
+    feature with the district's own code is left out, so a file of the
+    district and its neighbours serves as it is.
+    """
 
 
 class CatchmentsConfig(LayerConfig):
@@ -284,6 +293,7 @@ class Config(_Model):
     rivers: RiversConfig
     cases: CasesConfig
     context: ContextConfig | None = None
+    neighbours: NeighboursConfig | None = None
     catchments: CatchmentsConfig | None = None
     basemap: BasemapConfig | None = None
     posters: PostersConfig = PostersConfig()
@@ -368,6 +378,7 @@ def _resolve_paths(config: Config, base: Path, source: Path, out_dir: str | Path
         "rivers": fix(config.rivers),
         "cases": fix(config.cases),
         "context": fix(config.context) if config.context else None,
+        "neighbours": fix(config.neighbours) if config.neighbours else None,
         "catchments": fix(config.catchments) if config.catchments else None,
         "source": source,
     }

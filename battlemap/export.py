@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from battlemap import LEVELS, RIVER_KINDS
 from battlemap._io import atomic_path
@@ -71,6 +72,8 @@ def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
             table = table[[c for c in STAT_HEADERS if c in table.columns]]
             if "closed_rate" in table:
                 table["closed_rate"] = table["closed_rate"].round(4)
+            table = table.map(  # control characters an .xlsx cell cannot hold
+                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
             table.rename(columns=STAT_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
                                                         index=False)
         for key, table in _case_sheets(atlas).items():

@@ -16,6 +16,7 @@ import pandas as pd
 
 from battlemap import LEVELS
 from battlemap._io import atomic_path
+from battlemap._paths import safe_stem
 
 __all__ = ["CHANGE_COLUMNS", "case_changes", "previous_snapshot", "unit_changes", "write_snapshot"]
 
@@ -26,7 +27,7 @@ SNAPSHOT_COLUMNS = ("case_id", "state", "overdue", *(f"{lv}_id" for lv in LEVELS
 def write_snapshot(cases: gpd.GeoDataFrame, as_of: dt.date, folder: Path) -> Path:
     """Write this build's snapshot; a rebuild on the same as-of date replaces it."""
     frame = pd.DataFrame(cases.reset_index()[list(SNAPSHOT_COLUMNS)])
-    path = folder / f"{as_of.isoformat()}.csv.gz"
+    path = folder / f"{safe_stem(as_of.isoformat())}.csv.gz"
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, compression="gzip")
     return path

@@ -61,7 +61,7 @@ def _html(report: dict[str, Any]) -> str:
               ("退回案件 cases rejected", report["cases_rejected"])]
     reasons = sorted(Counter(r["reason"] for r in report["rejected"]).items())
     parts = [
-        f"<h1>{escape(report['district'])} 挂图作战 构建报告</h1>", sample,
+        f"<h1>{escape(report['district'])} 挂图作战 构建报告</h1>", _status(report), sample,
         f"<p>截至 as of {escape(report['as_of'])} · battlemap {escape(report['battlemap_version'])}"
         "</p>",
         "<h2>台账 Ledger</h2>", _table(["", "数量"], ledger),
@@ -81,6 +81,21 @@ def _html(report: dict[str, Any]) -> str:
         f"<title>{escape(report['district'])} 构建报告</title><style>{_CSS}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _status(report: dict[str, Any]) -> str:
+    """A loud banner when this report describes a build that is running or failed."""
+    build = report.get("build") or {}
+    if build.get("status") not in ("in progress", "failed"):
+        return ""
+    head = ("构建未完成 build in progress" if build["status"] == "in progress"
+            else "构建失败 build FAILED")
+    changed = (f"at stage {build.get('stage')}: {build.get('files_replaced', 0)} file(s) replaced, "
+               f"{build.get('files_removed', 0)} removed so far")
+    error = f"<br>{escape(str(build['error']))}" if build.get("error") else ""
+    files = "".join(f"<li>{escape(str(n))}</li>" for n in build.get("replaced", []))
+    return (f'<p class="sample">{head} — {escape(changed)}{error}</p>'
+            f"<details><summary>replaced files</summary><ul>{files}</ul></details>")
 
 
 def _masked(masked: dict[str, int]) -> str:

@@ -12,11 +12,75 @@ import numpy as np
 import pandas as pd
 
 from battlemap import LEVELS, STATES
+from battlemap._model import Atlas
+from battlemap.config import Config
+from battlemap.history import CHANGE_COLUMNS, case_changes, unit_changes
+from battlemap.join import current_period, river_stretches
 
-__all__ = ["RANKING_RULE", "by_category", "previous_ranks", "rank_siblings", "unit_statistics"]
+__all__ = ["RANKING_RULE", "build_atlas", "by_category", "previous_ranks", "rank_siblings",
+           "river_town_statistics", "unit_statistics"]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
+
+
+def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
+                cases: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None = None,
+                neighbours: gpd.GeoDataFrame | None = None,
+                previous: tuple[dt.date, pd.DataFrame] | None = None,
+                letter_history: pd.DataFrame | None = None) -> Atlas:
+    """The atlas the renderers draw: every figure counted once, here, and never changed after.
+
+    Parameters
+    ----------
+    config
+        The typed config (as-of date, period, ranking).
+    units, rivers, cases
+        The validated units of every level, the rivers, and the joined cases
+        with their lifecycle columns.
+    context, neighbours
+        Optional context points and neighbouring districts, passed through.
+    previous
+        The latest earlier snapshot (its date and frame, from
+        :func:`battlemap.history.previous_snapshot`), or None: the
+        round-to-round changes and the previous ranks are counted against it.
+    letter_history
+        The letters sent before the as-of date (from
+        :func:`battlemap.register.read_history`), kept as
+        ``extra["letter_history"]`` for :mod:`battlemap.escalate`.
+    """
+    period = current_period(config.as_of, config.lifecycle.period)
+    snapshot = None if previous is None else previous[1]
+    changes = (pd.DataFrame(False, index=cases.index, columns=list(CHANGE_COLUMNS))
+               if snapshot is None else case_changes(cases, snapshot))
+    cases = cases.assign(**{column: changes[column] for column in CHANGE_COLUMNS})
+    figures = {level: _figures(units[level], cases, changes, f"{level}_id", period,
+                               None if level == "district" else "parent_id") for level in LEVELS}
+    extra = {
+        "ranking_rule": RANKING_RULE,
+        "river_stretches": river_stretches(units, rivers, levels=LEVELS),
+        "river_towns": river_town_statistics(units["town"], rivers, cases, period),
+        "changes_since": None if previous is None else previous[0].isoformat(),
+        "previous_snapshot": snapshot,
+        "previous_rank": previous_ranks(figures["town"], snapshot),
+        "letter_history": letter_history,
+    }
+    return Atlas(
+        config=config, units=figures,
+        rivers=_figures(rivers, cases, changes, "river_id", period, "kind"),
+        cases=cases, context=context, by_type=by_category(cases, "problem_type"),
+        by_channel=by_category(cases, "channel"), period=period, extra=extra,
+        neighbours=neighbours,
+    )
+
+
+def _figures(units: gpd.GeoDataFrame, cases: gpd.GeoDataFrame, changes: pd.DataFrame, key: str,
+             period: tuple[dt.date, dt.date], group: str | None) -> gpd.GeoDataFrame:
+    """One level's statistics, rank among siblings (0 without a group) and changes."""
+    table = unit_statistics(units, cases, key, period)
+    table["rank"] = 0 if group is None else rank_siblings(table, group=group)
+    counts = unit_changes(cases, changes, key, table.index)
+    return table.assign(**{column: counts[column] for column in CHANGE_COLUMNS})
 
 
 def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,
@@ -109,3 +173,50 @@ def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Ser
     frame["closed_rate"] = (frame["closed"] / frame["total"]).where(frame["total"] > 0)
     frame["parent_id"] = towns["parent_id"]
     return rank_siblings(frame).astype("Int64").rename("previous_rank")
+
+
+_PAIR = "\x1f"
+"""Joins a river id and a town id into one key (a control character no id holds)."""
+
+
+def river_town_statistics(towns: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
+                          cases: pd.DataFrame, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """Statistics of each river's cases by the towns along it (沿河镇街), ranked within the river.
+
+    A town is along a river when the river's line crosses it or when one of
+    the cases assigned to the river lies in it. The figures count only the
+    river's cases (a tributary poster ranks its towns by them).
+
+    Parameters
+    ----------
+    towns, rivers
+        The towns and the rivers, indexed by id, in one CRS.
+    cases
+        Joined cases with ``river_id``, ``town_id`` and the lifecycle columns.
+    period
+        The current period's first and last day, as for :func:`unit_statistics`.
+
+    Returns
+    -------
+    DataFrame
+        Long, one row per (river, town) pair: ``river_id``, ``town_id``,
+        the statistics of :func:`unit_statistics` and ``rank`` (1 = best
+        among the river's towns, by :func:`rank_siblings`), sorted by river
+        and rank.
+    """
+    town_pos, river_pos = rivers.sindex.query(towns.geometry.values, predicate="intersects")
+    on_river = cases["river_id"].isin(rivers.index) & cases["town_id"].isin(towns.index)
+    pairs = pd.concat([
+        pd.DataFrame({"river_id": rivers.index[river_pos], "town_id": towns.index[town_pos]}),
+        pd.DataFrame({"river_id": cases.loc[on_river, "river_id"].to_numpy(),
+                      "town_id": cases.loc[on_river, "town_id"].to_numpy()}),
+    ]).drop_duplicates()
+    # one key per pair; within a river the keys sort as the town ids, as rank_siblings needs
+    pairs.index = pd.Index(pairs["river_id"] + _PAIR + pairs["town_id"])
+    keyed = pd.DataFrame({
+        "pair": cases["river_id"] + _PAIR + cases["town_id"],
+        **{column: cases[column] for column in
+           ("state", "overdue", "days_overdue", "recurring", "reported_at", "closed_at")}})
+    table = unit_statistics(pairs, keyed, "pair", period)
+    table["rank"] = rank_siblings(table, group="river_id")
+    return table.sort_values(["river_id", "rank"]).reset_index(drop=True)

@@ -53,4 +53,38 @@ def test_killed_build_leaves_whole_files_and_next_build_completes(tmp_path: Path
     assert broken == []
     assert _build(config, out).wait() == 0
     assert set(_visible_files(out)) == set(_visible_files(clean))
-    assert not list(out.rglob(".*.tmp-*"))
+    assert not list(out.rglob(".*.tmp-*"))                 # no temporary file beside an output
+    assert list((out / ".battlemap-tmp").iterdir()) == []  # and none left in battlemap's own
+
+
+def test_temporary_files_live_in_the_private_folder(tmp_path: Path) -> None:
+    from battlemap._io import atomic_path
+    from battlemap._paths import MARKER
+
+    out = tmp_path / "out"
+    (out / "grid").mkdir(parents=True)
+    (out / MARKER).write_text("", encoding="utf-8")
+    with atomic_path(out / "grid" / "x.html") as tmp:
+        assert tmp.parent == out / ".battlemap-tmp" and tmp.suffix == ".html"
+        tmp.write_text("new", encoding="utf-8")
+        assert not (out / "grid" / "x.html").exists()
+    assert (out / "grid" / "x.html").read_text(encoding="utf-8") == "new"
+    assert list((out / ".battlemap-tmp").iterdir()) == []
+    with pytest.raises(RuntimeError), atomic_path(out / "grid" / "y.html") as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise RuntimeError("killed")
+    assert not (out / "grid" / "y.html").exists() and list((out / ".battlemap-tmp").iterdir()) == []
+
+
+def test_a_write_outside_the_build_folder_is_refused(tmp_path: Path) -> None:
+    from battlemap._io import write_text, writing_into
+    from battlemap.errors import RenderError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with writing_into(out):
+        write_text(out / "a" / "ok.txt", "fine")
+        for bad in (tmp_path / "escaped.txt", out / "a" / ".." / ".." / "escaped.txt"):
+            with pytest.raises(RenderError):
+                write_text(bad, "no")
+    assert not (tmp_path / "escaped.txt").exists() and (out / "a" / "ok.txt").is_file()

@@ -71,3 +71,34 @@ def test_sample_command_small_scale(tmp_path: Path, capsys) -> None:
     assert main(["sample", "--out", str(tmp_path / "data"), "--scale", "0.05"]) == 0
     assert (tmp_path / "data" / "cases" / "cases.csv").exists()
     assert (tmp_path / "data" / "boundaries" / "grids.geojson").exists()
+
+
+def test_validate_is_refused_while_a_build_holds_the_folder(
+        tiny_config_path: Path, tmp_path: Path, capsys) -> None:
+    """validate takes the build's lock: it never rewrites report.json under a running build."""
+    out = tmp_path / "out"
+    assert main(["validate", "--config", str(tiny_config_path), "--out", str(out)]) == 0
+    capsys.readouterr()
+    report = (out / "report.json").read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"f = open({str(out / '.battlemap.lock')!r}, 'a+')\n"
+        "fcntl.flock(f, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert main(["validate", "--config", str(tiny_config_path), "--out", str(out)]) == 2
+        assert "another battlemap build or validate" in capsys.readouterr().err
+        assert (out / "report.json").read_bytes() == report
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+def test_output_folder_guard_exit_2(tiny_config_path: Path, capsys) -> None:
+    code = main(["build", "--config", str(tiny_config_path), "--out",
+                 str(tiny_config_path.parent / ".."), "--workers", "1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "folder of the config file" in err and "--out" in err and "Traceback" not in err

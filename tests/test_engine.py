@@ -81,11 +81,13 @@ def test_outputs_of_vanished_units_are_removed(tmp_path: Path, fake_web) -> None
     out = config.output.dir
     build(config, _options())
     manifest = json.loads((out / ".battlemap-manifest.json").read_text(encoding="utf-8"))
-    manifest["web:grid:999"] = "gone"
+    manifest["jobs"]["web:grid:999"] = {"print": "gone", "files": ["grid/999.html"]}
     (out / ".battlemap-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (out / "grid" / "999.html").write_text("old", encoding="utf-8")
+    (out / "grid" / "999.mine.html").write_text("the office's own", encoding="utf-8")
     report = build(config, _options())
     assert not (out / "grid" / "999.html").exists()
+    assert (out / "grid" / "999.mine.html").exists()  # never listed: never deleted
     assert report["outputs"]["web"]["removed"] == 1
 
 
@@ -123,7 +125,8 @@ def test_hard_input_error_writes_nothing(tmp_path: Path) -> None:
     config = load_config(config_path, out_dir=tmp_path / "out")
     with pytest.raises(BattlemapError, match="纬度"):
         build(config, _options())
-    assert [p.name for p in config.output.dir.iterdir()] == [".battlemap.lock"]
+    assert sorted(p.name for p in config.output.dir.iterdir()) == [".battlemap-output",
+                                                                    ".battlemap.lock"]
 
 
 def test_dask_local_cluster_matches_process_pool(tmp_path: Path, fake_web) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import numpy as np
@@ -99,3 +100,91 @@ def test_previous_ranks_recounted_from_the_snapshot() -> None:
 def test_the_build_keeps_previous_ranks_in_the_atlas(tiny_atlas) -> None:
     ranks = tiny_atlas.extra["previous_rank"]       # no earlier build: all missing
     assert list(ranks.index) == list(tiny_atlas.units["town"].index) and ranks.isna().all()
+
+
+# --- the towns along each river ---------------------------------------------
+
+def _river_frames():
+    """Towns A, B, C side by side; M crosses A and B, T1 crosses A only; C touches no river."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    towns = gpd.GeoDataFrame({"name": ["A", "B", "C"]}, geometry=[
+        box(0, 0, 10, 10), box(10, 0, 20, 10), box(20, 0, 30, 10)],
+        index=pd.Index(["ta", "tb", "tc"]), crs="EPSG:4526")
+    rivers = gpd.GeoDataFrame({"name": ["M", "T1"], "kind": ["main", "tributary"]}, geometry=[
+        LineString([(0, 1), (19, 1)]), LineString([(5, 10), (5, 1)])],
+        index=pd.Index(["M", "T1"]), crs="EPSG:4526")
+    nat = pd.NaT
+    cases = pd.DataFrame({
+        "river_id": ["T1", "T1", "T1", "", "M"],
+        "town_id": ["ta", "tb", "tb", "ta", "ta"],     # T1's cases in B: B is along T1 too
+        "state": ["closed", "reported", "closed", "closed", "assigned"],
+        "overdue": [False, True, False, False, False],
+        "days_overdue": [0, 5, 0, 0, 0],
+        "recurring": [False, False, False, False, True],
+        "reported_at": pd.to_datetime(["2026-11-24"] * 5),
+        "closed_at": [pd.Timestamp("2026-11-25"), nat, pd.Timestamp("2026-01-02"),
+                      pd.Timestamp("2026-11-25"), nat],
+    }, index=pd.Index(["c1", "c2", "c3", "c4", "c5"]))
+    return towns, rivers, cases
+
+
+def test_river_towns_are_crossed_or_reached_and_count_only_the_rivers_cases() -> None:
+    from battlemap.stats import river_town_statistics
+
+    towns, rivers, cases = _river_frames()
+    period = (dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+    table = river_town_statistics(towns, rivers, cases, period)
+    pairs = list(zip(table["river_id"], table["town_id"], strict=True))
+    assert pairs == [("M", "ta"), ("M", "tb"), ("T1", "ta"), ("T1", "tb")]   # no C
+    rows = table.set_index(["river_id", "town_id"])
+    assert rows.loc[("T1", "ta"), ["total", "closed", "closed_rate", "rank"]].tolist() == [1, 1, 1.0, 1]
+    tb = rows.loc[("T1", "tb")]
+    assert (tb["total"], tb["closed"], tb["overdue"], tb["max_days_overdue"]) == (2, 1, 1, 5)
+    assert (tb["closed_rate"], tb["rank"], tb["closed_in_period"]) == (0.5, 2, 0)
+    # the case without a river (c4) counts nowhere; B along M has no case and ranks last
+    ma, mb = rows.loc[("M", "ta")], rows.loc[("M", "tb")]
+    assert (ma["total"], ma["assigned"], ma["recurring"], ma["rank"]) == (1, 1, 1, 1)
+    assert mb["total"] == 0 and np.isnan(mb["closed_rate"]) and mb["rank"] == 2
+    assert set(table.columns) == {"river_id", "town_id", "rank", *(
+        c for c in ("total", *STATES, "closed_rate", "overdue", "max_days_overdue", "recurring",
+                    "new_in_period", "closed_in_period"))}
+
+
+def test_river_towns_of_the_tiny_district_match_a_recount(tiny_atlas) -> None:
+    table = tiny_atlas.extra["river_towns"]
+    cases, towns = tiny_atlas.cases, tiny_atlas.units["town"]
+    for river_id, river in tiny_atlas.rivers.iterrows():
+        mine = cases[cases["river_id"] == river_id]
+        along = set(towns.index[towns.intersects(river.geometry)]) | set(mine["town_id"])
+        rows = table[table["river_id"] == river_id].set_index("town_id")
+        assert set(rows.index) == along
+        for town_id, row in rows.iterrows():
+            assert row["total"] == (mine["town_id"] == town_id).sum()
+        assert sorted(rows["rank"]) == list(range(1, len(rows) + 1))
+
+
+def test_build_atlas_counts_changes_against_a_snapshot_and_leaves_its_inputs_alone(tiny_atlas) -> None:
+    from battlemap.history import CHANGE_COLUMNS
+    from battlemap.stats import build_atlas
+
+    bare = {level: frame[["name", "parent_id", "chief", "level", "geometry"]]
+            for level, frame in tiny_atlas.units.items()}
+    rivers = tiny_atlas.rivers[["name", "kind", "geometry"]]
+    cases = tiny_atlas.cases.drop(columns=list(CHANGE_COLUMNS))
+    closed = cases.index[cases["state"] == "closed"][0]
+    snapshot = cases[["state", "overdue", "town_id"]].copy()
+    snapshot.loc[closed, "state"] = "rectifying"          # open last round, closed since
+    snapshot = snapshot.drop(index=cases.index[0] if cases.index[0] != closed else cases.index[1])
+    before = cases.copy()
+    atlas = build_atlas(tiny_atlas.config, bare, rivers, cases,
+                        previous=(dt.date(2026, 11, 20), snapshot))
+    assert cases.equals(before) and list(cases.columns) == list(before.columns)
+    district = atlas.units["district"].iloc[0]
+    assert district["closed_since"] == 1 and district["new_since"] == 1
+    assert atlas.extra["changes_since"] == "2026-11-20"
+    assert atlas.extra["previous_rank"].notna().all()
+    assert set(atlas.extra["river_stretches"]["level"]) >= {"town", "grid"}   # the web needs grids too
+    for level, frame in atlas.units.items():
+        assert frame["total"].sum() == len(cases), level

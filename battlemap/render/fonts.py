@@ -6,9 +6,11 @@ is ``config.style.font_path`` when set, else Noto Sans SC (OFL) from the
 are made big, never bold. PDFs use Type 3 fonts (``pdf.fonttype = 3``):
 with this CFF font, Type 42 made poppler warn.
 
-Every text is checked against the font's character map before drawing;
-a missing glyph raises :class:`~battlemap.errors.RenderError` naming the
-text and the characters, so no box ever reaches the war-room wall.
+Every text is checked against the font's character map before drawing: a
+character the font lacks is drawn as a visible placeholder (□), never as an
+invisible box and never as an error, since data text must not stop a build.
+:func:`glyph_findings` lists each such character as a warning with its file,
+row or feature and column before anything is written (build and validate).
 """
 
 from __future__ import annotations
@@ -19,13 +21,24 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 from matplotlib import font_manager
 
+from battlemap._findings import Finding
+from battlemap._model import Atlas
+from battlemap._text import text_series
 from battlemap.config import Config
 from battlemap.errors import RenderError
 
-__all__ = ["DEFAULT_FONT_PACKAGE", "FontSpec", "check_text", "check_texts", "clip_to_width",
-           "em_width", "font_for", "missing_glyphs", "rc_params", "wrap_to_width"]
+__all__ = ["DEFAULT_FONT_PACKAGE", "PLACEHOLDER", "FontSpec", "check_chart", "check_text",
+           "check_texts",
+           "clip_to_width", "em_width", "font_for", "glyph_findings", "missing_glyphs",
+           "rc_params", "wrap_to_width"]
+
+PLACEHOLDER = "□"
+"""Drawn in place of a character the font lacks ("?" when the font lacks □ too)."""
+_DROPPED = frozenset(("Cc", "Cf"))
+"""Control and format characters: never drawn (a line break is kept)."""
 
 DEFAULT_FONT_PACKAGE = ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf")
 """The bundled fallback: (package, file name), Noto Sans SC Regular, SIL OFL."""
@@ -85,28 +98,113 @@ def missing_glyphs(text: str, font: FontSpec) -> str:
 
 
 def check_text(text: str, font: FontSpec) -> str:
-    """Return ``text`` if every glyph exists in the font, else raise RenderError."""
-    missing = missing_glyphs(text, font)
-    if missing:
-        codes = ", ".join(f"U+{ord(c):04X} {c!r}" for c in missing)
-        raise RenderError(
-            f"label {text!r} has character(s) missing from the font {font.path.name}: {codes}; "
-            "set style.font_path to a font that has them, or fix the name in the input data")
-    return text
+    """``text`` as the font can draw it: each missing character as □, controls left out.
+
+    Never raises: a character the font lacks was listed as a warning before
+    the build wrote anything (:func:`glyph_findings`).
+    """
+    if all(ord(c) in font.codepoints for c in text):
+        return text
+    mark = PLACEHOLDER if ord(PLACEHOLDER) in font.codepoints else "?"
+    drawn = []
+    for char in text:
+        if ord(char) in font.codepoints or char == "\n":
+            drawn.append(char)
+        elif char.isspace():
+            drawn.append(" ")
+        elif unicodedata.category(char) not in _DROPPED:
+            drawn.append(mark)
+    return "".join(drawn)
 
 
-def check_texts(texts: Iterable[str], font: FontSpec) -> None:
-    """Check many labels at once; the error lists every label with a missing glyph."""
-    problems = []
-    for text in texts:
+def check_chart(ax, font: FontSpec | None = None) -> None:
+    """A chart's tick labels, annotations and legend as the font draws them (□ when missing).
+
+    ``font`` defaults to the font matplotlib's current settings select.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if font is None:
+        found = font_manager.findfont(font_manager.FontProperties(), fallback_to_default=True)
+        font = _register(Path(found).resolve())
+    for axis in (ax.xaxis, ax.yaxis):
+        formatter = axis.get_major_formatter()
+        axis.set_major_formatter(FuncFormatter(
+            lambda value, pos, f=formatter: check_text(f(value, pos), font)))
+    legend = ax.get_legend()
+    for text in [*ax.texts, *(legend.get_texts() if legend is not None else [])]:
+        text.set_text(check_text(text.get_text(), font))
+
+
+def check_texts(texts: Iterable[str], font: FontSpec) -> list[str]:
+    """Many labels through :func:`check_text`, in order."""
+    return [check_text(text, font) for text in texts]
+
+
+def glyph_findings(atlas: Atlas, font: FontSpec) -> list[Finding]:
+    """A warning for every data text posters and the bulletin draw with a character the font lacks.
+
+    Unit and river attributes name their boundary file, feature id and field;
+    cases name the case file, row and column; config texts name the config key.
+    """
+    config = atlas.config
+    found: list[Finding] = []
+    for level, layer in config.boundaries.items():
+        fields = {"name": layer.name_field, "chief": layer.chief_field or "chief"}
+        found += _frame_findings(atlas.units[level], fields, str(layer.path), font)
+    found += _frame_findings(atlas.rivers, {"name": config.rivers.name_field},
+                             str(config.rivers.path), font)
+    if atlas.context is not None and config.context is not None:
+        fields = {"name": config.context.name_field, "label": config.context.label_field or ""}
+        found += _frame_findings(atlas.context, fields, str(config.context.path), font)
+    columns = config.cases.columns
+    cases = atlas.cases.assign(case_id=atlas.cases.index.to_series())
+    rows = "row " + cases["source_row"].astype(str)
+    fields = {f: columns[f] for f in _CASE_TEXTS if f in columns and f in cases.columns}
+    found += _frame_findings(cases.set_axis(rows), fields, str(config.cases.path), font)
+    project = config.project
+    texts = {"project.name": project.name, "project.note": project.note,
+             "project.data_source": project.data_source,
+             **{f"style.status_labels.{k}": v for k, v in config.style.status_labels.items()},
+             **{f"style.level_labels.{k}": v for k, v in config.style.level_labels.items()}}
+    for key, text in texts.items():
+        found += _findings(pd.Series([text], index=[""]), str(config.source or ""), key, font)
+    return found
+
+
+_CASE_TEXTS = ("case_id", "channel", "problem_type", "declared_town", "declared_village")
+"""Case fields posters and the bulletin PDF draw (descriptions appear only in HTML)."""
+
+
+def _frame_findings(frame: pd.DataFrame, fields: dict[str, str], file: str, font: FontSpec
+                    ) -> list[Finding]:
+    found: list[Finding] = []
+    for column, source_column in fields.items():
+        if column in frame.columns:
+            found += _findings(frame[column], file, source_column, font)
+    return found
+
+
+def _findings(values: pd.Series, file: str, column: str, font: FontSpec) -> list[Finding]:
+    """One finding per value of ``values`` (indexed by feature) with a character the font lacks."""
+    texts = text_series(values)
+    unique = pd.unique(texts.to_numpy())
+    chars = set("".join(unique))
+    if not missing_glyphs("".join(chars), font):  # one pass over the distinct characters
+        return []
+    found = []
+    for feature, text in texts.items():
         missing = missing_glyphs(text, font)
         if missing:
-            codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
-            problems.append(f"{text!r}: missing {missing!r} ({codes})")
-    if problems:
-        raise RenderError(f"label(s) with character(s) missing from the font {font.path.name}; "
-                          "set style.font_path to a font that has them, or fix the input data",
-                          problems)
+            codes = ", ".join(f"U+{ord(c):04X} {c}" for c in missing[:8])
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            found.append(Finding(
+                "missing_glyph",
+                f"{shown!r}: the poster font {font.path.name} has no glyph for {codes}; posters "
+                f"and the bulletin draw {PLACEHOLDER} instead. Fix the text, or set "
+                "style.font_path to a font that has it",
+                file=file, feature=str(feature), column=column))
+    return found
 
 
 def _bundled_font() -> Path:

@@ -47,6 +47,7 @@ import shapely
 from battlemap import LEVELS, STATES
 from battlemap._io import write_bytes, write_text
 from battlemap._model import UNIT_STAT_COLUMNS, Atlas
+from battlemap._paths import inside, page_data_file, page_file, safe_stem
 from battlemap._text import as_text, text_series
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
@@ -61,13 +62,12 @@ SIMPLIFY_M = {"district": 20.0, "town": 10.0, "village": 5.0, "grid": 2.0, "rive
 CORRIDOR_SIMPLIFY_M = 25.0
 CONTEXT_MARGIN = 0.15          # rivers are clipped to a unit's bounds plus this share
 FLAG_OVERDUE, FLAG_RECURRING, FLAG_MISMATCH, FLAG_INVALID = 1, 2, 4, 8
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _STATIC = "static"
 _LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 # the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
 # adds to the one namespace window.battlemap that atlas-core.js creates
 ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
-                 "atlas-search.js", "atlas-start.js")
+                 "atlas-search.js", "atlas-export.js", "atlas-start.js")
 
 
 def render_web(atlas: Atlas, out_dir: Path,
@@ -102,11 +102,8 @@ def render_web(atlas: Atlas, out_dir: Path,
 
 
 def page_name(unit_id: str) -> str:
-    """The file stem of a unit's page: its id when that is a safe name, else its hex."""
-    unit_id = str(unit_id)
-    if _SAFE_ID.match(unit_id) and unit_id not in {".", ".."}:
-        return unit_id
-    return "x" + unit_id.encode("utf-8").hex()
+    """The file stem of a unit's page and page data (see :func:`battlemap._paths.safe_stem`)."""
+    return safe_stem(unit_id)
 
 
 # ---------------------------------------------------------------------------
@@ -366,28 +363,8 @@ class _WebAtlas:
     # -- rivers ------------------------------------------------------------
     def _river_links(self) -> None:
         """Which rivers cross which unit (and how long), for links both ways."""
-        atlas = self.atlas
-        given = atlas.extra.get("river_stretches")
-        frames = []
-        covered: set[str] = set()
-        if isinstance(given, pd.DataFrame) and len(given):
-            frames.append(given[["level", "unit_id", "river_id", "length_m"]])
-            covered = set(given["level"].unique())
-        rivers = atlas.rivers
-        for level in LEVELS:
-            if level in covered or rivers.empty:
-                continue
-            frame = atlas.units[level]
-            left, right = rivers.sindex.query(frame.geometry.values, predicate="intersects")
-            lengths = shapely.length(shapely.intersection(frame.geometry.values[left],
-                                                          rivers.geometry.values[right]))
-            frames.append(pd.DataFrame({"level": level, "unit_id": frame.index[left],
-                                        "river_id": rivers.index[right], "length_m": lengths}))
-        if frames:
-            links = pd.concat(frames, ignore_index=True)
-            links = links[links["length_m"] > 0].copy()
-        else:
-            links = pd.DataFrame(columns=["level", "unit_id", "river_id", "length_m"])
+        links = self.atlas.extra["river_stretches"][["level", "unit_id", "river_id", "length_m"]]
+        links = links.copy()
         links["unit_id"] = links["unit_id"].astype(str)
         links["river_id"] = links["river_id"].astype(str)
         links["length_m"] = links["length_m"].astype(float).round(0)
@@ -640,8 +617,8 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
 
 def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list[Path]:
     stem = web.stems[level][unit_id]
-    page = out_dir / ("index.html" if level == "district" else f"{level}/{stem}.html")
-    data = out_dir / "data" / level / f"{stem}.js"
+    page = inside(out_dir, out_dir / page_file(level, unit_id))
+    data = inside(out_dir, out_dir / page_data_file(level, unit_id))
     payload = _js_call("battlemapData", [level, stem], _page_data(web, level, unit_id))
     return [write_text(data, payload), write_text(page, _page_html(web, level, unit_id))]
 

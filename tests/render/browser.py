@@ -71,3 +71,23 @@ def open_offline(context: object, path: Path, log: PageLog, *, wait_ready: bool 
 def wait_until_ready(page: object, timeout_ms: int = 15_000) -> None:
     page.wait_for_function("document.body && document.body.dataset.ready === '1'",
                            timeout=timeout_ms)
+
+
+def click_latlng(page: object, lat: float, lon: float, *, tap: bool = False) -> None:
+    """Click (or tap) the map of ``page`` at a WGS84 point, through the map's own projection."""
+    point = page.evaluate("([lat, lon]) => battlemap.map.latLngToContainerPoint([lat, lon])",
+                          [lat, lon])
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + point["x"], box["y"] + point["y"]
+    if tap:
+        page.touchscreen.tap(x, y)
+    else:
+        page.mouse.click(x, y)
+
+
+def representative_lonlat(geometry: object, crs: object) -> tuple[float, float]:
+    """A point surely inside ``geometry`` (shapely ``representative_point``), as WGS84 lon, lat."""
+    import geopandas as gpd
+
+    point = gpd.GeoSeries([geometry], crs=crs).representative_point().to_crs(4326).iloc[0]
+    return point.x, point.y

@@ -15,12 +15,13 @@ from conftest import leftover_temp_files
 from battlemap.errors import RenderError
 from battlemap.render.poster import (
     PAPER_MM,
-    _ramp_domain,
     render_meeting_atlas,
     render_meeting_atlases,
     render_poster,
     render_posters,
 )
+from battlemap.render.poster.sheet import Sheet
+from battlemap.render.poster.style import ramp_domain
 
 POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, "
@@ -141,14 +142,16 @@ def test_reused_figure_gives_the_same_poster_as_a_fresh_one(tiny_atlas, tmp_path
     assert last.read_bytes() == fresh.read_bytes()
 
 
-def test_label_missing_from_font_raises(tiny_atlas, tmp_path):
+def test_label_missing_from_font_is_drawn_as_placeholder(tiny_atlas, tmp_path):
+    import subprocess
+
     towns = tiny_atlas.units["town"].copy()
     towns.loc["440118002", "name"] = "乙\ue000镇"      # private use: no glyph in Noto Sans SC
     atlas = dataclasses.replace(tiny_atlas, units={**tiny_atlas.units, "town": towns})
-    with pytest.raises(RenderError, match="U\\+E000"):
-        render_poster(atlas, "district", "440118", "A3", tmp_path / "bad.pdf")
-    assert not (tmp_path / "bad.pdf").exists()
-    assert not leftover_temp_files(tmp_path)
+    path = render_poster(atlas, "district", "440118", "A3", tmp_path / "odd.pdf")
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "乙□镇" in text.replace(" ", "") and "\ue000" not in text
 
 
 def test_unknown_unit_level_or_paper_is_a_render_error(tiny_atlas, tmp_path):
@@ -182,13 +185,11 @@ def test_meeting_atlas_has_cover_town_villages_grids_and_statistics(tiny_atlas, 
     ([0.94, 0.96], (0.9, 1.0)), ([0.0, 1.0], (0.0, 1.0)), ([np.nan], (0.0, 1.0)),
     ([0.42, 0.43], (0.35, 0.45))])
 def test_ramp_domain(rates, expected):
-    assert _ramp_domain(np.array(rates)) == pytest.approx(expected)
+    assert ramp_domain(np.array(rates)) == pytest.approx(expected)
 
 
 @needs_poppler
 def test_meeting_atlases_are_joined_from_the_written_posters(tiny_atlas, tmp_path, monkeypatch):
-    from battlemap.render import poster
-
     town = "440118002"
     units = [("town", town), *((lvl, u) for lvl in ("village", "grid")
                                for u in tiny_atlas.units[lvl].index if u.startswith(town))]
@@ -197,8 +198,8 @@ def test_meeting_atlases_are_joined_from_the_written_posters(tiny_atlas, tmp_pat
     (tmp_path / "posters" / "grid" / f"{UNITS['grid']}_A4.pdf").unlink()   # rendered for the atlas
 
     drawn = []
-    original = poster._Sheet.save
-    monkeypatch.setattr(poster._Sheet, "save",
+    original = Sheet.save
+    monkeypatch.setattr(Sheet, "save",
                         lambda self, view, *a, **k: drawn.append(view.unit_id) or original(
                             self, view, *a, **k))
     [pdf] = render_meeting_atlases(tiny_atlas, tmp_path, [town])
@@ -241,3 +242,56 @@ def test_config_paper_sizes_choose_the_posters(tiny_atlas, tmp_path):
     written = render_posters(atlas, tmp_path, [("town", "440118001"), ("grid", "440118001001001")])
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         "posters/town/440118001_A2.pdf"]
+
+
+# --- what posters read from the atlas ----------------------------------------------
+
+
+@needs_poppler
+def test_river_poster_ranks_the_towns_the_stats_stage_gave_it(tiny_atlas, tmp_path):
+    table = tiny_atlas.extra["river_towns"].copy()
+    along = table["river_id"] == "T2"
+    assert table.loc[along, "town_id"].tolist() == ["440118002"]
+    table.loc[along, "total"] = 4321                  # a figure only the table holds
+    atlas = dataclasses.replace(tiny_atlas, extra={**tiny_atlas.extra, "river_towns": table})
+    text = text_of(render_poster(atlas, "river", "T2", "A3", tmp_path / "t2.pdf"))
+    assert "乙镇河长" in text and "4,321" in text and "甲镇河长" not in text
+
+    del atlas.extra["river_towns"]
+    with pytest.raises(RenderError, match="river_towns"):
+        render_poster(atlas, "river", "T2", "A3", tmp_path / "none.pdf")
+
+
+@needs_poppler
+def test_neighbours_are_drawn_when_the_atlas_has_them(tiny_atlas, tmp_path):
+    import geopandas as gpd
+    from conftest import X0, Y0
+    from shapely.geometry import box
+
+    neighbours = gpd.GeoDataFrame(
+        {"neighbour_id": ["440999", "440118"], "name": ["东邻县", "自身区"]},
+        geometry=[box(X0 + 4000, Y0 - 2000, X0 + 9000, Y0 + 4000),
+                  box(X0, Y0, X0 + 4000, Y0 + 2000)], crs=tiny_atlas.cases.crs)
+    plain = text_of(render_poster(tiny_atlas, "district", "440118", "A3", tmp_path / "a.pdf"))
+    atlas = dataclasses.replace(tiny_atlas, neighbours=neighbours)
+    text = text_of(render_poster(atlas, "district", "440118", "A3", tmp_path / "b.pdf"))
+    assert "东邻县" not in plain and "东邻县" in text
+    assert "自身区" not in text                         # the district itself is left out
+
+
+def test_every_poster_and_atlas_file_name_comes_from_safe_stem(tiny_atlas, tmp_path,
+                                                               monkeypatch):
+    from battlemap import _paths
+
+    monkeypatch.setattr(_paths, "safe_stem", lambda unit_id: f"s{unit_id}")  # poster_file's
+    drawn = []
+    original = Sheet.save
+    monkeypatch.setattr(Sheet, "save", lambda self, view, *a, **k: drawn.append(
+        view.level) or original(self, view, *a, **k))
+    written = render_posters(tiny_atlas, tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    assert "posters/grid/s440118002001002_A4.pdf" in names
+    assert "posters/atlas/s440118002.pdf" in names
+    assert all(p.name.startswith("s") for p in written)
+    posters = [p for p in written if p.parent.name != "atlas"]
+    assert len(drawn) == len(posters) == 21   # the atlases found every poster by the same names

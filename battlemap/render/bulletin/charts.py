@@ -58,7 +58,8 @@ def chart_towns(b: Bulletin, ax, size: float) -> None:
         ax.annotate(f"超期 {int(over)}", (rate, k), xytext=(4 + 3.2 * size, 0),
                     textcoords="offset points", va="center", fontsize=size - 0.5,
                     color=b.colors["overdue"] if over else GREY, annotation_clip=False)
-    ax.set_yticks(y, [f"{int(k)} {n}" for k, n in zip(r["rank"], r["name"], strict=True)])
+    names = [n if len(n) <= 12 else n[:11] + "…" for n in r["name"].astype(str)]  # room left
+    ax.set_yticks(y, [f"{int(k)} {n}" for k, n in zip(r["rank"], names, strict=True)])
     _style_axes(ax, size)
     ax.set_xlim(low, 100)
     ax.set_ylim(-0.6, len(r) - 0.4)

@@ -29,6 +29,8 @@ from typing import Literal
 
 from matplotlib.figure import Figure as MplFigure
 
+from battlemap.render.fonts import check_chart
+
 __all__ = ["DEFAULT_TONES", "Block", "Cell", "Colophon", "Column", "Document", "Figure", "Heading",
            "KeyFigure", "KeyFigures", "Letterhead", "Paragraph", "Signature", "Table", "cells",
            "figure_png", "text_of"]
@@ -243,7 +245,9 @@ def figure_png(figure: Figure, dpi: int = 150, font_size: float = 8.0) -> bytes:
     if key not in cache:
         fig = MplFigure(figsize=(inches, max(2.4, inches * figure.height / paper)), dpi=dpi,
                         layout="constrained")
-        figure.draw(fig.add_subplot(), font_size)
+        ax = fig.add_subplot()
+        figure.draw(ax, font_size)
+        check_chart(ax)  # data labels (town names) as the font draws them
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
         cache[key] = buffer.getvalue()

@@ -31,9 +31,16 @@ from battlemap.render.document import (
     Paragraph,
     Signature,
     Table,
-    text_of,
 )
-from battlemap.render.fonts import FontSpec, check_texts, clip_to_width, em_width, rc_params, wrap_to_width
+from battlemap.render.fonts import (
+    FontSpec,
+    check_chart,
+    check_text,
+    clip_to_width,
+    em_width,
+    rc_params,
+    wrap_to_width,
+)
 from battlemap.render.pdf import TextBatch, concatenate, save_pdf
 
 __all__ = ["write_pdf"]
@@ -49,12 +56,8 @@ COLORS = {"body": INK, "note": "#555555", "list": INK, "address": INK}
 def write_pdf(document: Document, path: Path, font: FontSpec) -> Path:
     """Lay ``document`` out on A4 pages and write it atomically to ``path``.
 
-    Raises
-    ------
-    RenderError
-        When a text has characters the font cannot draw (all listed at once).
+    A character the font lacks is drawn as □ (see :func:`~battlemap.render.fonts.check_text`).
     """
-    check_texts(text_of(document), font)
     with matplotlib.rc_context(rc_params(font)):
         flow = _Flow(document, font)
         flow.title()
@@ -113,6 +116,7 @@ class _Flow:
 
     def text(self, x: float, y: float, text: str, size: float, color: str = INK,
              ha: str = "left", va: str = "baseline") -> None:
+        text = check_text(text, self.font)  # a character the font lacks is drawn as □
         self.pages[-1][2].add(x, y, text, size, color=color, ha=ha, va=va)
 
     def ensure(self, height: float) -> None:
@@ -239,7 +243,9 @@ class _Flow:
                 (self.width - gap) / 2 if len(figures) == 2 else self.width * figure.width)
             rect = ((x + figure.room) / PAGE_W, (self.y - height + 20) / PAGE_H,
                     (width - figure.room - 6) / PAGE_W, (height - 20 - 16) / PAGE_H)
-            figure.draw(fig.add_axes(rect), 6.5)
+            ax = fig.add_axes(rect)
+            figure.draw(ax, 6.5)
+            check_chart(ax, self.font)
             x += width + gap
         self.y -= height + 6
 
@@ -297,7 +303,6 @@ class _Flow:
     # output ---------------------------------------------------------------
     def save(self, path: Path, font: FontSpec) -> Path:
         total = len(self.pages)
-        check_texts([f"第 {total} 页 / 共 {total} 页"], font)
         meta = {"Title": self.doc.title, "Creator": self.doc.creator}
         parts = []
         for number, ((fig, ax, texts), boxes) in enumerate(
@@ -350,3 +355,4 @@ def _keep(blocks: Sequence[Block], start: int, width: float, level: int) -> floa
         elif isinstance(block, Signature | Colophon):
             return room + 16 * len(block.lines) + 24
     return max(room, 20.0)
+

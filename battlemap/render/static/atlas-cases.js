@@ -16,6 +16,8 @@
   var F_INVALID = bm.F_INVALID;
 
   var DRAW_ORDER = [3, 0, 1, 2];   // closed first, open states above it, overdue on top
+  var PICK_PX = 3;      // a click picks a dot when within this many pixels of its edge
+  var CROWD_PX = 12;    // ... and, where units open on click, no other dot within this radius
 
   // (defined only when Leaflet is there, so that start() can say it is missing)
   var CaseLayer = window.L && L.Layer.extend({
@@ -132,19 +134,33 @@
       ctx.stroke();
       this.sx = sx; this.sy = sy; this.buckets = buckets; this.cell = cell; this.r = r;
     },
-    hit: function (point) {
+    // The case a click at `point` (container pixels) picks, or -1. The pick rule:
+    //  - the pointer must be within PICK_PX of the dot's drawn edge (radius r);
+    //  - on a page whose map opens child units (district, town, village), the dot must
+    //    also be distinguishable: it is the ONLY drawn dot within CROWD_PX of the
+    //    pointer. On a district-wide view of 32,000 dots every neighbourhood holds many
+    //    dots, so a click there opens the unit under the pointer, never a case hidden
+    //    among others; zoomed in, dots that stand apart open on click again. Dots that
+    //    stay crowded at any zoom (cases at one address) open from the grid's page,
+    //    the case list or the search;
+    //  - on a page without child units (grid, river) the nearest dot within reach wins.
+    hit: function (point, crowdMatters) {
       if (!this.buckets) return -1;
-      var cell = this.cell, best = -1, bestD = (this.r + 4) * (this.r + 4);
+      var cell = this.cell, best = -1, reach = this.r + PICK_PX, bestD = reach * reach;
+      var crowd2 = CROWD_PX * CROWD_PX, near = 0;
+      var span = Math.ceil(CROWD_PX / cell);
       var bx = Math.floor(point.x / cell), by = Math.floor(point.y / cell);
-      for (var dx = -1; dx <= 1; dx++) for (var dy = -1; dy <= 1; dy++) {
+      for (var dx = -span; dx <= span; dx++) for (var dy = -span; dy <= span; dy++) {
         var list = this.buckets[(bx + dx) * 4096 + (by + dy)];
         if (!list) continue;
         for (var a = 0; a < list.length; a++) {
           var i = list[a], ex = this.sx[i] - point.x, ey = this.sy[i] - point.y;
           var d = ex * ex + ey * ey;
+          if (d <= crowd2) near++;
           if (d <= bestD) { bestD = d; best = i; }
         }
       }
+      if (best >= 0 && crowdMatters && near > 1) return -1;
       return best;
     },
     latLng: function (i) { return L.latLng(this.lat[i], this.lon[i]); }
@@ -163,23 +179,39 @@
     return true;
   }
 
-  // which cases the canvas draws; the counts go to the legend (bm.showCounts, atlas-panel.js)
+  function facetsOn() {
+    var f = bm.filters;
+    return f.type >= 0 || f.channel >= 0 || f.from !== null || f.to !== null;
+  }
+
+  // which cases the canvas draws, and the legend's counts (bm.showCounts, atlas-panel.js).
+  // The counting rule, the same as the stats stage's: every case counts under its state,
+  // so the four state counts add up to the total; 超期 (overdue) and 反复 (recurring) are
+  // subsets of them (其中超期). Without a type/channel/date filter the counts are the page
+  // data's own figures (bm.D.stats, from the stats stage), the very numbers the unit's
+  // tooltip on the page above shows; with such a filter they are the same rule applied
+  // to the cases that pass it (no figure is precomputed for every filter).
+  // Visible: the case's state is ticked, and, when it is overdue, 超期 is ticked too.
   bm.applyFilters = function () {
     var c = bm.D.cases, n = c.id.length, mask = new Uint8Array(n);
-    var counts = { overdue: 0, recurring: 0 };
+    var counts = { overdue: 0, recurring: 0 }, faceted = facetsOn();
     bm.S.states.forEach(function (s) { counts[s] = 0; });
-    // each case counts once, as on the posters: an overdue case under 超期 only,
-    // so the state counts and 超期 add up to the total; 反复 is a mark on top
     for (var i = 0; i < n; i++) {
       if (!passesFacets(i)) continue;
       var state = bm.S.states[c.s[i]], overdue = (c.f[i] & F_OVERDUE) !== 0;
-      if (overdue) counts.overdue++; else counts[state]++;
-      if (c.f[i] & F_RECURRING) counts.recurring++;
-      if (overdue ? !bm.filters.overdue : !bm.filters.states[state]) continue;
+      if (faceted) {
+        counts[state]++;
+        if (overdue) counts.overdue++;
+        if (c.f[i] & F_RECURRING) counts.recurring++;
+      }
+      if (!bm.filters.states[state] || (overdue && !bm.filters.overdue)) continue;
       mask[i] = 1;
     }
+    if (!faceted) {
+      Object.keys(counts).forEach(function (key) { counts[key] = bm.stat(bm.D.stats, key); });
+    }
     bm.caseLayer.setVisible(mask);
-    if (bm.showCounts) bm.showCounts(counts, bm.caseLayer.count, n);
+    if (bm.showCounts) bm.showCounts(counts, bm.caseLayer.count, n, faceted);
   };
 
   // ----------------------------------------------------------------- popups
@@ -274,8 +306,9 @@
   }
 
   // a click on the map: the case under the pointer, if any, opens (true) or not (false)
+  // (on pages whose map opens child units, only a distinguishable dot: see CaseLayer.hit)
   bm.clickCase = function (e) {
-    var i = bm.caseLayer.hit(e.containerPoint);
+    var i = bm.caseLayer.hit(e.containerPoint, !!(bm.D.children && bm.D.children.length));
     if (i >= 0) { openCase(i); return true; }
     return false;
   };

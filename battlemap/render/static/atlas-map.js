@@ -4,8 +4,10 @@
  * basemap (S.basemap; the data are already in the basemap's coordinates,
  * GCJ-02 shifting is done in Python), the district outline and the
  * neighbouring towns, the child units shaded by 销号率 with their tooltips and
- * labels (decluttered), the rivers and the context points. A click on a unit
- * or a river opens its page unless a case is under the pointer.
+ * labels and the river labels (decluttered), the rivers (a river page's own
+ * river above its cases) and the context points. A click on a unit or a river
+ * opens its page unless a distinguishable case is under the pointer
+ * (CaseLayer.hit in atlas-cases.js); on touch, the first tap shows its tooltip.
  */
 (function (bm) {
   'use strict';
@@ -14,7 +16,7 @@
   var pageHref = bm.pageHref, levelLabel = bm.levelLabel, escapeHtml = bm.escapeHtml;
   var setRateBreaks = bm.setRateBreaks, rateColor = bm.rateColor;
 
-  var unitRenderer = null, ctxRenderer = null;
+  var unitRenderer = null, ctxRenderer = null, topRenderer = null;
 
   // the tooltip of a unit on the map: its river chief and figures
   function unitContent(level, name, chief, stats) {
@@ -25,9 +27,10 @@
     row(t, '案件总数', stat(stats, 'total'));
     bm.S.states.forEach(function (s) { row(t, bm.S.labels[s], stat(stats, s)); });
     row(t, '销号率', pct(stat(stats, 'closed_rate')));
-    row(t, '超期', stat(stats, 'overdue') + (stat(stats, 'overdue') ? '（最长 ' + stat(stats, 'max_days_overdue') + ' 天）' : ''),
+    // the legend's words and rule: state counts add up to the total, 超期/反复 among them
+    row(t, '其中超期', stat(stats, 'overdue') + (stat(stats, 'overdue') ? '（最长 ' + stat(stats, 'max_days_overdue') + ' 天）' : ''),
       stat(stats, 'overdue') ? 'bm-warn' : null);
-    row(t, '反复', stat(stats, 'recurring'));
+    row(t, '其中反复', stat(stats, 'recurring'));
     row(t, '本期新增 / 销号', stat(stats, 'new_in_period') + ' / ' + stat(stats, 'closed_in_period'));
     if (stat(stats, 'rank')) row(t, '排名', '第 ' + stat(stats, 'rank') + ' 名');
     box.appendChild(t);
@@ -36,20 +39,46 @@
   }
 
   // ------------------------------------------------------------- map layers
-  var labels = [];
-  // hide labels that would overlap a label already shown (largest units first)
+  var labels = [], riverLabels = [];
+  // hide labels that would overlap a label already shown: unit labels first (largest
+  // units first), then river labels (this page's river, main stems, then the longest)
   function declutter() {
     var shown = [];
-    labels.forEach(function (item) {
-      var node = item.tip.getElement();
-      if (!node) return;
-      node.style.visibility = '';
-      var r = node.getBoundingClientRect();
-      var clash = shown.some(function (o) {
+    function clashes(r) {
+      return shown.some(function (o) {
         return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
       });
-      if (clash) node.style.visibility = 'hidden'; else shown.push(r);
+    }
+    labels.concat(riverLabels).forEach(function (item) {
+      var node = item.tip.getElement();
+      if (!node || item.off) return;
+      node.style.visibility = '';
+      // a river label tries its places along the river in turn (halfway first)
+      var places = item.places || [null];
+      for (var k = 0; k < places.length; k++) {
+        if (places[k]) item.tip.setLatLng(places[k]);
+        var r = node.getBoundingClientRect();
+        if (!clashes(r)) { shown.push(r); return; }
+      }
+      node.style.visibility = 'hidden';
     });
+  }
+
+  // A click or tap on a unit or a river: with a mouse it opens the page at once (the
+  // hover has shown the name and figures); on a touch screen the first tap shows the
+  // tooltip and a second tap on the same unit opens its page.
+  var lastPointer = 'mouse', armed = null;
+  function onUnitClick(layer, href) {
+    return function (e) {
+      L.DomEvent.stopPropagation(e);
+      if (bm.clickCase(e)) return;
+      if (lastPointer === 'touch' && armed !== layer) {
+        armed = layer;
+        layer.openTooltip(e.latlng);
+        return;
+      }
+      window.location.href = href;
+    };
   }
 
   // the optional tile basemap (config.basemap), under everything else
@@ -99,11 +128,7 @@
         { sticky: true, direction: 'top', offset: [0, -12], className: 'bm-unit-tip', opacity: 1 });
       poly.on('mouseover', function () { poly.setStyle({ weight: 3, color: '#111' }); });
       poly.on('mouseout', function () { poly.setStyle({ weight: 1, color: '#6b6b6b' }); });
-      poly.on('click', function (e) {
-        L.DomEvent.stopPropagation(e);
-        if (bm.clickCase(e)) return;
-        window.location.href = pageHref(childLevel, child.stem);
-      });
+      poly.on('click', onUnitClick(poly, pageHref(childLevel, child.stem)));
       var label = el('span', null, child.name);
       if (rate !== null && childLevel === 'town') append(label, el('small', null, ' ' + pct(rate)));
       var b = poly.getBounds();
@@ -119,22 +144,92 @@
     }
   }
 
+  // A river's line; on its own page it is drawn above its cases (pane bmRiverTop) with a
+  // white casing, so that thousands of dots do not hide it. Where the map's child units
+  // open on click (district, town, village), the lines and their labels take no clicks
+  // (a click in a town, beside a river, on it or on its name, opens the town); there a
+  // river opens from the panel's 流经河涌 list and the search. On grid pages the line
+  // and its label open the river.
   function drawRivers() {
+    var unitsClick = !!(bm.D.children && bm.D.children.length);
     bm.S.rivers.forEach(function (river) {
       var stem = river[0], name = river[1], kind = river[2], geom = river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = bm.LEVEL === 'river' && stem === bm.STEM;
-      var line = L.polyline(geom, { renderer: unitRenderer, color: mine ? '#08306b' : (main ? '#1565c0' : '#1f7fd0'),
-        weight: mine ? 5 : (main ? 4.5 : 2.5), opacity: bm.LEVEL === 'river' && !mine ? 0.5 : 0.95,
-        lineCap: 'round' }).addTo(bm.map);
-      line.bindTooltip(el('span', null, name + (main ? '（干流）' : '')), { sticky: true, className: 'bm-river-tip' });
-      line.on('click', function (e) {
-        L.DomEvent.stopPropagation(e);
-        if (bm.clickCase(e)) return;
-        window.location.href = pageHref('river', stem);
+      var text = name + (main ? '（干流）' : ''), href = pageHref('river', stem);
+      riverLabel(text, geom, mine ? 0 : (main ? 1 : 2), mine || unitsClick ? null : href);
+      if (mine) {
+        L.polyline(geom, { renderer: topRenderer, interactive: false, color: '#fff', weight: 9,
+          opacity: 0.9, lineCap: 'round' }).addTo(bm.map);
+        L.polyline(geom, { renderer: topRenderer, interactive: false, color: '#08306b', weight: 5,
+          opacity: 1, lineCap: 'round' }).addTo(bm.map);
+        return;
+      }
+      var line = L.polyline(geom, { renderer: unitRenderer, interactive: !unitsClick,
+        color: main ? '#1565c0' : '#1f7fd0', weight: main ? 4.5 : 2.5,
+        opacity: bm.LEVEL === 'river' ? 0.5 : 0.95, lineCap: 'round' }).addTo(bm.map);
+      if (unitsClick) return;
+      line.bindTooltip(el('span', null, text), { sticky: true, className: 'bm-river-tip' });
+      line.on('click', onUnitClick(line, href));
+    });
+    riverLabels.sort(function (a, b) { return a.rank - b.rank || b.size - a.size; });
+  }
+
+  // River labels (on grid pages a link to the river's page): main stems and a river
+  // page's own river at every zoom, tributaries from TRIBUTARY_LABEL_ZOOM in (on the
+  // district overview 33 tributary names would bury the towns). Each sits halfway along
+  // the part of its river in view (segments clipped to the view) or, where that clashes
+  // with a label already shown, at the next of LABEL_PLACES (declutter); placed again
+  // after every pan and zoom.
+  var TRIBUTARY_LABEL_ZOOM = 11;
+  function riverLabel(text, geom, rank, href) {
+    var parts = typeof geom[0][0] === 'number' ? [geom] : geom;
+    var tip = L.tooltip({ permanent: true, direction: 'center', interactive: !!href,
+      className: 'bm-label bm-label-river' + (rank < 2 ? ' bm-label-main' : '') })
+      .setContent(el('span', null, text));
+    if (href) tip.on('click', function () { window.location.href = href; });
+    var size = 0;
+    parts.forEach(function (p) { size += p.length; });
+    riverLabels.push({ tip: tip, parts: parts, rank: rank, size: size, off: false });
+  }
+  // points at these shares of the way along the river's segments inside `view` (pixel
+  // bounds), halfway first; [] when none of the river is in view
+  var LABEL_PLACES = [0.5, 0.3, 0.7, 0.15, 0.85];
+  function placesInView(parts, view) {
+    var pieces = [], total = 0, m = bm.map;
+    parts.forEach(function (part) {
+      var prev = null;
+      part.forEach(function (ll) {
+        var pt = m.latLngToLayerPoint(ll);
+        if (prev) {
+          var seg = L.LineUtil.clipSegment(prev, pt, view, false, true);
+          if (seg) { var len = seg[0].distanceTo(seg[1]); pieces.push([seg, len]); total += len; }
+        }
+        prev = pt;
       });
     });
+    if (!total) return [];
+    return LABEL_PLACES.map(function (share) {
+      var left = share * total, k = 0;
+      while (k < pieces.length - 1 && left > pieces[k][1]) { left -= pieces[k][1]; k++; }
+      var seg = pieces[k][0], len = pieces[k][1], t = len ? Math.min(left / len, 1) : 0;
+      return m.layerPointToLatLng(seg[0].add(seg[1].subtract(seg[0]).multiplyBy(t)));
+    });
   }
+  function placeRiverLabels() {
+    var m = bm.map, size = m.getSize(), zoom = m.getZoom();
+    var margin = Math.min(40, size.x / 8, size.y / 8);
+    var view = L.bounds(m.containerPointToLayerPoint([margin, margin]),
+      m.containerPointToLayerPoint([size.x - margin, size.y - margin]));
+    riverLabels.forEach(function (item) {
+      item.places = item.rank < 2 || zoom >= TRIBUTARY_LABEL_ZOOM ? placesInView(item.parts, view) : [];
+      item.off = !item.places.length;
+      if (item.off) { m.removeLayer(item.tip); return; }
+      item.tip.setLatLng(item.places[0]);
+      if (!m.hasLayer(item.tip)) item.tip.addTo(m);
+    });
+  }
+  function relabel() { placeRiverLabels(); declutter(); }
 
   function drawContextPoints() {
     var kinds = contextKinds();
@@ -158,11 +253,15 @@
     map.createPane('bmContext').style.zIndex = 350;
     map.createPane('bmCases').style.zIndex = 450;
     map.getPane('bmCases').style.pointerEvents = 'none';
+    map.createPane('bmRiverTop').style.zIndex = 460;
+    map.getPane('bmRiverTop').style.pointerEvents = 'none';
     map.createPane('bmContextPoints').style.zIndex = 620;
     map.createPane('bmHighlight').style.zIndex = 630;
     map.getPane('bmHighlight').style.pointerEvents = 'none';
     ctxRenderer = L.canvas({ pane: 'bmContext', padding: 0.5 });
     unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
+    topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.5 });
+    map.getContainer().addEventListener('pointerdown', function (e) { lastPointer = e.pointerType || 'mouse'; });
     map.fitBounds(bm.D.bounds, { padding: [24, 24], animate: false });
     L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
     bm.basemap = drawBasemap();
@@ -171,8 +270,8 @@
     drawRivers();
     drawContextPoints();
     bm.addCaseLayer();
-    map.on('zoomend', declutter);
-    declutter();
+    map.on('moveend', relabel);
+    relabel();
   };
   bm.contextKinds = contextKinds;
 })(window.battlemap);

@@ -18,9 +18,13 @@
   var legendCounts = {}, shownNode = null;
 
   // the legend's counts and the "shown" line, after every change of the filters
-  bm.showCounts = function (counts, shown, total) {
+  // (faceted: a type/channel/date filter is on, and the counts are of the cases passing it)
+  bm.showCounts = function (counts, shown, total, faceted) {
     Object.keys(legendCounts).forEach(function (key) { legendCounts[key].textContent = counts[key]; });
-    if (shownNode) shownNode.textContent = '图上显示 ' + shown + ' / ' + total + ' 件';
+    if (shownNode) {
+      shownNode.textContent = '图上显示 ' + shown + ' / ' + total + ' 件' +
+        (faceted ? '；图例计数为符合筛选条件的案件' : '');
+    }
   };
 
   function section(title) {
@@ -49,7 +53,11 @@
     box.checked = true;
     box.dataset.state = key;
     box.setAttribute('aria-label', label);
-    box.addEventListener('change', function () { toggle(box.checked); bm.applyFilters(); });
+    box.addEventListener('change', function () {
+      li.classList.toggle('bm-off', !box.checked);      // greyed, also on paper
+      toggle(box.checked);
+      bm.applyFilters();
+    });
     var sym = el('span', 'bm-sym bm-sym-' + kind);
     if (kind !== 'ring') sym.style.background = color;
     var count = el('span', 'bm-count', '0');
@@ -58,6 +66,7 @@
     append(labelNode, toggle ? box : null, sym, el('span', 'bm-leg-label', label), count);
     li.appendChild(labelNode);
     list.appendChild(li);
+    return li;
   }
 
   function buildLegend(panel) {
@@ -67,10 +76,15 @@
       bm.filters.states[s] = true;
       legendItem(list, s, bm.S.labels[s], bm.S.colors[s], 'dot', function (on) { bm.filters.states[s] = on; });
     });
-    legendItem(list, 'overdue', bm.S.labels.overdue + '（未销号且过期）', bm.S.colors.overdue, 'big',
-      function (on) { bm.filters.overdue = on; });
-    legendItem(list, 'recurring', (bm.S.labels.recurring || '反复') + '（黑圈）', null, 'ring', null);
+    // 超期 and 反复 are subsets of the states above (indented): see bm.applyFilters
+    legendItem(list, 'overdue', '其中' + bm.S.labels.overdue + '（未销号且过期）', bm.S.colors.overdue, 'big',
+      function (on) { bm.filters.overdue = on; }).classList.add('bm-leg-sub');
+    legendItem(list, 'recurring', '其中' + (bm.S.labels.recurring || '反复') + '（黑圈）', null, 'ring', null)
+      .classList.add('bm-leg-sub');
     sec.appendChild(list);
+    sec.appendChild(el('div', 'bm-note bm-rule', '计数口径：' + bm.S.states.map(function (s) { return bm.S.labels[s]; })
+      .join('、') + ' 合计为案件总数；' + bm.S.labels.overdue + '、' + (bm.S.labels.recurring || '反复') +
+      '为其中的案件，已含在各状态内。'));
     shownNode = el('div', 'bm-note');
     sec.appendChild(shownNode);
     var other = el('ul', 'bm-legend bm-legend-static');

@@ -3,7 +3,7 @@
  * Owns the page's start-up (on DOMContentLoaded): reads the page's level and
  * stem from <body>, says plainly when Leaflet or the data files are missing,
  * draws the map (atlas-map.js), builds the panel in its order (summary,
- * search, legend, ranking, case list, links, filters), applies the filters,
+ * search, legend, ranking, case list, links, filters, export), applies the filters,
  * and exposes the small API the browser tests and a curious user call on
  * window.battlemap: map, basemap, drawn(), total(), toggle(), caseAt(),
  * openCase(), search(), page, timings; body[data-ready] is '1' when drawn.
@@ -35,6 +35,7 @@
     bm.buildCaseList(panel);
     bm.buildLinks(panel);
     bm.buildFilters(panel);
+    bm.buildExport(panel);
     bm.applyFilters();
     bm.drawn = function () { return bm.caseLayer.count; };
     bm.total = function () { return bm.D.cases.id.length; };

@@ -18,7 +18,6 @@ import matplotlib
 import pytest
 from lxml import etree
 
-from battlemap.errors import RenderError
 from battlemap.render.document import (
     Cell,
     Colophon,
@@ -97,11 +96,12 @@ def test_pdf_breaks_long_tables_and_repeats_the_header(tmp_path, font) -> None:
     assert "1,234" in pages[0] and "案件总数" in pages[0]
 
 
-def test_pdf_refuses_a_text_the_font_cannot_draw(tmp_path, font) -> None:
+def test_pdf_draws_a_placeholder_for_a_text_the_font_cannot_draw(tmp_path, font) -> None:
     doc = Document("测试", (Paragraph("缺字 \U0001F600"),))
-    with pytest.raises(RenderError, match="U\\+1F600"):
-        write_pdf(doc, tmp_path / "x.pdf", font)
-    assert not (tmp_path / "x.pdf").exists()
+    write_pdf(doc, tmp_path / "x.pdf", font)
+    text = subprocess.run(["pdftotext", str(tmp_path / "x.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "缺字□" in "".join(text.split()) and "\U0001F600" not in text
 
 
 def test_html_escapes_every_text_and_has_one_section_per_heading(font) -> None:

@@ -1,0 +1,351 @@
+"""Map layers, bottom to top: neighbours, child units by closure rate, rivers, cases, context points.
+
+Also the scale bar and the locator inset (its base is drawn once per
+sheet, the unit's highlight once per poster). Every function draws onto a
+:class:`~.sheet.Sheet` in map units and records its artists with
+``sheet.keep`` so the sheet can be cleared for the next unit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgba
+
+from battlemap.render.fonts import em_width
+from battlemap.render.poster.labels import Labels, label_point
+from battlemap.render.poster.layout import fit_limits
+from battlemap.render.poster.paths import dots, line_parts, polygon_paths
+from battlemap.render.poster.style import (
+    GREY,
+    INK,
+    NO_CASES,
+    RAMP,
+    RIVER_FOCUS,
+    RIVER_MAIN,
+    RIVER_TRIB,
+    SAMPLE_RED,
+    context_kinds,
+    context_symbol,
+    ramp_domain,
+)
+
+if TYPE_CHECKING:
+    from battlemap.render.poster.sheet import Sheet
+    from battlemap.render.poster.view import View
+
+Extent = tuple[float, float, float, float]
+"""(x0, y0, x1, y1) of the map in map units (metres)."""
+
+
+def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
+    """Grey surroundings: the neighbouring districts around the district, else the unit's peers."""
+    ax, s, ctx = sheet.map_ax, sheet.s, sheet.ctx
+    x0, y0, x1, y1 = extent
+    if view.level == "district":
+        if ctx.neighbours is None:
+            return
+        geoms = shapely.clip_by_rect(ctx.neighbours.geometry.values, x0, y0, x1, y1)
+        names = ctx.neighbours["name"].tolist()
+    else:
+        if view.level == "river":
+            return   # the towns along the river are drawn as its children
+        frame = ctx.atlas.units[view.level]
+        frame = frame.iloc[frame.sindex.query(shapely.box(*extent), predicate="intersects")]
+        frame = frame[frame.index != view.unit_id]
+        geoms = shapely.clip_by_rect(frame.geometry.values, x0, y0, x1, y1)
+        names = frame["name"].astype(str).tolist()
+    keep = ~shapely.is_empty(geoms)
+    geoms = shapely.simplify(geoms[keep], mpp * 0.4)
+    names = [n for n, k in zip(names, keep, strict=True) if k]
+    if not len(geoms):
+        return
+    sheet.keep(ax.add_collection(PathCollection(
+        polygon_paths(geoms), facecolors="#f1f1f1", edgecolors="#c8c8c8",
+        linewidths=0.5 * s, zorder=1), autolim=False))
+    size = 8 * s if view.level == "district" else 5.5 * s
+    for name, geom in zip(names, geoms, strict=True):
+        if geom.area / mpp**2 < (size * 2.5) ** 2:
+            continue
+        p = label_point(geom, mpp * 2)
+        labels.place(sheet, p.x, p.y, name, size, extent, mpp, color="#9a9a9a", zorder=11,
+                     halo=False)
+
+
+def draw_units(sheet: Sheet, view: View, extent: Extent, mpp: float,
+               labels: Labels) -> tuple[float, float]:
+    """The children shaded by closure rate (a grid: itself, tinted), the unit's border, labels.
+
+    Returns the closure-rate range the colour ramp spans, for the legend.
+    """
+    ax, s = sheet.map_ax, sheet.s
+    ramp = (0.0, 1.0)
+    tol = mpp * 0.3
+    children = view.children
+    if len(children):
+        geoms = shapely.simplify(children.geometry.values, tol)
+        rates = children["closed_rate"].to_numpy(dtype=float)
+        lo, hi = ramp = ramp_domain(rates)
+        colors = np.array([to_rgba(NO_CASES) if np.isnan(r) else RAMP((r - lo) / (hi - lo))
+                           for r in rates])
+        sheet.keep(ax.add_collection(PathCollection(
+            polygon_paths(geoms), facecolors=colors, edgecolors="#8c8c8c",
+            linewidths=(0.45 if view.level != "village" else 0.6) * s, zorder=2),
+            autolim=False))
+    elif view.level == "grid":
+        rate = view.stats.get("closed_rate", np.nan)
+        sheet.keep(ax.add_collection(PathCollection(
+            polygon_paths([view.geometry]),
+            # a light tint: on a grid map every case must stand out, closed ones too
+            facecolors=[to_rgba(NO_CASES if pd.isna(rate) else RAMP(float(rate)), 0.3)],
+            edgecolors="none", zorder=2), autolim=False))
+    if view.level != "river":
+        sheet.keep(ax.add_collection(PathCollection(
+            polygon_paths([shapely.simplify(view.geometry, tol)]), facecolors="none",
+            edgecolors=INK, linewidths=1.6 * s, zorder=6), autolim=False))
+    _child_labels(sheet, view, extent, mpp, labels)
+    return ramp
+
+
+def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
+    """Name and closure rate of each child, largest first, shrunk to fit its width."""
+    children = view.children
+    if not len(children):
+        return
+    s = sheet.s
+    base = {"district": 11, "town": 8, "village": 6.5, "river": 8}.get(view.level, 7) * s
+    for i in np.argsort(-children.geometry.area.to_numpy()):
+        row = children.iloc[i]
+        geom = row.geometry
+        if geom.is_empty:
+            continue
+        rate = row["closed_rate"]
+        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.0%}'}"
+        part = max(shapely.get_parts(geom), key=lambda g: g.area)
+        p = label_point(part, mpp * 2)
+        bx0, _by0, bx1, _by1 = part.bounds
+        width_pt = (bx1 - bx0) / mpp
+        size = base
+        while size > base * 0.45 and em_width(str(row["name"])) * size > width_pt * 0.95:
+            size *= 0.85
+        labels.place(sheet, p.x, p.y, text, size, extent, mpp, color=INK, zorder=12,
+                     min_size=4.2 * s, halo=True, linespacing=1.05)
+
+
+def draw_rivers(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
+    """Main stems, tributaries and (on a river poster) the river itself, with names along them."""
+    ax, s, rivers = sheet.map_ax, sheet.s, sheet.ctx.atlas.rivers
+    x0, y0, x1, y1 = extent
+    frame = rivers.iloc[rivers.sindex.query(shapely.box(*extent), predicate="intersects")]
+    if not len(frame):
+        return
+    geoms = shapely.simplify(shapely.clip_by_rect(frame.geometry.values, x0, y0, x1, y1),
+                             mpp * 0.3)
+    main = (frame["kind"] == "main").to_numpy()
+    focus = (frame.index == view.unit_id) if view.level == "river" else np.zeros(len(frame), bool)
+    widths = np.where(main, 2.6, 1.1) * s * (1.0 if view.level == "district" else 1.25)
+    for mask, color, z in ((~main & ~focus, RIVER_TRIB, 4), (main & ~focus, RIVER_MAIN, 4.5),
+                           (focus, RIVER_FOCUS, 5)):
+        segs, lws = [], []
+        for geom, lw in zip(geoms[mask], widths[mask], strict=True):
+            parts = line_parts([geom])
+            segs += parts
+            lws += [lw * (1.8 if color == RIVER_FOCUS else 1)] * len(parts)
+        if segs:
+            sheet.keep(ax.add_collection(LineCollection(
+                segs, colors=color, linewidths=lws, capstyle="round", joinstyle="round",
+                zorder=z), autolim=False))
+    for i in np.argsort(~(main | focus)):
+        geom = geoms[i]
+        if geom.is_empty:
+            continue
+        size = (7.5 if main[i] or focus[i] else 5.8) * s
+        labels.place_on_line(sheet, geom, str(frame["name"].iloc[i]), size, extent, mpp)
+
+
+def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,
+               labels: Labels) -> dict[str, float]:
+    """Every case as a dot by state, overdue loudest, recurring ringed; numbered on a grid.
+
+    Dots are sized to the unit's case density. Returns the dot diameters
+    (points) of open, overdue and closed cases, for the legend.
+    """
+    ax, s, ctx = sheet.map_ax, sheet.s, sheet.ctx
+    cases = view.cases
+    n = len(cases)
+    unit_area_pt = max(shapely.area(shapely.box(*view.bounds)) / mpp**2, 1.0)
+    spacing = math.sqrt(unit_area_pt / max(n, 1))
+    d_open = float(np.clip(0.5 * spacing, 2.4 * s, 7.5 * s))
+    d_over = d_open * 1.3
+    d_closed = max(d_open * 0.55, 1.0 * s)
+    sizes = {"open": d_open, "overdue": d_over, "closed": d_closed}
+    if not n:
+        return sizes
+    xy = _to_points(sheet, shapely.get_coordinates(cases.geometry.values), extent, mpp)
+    state = cases["state"].to_numpy()
+    overdue = cases["overdue"].to_numpy(dtype=bool)
+    recurring = cases["recurring"].to_numpy(dtype=bool)
+    color = ctx.color
+    # closed cases carry a thin dark edge: the closed-share ramp is green too, so a bare
+    # green dot vanishes on a well-closed unit. Grids show each case full size; on the
+    # district's tens of thousands the edge would make the closed ones loud, so none there.
+    closed_d = d_open * 0.8 if view.level == "grid" else d_closed
+    closed_edge = {"grid": 0.3, "district": 0.0}.get(view.level, 0.15) * s
+    layers = [(state == "closed", color["closed"], closed_d,
+               0.95 if view.level == "grid" else 0.7, "#2b5b2b", closed_edge, 7)]
+    for z, st in enumerate(("reported", "assigned", "rectifying")):
+        layers.append(((state == st) & ~overdue, color[st], d_open, 0.95, "white",
+                       0.25 * s, 8 + z * 0.1))
+    layers.append((overdue, color["overdue"], d_over, 1.0, "#5a0000", 0.35 * s, 9))
+    for mask, fc, d, alpha, ec, lw, z in layers:
+        if mask.any():
+            sheet.keep(ax.add_collection(PathCollection(
+                [dots(xy[mask], d / 2, sides=6 if d < 2.5 * s else 10, dedupe=d / 4)],
+                facecolors=[to_rgba(fc, alpha)], edgecolors=[to_rgba(ec)], linewidths=lw,
+                transform=sheet.points, zorder=z), autolim=False))
+    if recurring.any():
+        sheet.keep(ax.add_collection(PathCollection(
+            [dots(xy[recurring], d_open * 0.85, ring=0.75, sides=12, dedupe=d_open / 4)],
+            facecolors=[to_rgba(INK, 0.75)], linewidths=0, transform=sheet.points,
+            zorder=9.5), autolim=False))
+    if view.level == "grid":
+        # number the open cases (all of them when few), overdue first; the table lists all
+        order = np.lexsort((state == "closed", ~overdue))
+        if n > 10:   # every glyph costs ~0.1 ms in PDF text shaping: skip closed ones
+            order = order[state[order] != "closed"]
+        data_xy = shapely.get_coordinates(cases.geometry.values)
+        for i in order[:60]:
+            labels.place(sheet, data_xy[i, 0] + d_open * mpp * 0.7, data_xy[i, 1],
+                         str(cases.index[i]), 4.6 * s, extent, mpp, zorder=13, ha="left",
+                         halo=False, color=ctx.color["overdue"] if overdue[i] else INK)
+    return sizes
+
+
+def _to_points(sheet: Sheet, xy: np.ndarray, extent: Extent, mpp: float) -> np.ndarray:
+    """Map coordinates → page points (see ``sheet.points``)."""
+    x0, y0 = sheet.lay.map[:2]
+    return np.c_[(xy[:, 0] - extent[0]) / mpp + x0, (xy[:, 1] - extent[1]) / mpp + y0]
+
+
+def draw_context(sheet: Sheet, extent: Extent, mpp: float, labels: Labels) -> dict[str, int]:
+    """The context points (monitoring sections, plants) on the map; returns the count per kind."""
+    context = sheet.ctx.atlas.context
+    if context is None or not len(context):
+        return {}
+    ax, s = sheet.map_ax, sheet.s
+    x0, y0, x1, y1 = extent
+    xy = shapely.get_coordinates(context.geometry.values)
+    inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    counts = {}
+    for k, legend in enumerate(context_kinds(context)):
+        mask = inside & (context["legend"].astype(str).to_numpy() == legend)
+        counts[legend] = int(mask.sum())
+        if not mask.any():
+            continue
+        marker, color = context_symbol(k)
+        sheet.keep(ax.scatter(xy[mask, 0], xy[mask, 1], s=(6.5 * s) ** 2, marker=marker,
+                              c=color, edgecolors="white", linewidths=0.6 * s, zorder=10))
+        for i in np.flatnonzero(mask):
+            row = context.iloc[i]
+            text = str(row["label"] or row["name"])
+            labels.place(sheet, xy[i, 0] + 5 * s * mpp, xy[i, 1], text, 5.2 * s, extent, mpp,
+                         color=color, zorder=13, ha="left", halo=True)
+    return counts
+
+
+def draw_scale_bar(sheet: Sheet, extent: Extent, mpp: float) -> None:
+    """A four-part scale bar about a fifth of the map wide, with the 1:N scale."""
+    s, (mx, my, _mw, _mh) = sheet.s, sheet.lay.map
+    length = _nice((extent[2] - extent[0]) * 0.18)
+    bar_pt = length / mpp
+    x, y = mx + 12 * s, my + 12 * s
+    h = 3.2 * s
+    boxes = [(x - 5 * s, y - 5 * s, bar_pt + 48 * s, h + 19 * s)]
+    boxes += [(x + k * bar_pt / 4, y, bar_pt / 4, h) for k in range(4)]
+    sheet.rects(boxes, [to_rgba("white", 0.85), INK, "white", INK, "white"],
+                edgecolors=["none", INK, INK, INK, INK], linewidths=0.5 * s, zorder=19)
+    unit, div = ("km", 1000) if length >= 1000 else ("m", 1)
+    sheet.text(x, y + h + 2 * s, "0", 5.6 * s, ha="center", va="bottom", zorder=20)
+    sheet.text(x + bar_pt / 2, y + h + 2 * s, f"{length / 2 / div:g}", 5.6 * s, ha="center",
+               va="bottom", zorder=20)
+    sheet.text(x + bar_pt, y + h + 2 * s, f"{length / div:g} {unit}   "
+               f"1:{_nice_ratio(mpp / (25.4 / 72 / 1000)):,}", 5.6 * s, ha="left",
+               va="bottom", zorder=20)
+
+
+def _nice(value: float) -> float:
+    """The largest 1, 2 or 5 × 10ⁿ not above ``value``."""
+    exp = 10 ** math.floor(math.log10(max(value, 1e-9)))
+    for step in (5, 2, 1):
+        if step * exp <= value:
+            return step * exp
+    return exp
+
+
+def _nice_ratio(value: float) -> int:
+    """A map scale rounded to two significant digits (1:12,345 → 1:12,000)."""
+    exp = 10 ** max(math.floor(math.log10(max(value, 1))) - 1, 0)
+    return int(round(value / exp) * exp)
+
+
+def draw_locator_base(sheet: Sheet) -> tuple[float, float, float, float]:
+    """The locator inset's fixed content: neighbours, towns, the district, main stems.
+
+    Drawn once per sheet. Returns the locator's extent (x0, x1, y0, y1).
+    """
+    ctx, ax, s = sheet.ctx, sheet.loc_ax, sheet.s
+    district = ctx.district.geometry.values[0]
+    x0, y0, x1, y1 = district.bounds
+    neighbours = ctx.neighbours
+    fit_limits(ax, sheet.lay.locator, (x0, y0, x1, y1), 0.3 if neighbours is not None else 0.06)
+    loc_extent = (*ax.get_xlim(), *ax.get_ylim())
+    tol = (x1 - x0) / 400
+    if neighbours is not None:
+        ex0, ex1, ey0, ey1 = loc_extent
+        clipped = shapely.clip_by_rect(neighbours.geometry.values, ex0, ey0, ex1, ey1)
+        ax.add_collection(PathCollection(
+            polygon_paths(shapely.simplify(clipped, tol)), facecolors="#efefef",
+            edgecolors="#bdbdbd", linewidths=0.5 * s), autolim=False)
+        for name, geom in zip(neighbours["name"], clipped, strict=True):
+            if not geom.is_empty and geom.area > 0.01 * (ex1 - ex0) * (ey1 - ey0):
+                p = geom.representative_point()
+                sheet.text(p.x, p.y, str(name), 5.2 * s, ax=ax, ha="center", va="center",
+                           color=GREY)
+    towns = ctx.atlas.units["town"].geometry.values
+    ax.add_collection(PathCollection(
+        polygon_paths(shapely.simplify(towns, tol)), facecolors="white",
+        edgecolors="#bbbbbb", linewidths=0.3 * s), autolim=False)
+    ax.add_collection(PathCollection(
+        polygon_paths([shapely.simplify(district, tol)]), facecolors="none",
+        edgecolors=INK, linewidths=0.8 * s), autolim=False)
+    mains = ctx.atlas.rivers[ctx.atlas.rivers["kind"] == "main"].geometry.values
+    ax.add_collection(LineCollection(line_parts(shapely.simplify(mains, tol)),
+                                     colors=RIVER_MAIN, linewidths=0.6 * s), autolim=False)
+    sheet.text(0.03, 0.97, "位置示意", 5.5 * s, ax=ax, transform=ax.transAxes, va="top",
+               color=GREY)
+    return loc_extent
+
+
+def highlight_locator(sheet: Sheet, view: View) -> None:
+    """The unit in red on the locator inset; a speck at district scale gets a ring."""
+    ax, s = sheet.loc_ax, sheet.s
+    if view.level == "river":
+        sheet.keep(ax.add_collection(LineCollection(
+            line_parts([view.geometry]), colors=SAMPLE_RED, linewidths=1.6 * s, zorder=5),
+            autolim=False))
+        return
+    geom = view.geometry
+    ex0, ex1, _ey0, _ey1 = sheet.loc_extent
+    x0, y0, x1, y1 = geom.bounds
+    sheet.keep(ax.add_collection(PathCollection(
+        polygon_paths([geom]), facecolors=[to_rgba(SAMPLE_RED, 0.45)],
+        edgecolors=SAMPLE_RED, linewidths=0.8 * s, zorder=5), autolim=False))
+    if max(x1 - x0, y1 - y0) < (ex1 - ex0) / 40:
+        sheet.keep(ax.scatter([(x0 + x1) / 2], [(y0 + y1) / 2], s=(9 * s) ** 2,
+                              facecolors="none", edgecolors=SAMPLE_RED, linewidths=1.2 * s,
+                              zorder=6))

@@ -1,0 +1,56 @@
+"""The poster's fixed look: colours and symbols that do not come from the data.
+
+The case colours and labels come from ``config.style``; everything else a
+poster paints (ink, greys, river blues, the sample mark, the closure ramp,
+the context-point symbols) is named here once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+
+INK, GREY, LIGHT = "#222222", "#777777", "#d9d9d9"
+RIVER_MAIN, RIVER_TRIB, RIVER_TEXT = "#1f6fc0", "#3f8fd8", "#16508c"
+RIVER_FOCUS = "#0b4f9c"
+"""The river a tributary (流域) poster is about."""
+SAMPLE_RED = "#c62828"
+RAMP = LinearSegmentedColormap.from_list(
+    "closure", ["#fbf3dc", "#e6efc9", "#c6e2b4", "#9dcf98"])
+"""Closure (销号) rate of a child unit, light (low) to green (high)."""
+NO_CASES = "#ffffff"
+CONTEXT_MARKERS = ("^", "s", "D", "p", "h", "*", "v", "P")
+CONTEXT_COLORS = ("#00606b", "#5b3a8e", "#8a5a00", "#2b2b2b", "#b03060", "#3d6b00")
+
+
+def is_none(color) -> bool:
+    """Whether ``color`` means "do not paint" (None or ``"none"``)."""
+    return color is None or (isinstance(color, str) and color.lower() == "none")
+
+
+def ramp_domain(rates: np.ndarray) -> tuple[float, float]:
+    """The closure-rate range the colour ramp spans: the data's, in 5 % steps, at least 10 %."""
+    rates = rates[~np.isnan(rates)]
+    if not len(rates):
+        return 0.0, 1.0
+    lo = math.floor(rates.min() * 20 + 1e-9) / 20
+    hi = math.ceil(rates.max() * 20 - 1e-9) / 20
+    if hi - lo < 0.1:
+        lo = max(0.0, hi - 0.1)
+        hi = lo + 0.1
+    return lo, hi
+
+
+def context_kinds(context: gpd.GeoDataFrame | None) -> list[str]:
+    """The context layer's legend labels in first-seen order: the k-th gets the k-th symbol."""
+    if context is None or not len(context):
+        return []
+    return list(dict.fromkeys(context["legend"].astype(str)))
+
+
+def context_symbol(k: int) -> tuple[str, str]:
+    """Marker and colour of the k-th context kind."""
+    return CONTEXT_MARKERS[k % len(CONTEXT_MARKERS)], CONTEXT_COLORS[k % len(CONTEXT_COLORS)]

@@ -1,0 +1,153 @@
+"""What a poster shows: one unit's view (:class:`View`) and what all posters share (:class:`Context`).
+
+The views only select and look up rows of the atlas; every figure on a
+poster was computed by the stats stage (the towns along a river come from
+``atlas.extra["river_towns"]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from battlemap import LEVELS
+from battlemap._model import Atlas
+from battlemap._text import as_text
+from battlemap.errors import RenderError
+from battlemap.render.fonts import FontSpec, font_for
+
+POSTER_LEVELS = (*LEVELS, "river")
+"""The levels that have posters: the four boundary levels and the tributaries (流域)."""
+
+_TOWN_COLUMNS = ["name", "parent_id", "chief", "level", "geometry"]
+
+
+@dataclass
+class View:
+    """One unit as a poster sees it: itself, its children, its cases."""
+
+    level: str
+    unit_id: str
+    name: str
+    chief: str
+    geometry: object
+    stats: pd.Series
+    children: gpd.GeoDataFrame        # with statistics columns (may be empty)
+    child_level: str | None
+    cases: gpd.GeoDataFrame
+    crumbs: list[str] = field(default_factory=list)
+
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The map's content: the unit, and for a river also every case assigned to it."""
+        geoms = [self.geometry]
+        if self.level == "river" and len(self.cases):
+            geoms.append(shapely.envelope(shapely.union_all(self.cases.geometry.values)))
+        return tuple(shapely.bounds(shapely.union_all(geoms)))
+
+
+class Context:
+    """What every poster of one atlas shares: font, style, indexes, reference layers."""
+
+    def __init__(self, atlas: Atlas) -> None:
+        self.atlas = atlas
+        self.config = atlas.config
+        self.style = atlas.config.style
+        self.font: FontSpec = font_for(atlas.config)
+        crs = atlas.cases.crs or atlas.units["district"].crs
+        if crs is None or not crs.is_projected or crs.axis_info[0].unit_name not in (
+                "metre", "meter"):
+            raise RenderError(f"posters need a projected CRS in metres, got {crs}; "
+                              "set project.analysis_crs, e.g. EPSG:4526")
+        self.crs = crs
+        self._case_index: dict[str, dict[str, np.ndarray]] = {}
+        self._child_index: dict[str, dict[str, np.ndarray]] = {}
+        self.district = atlas.units["district"]
+        self.label = self.style.status_labels
+        self.color = self.style.status_colors
+
+    # indexes ------------------------------------------------------------------------
+    def case_positions(self, key: str, value: str) -> np.ndarray:
+        """Positions in ``atlas.cases`` of the cases whose ``key`` column is ``value``."""
+        if key not in self._case_index:
+            self._case_index[key] = self.atlas.cases.groupby(key, sort=False).indices
+        return self._case_index[key].get(value, np.empty(0, dtype=int))
+
+    def child_positions(self, level: str, parent: str) -> np.ndarray:
+        """Positions in ``atlas.units[level]`` of the units whose parent is ``parent``."""
+        if level not in self._child_index:
+            self._child_index[level] = self.atlas.units[level].groupby(
+                "parent_id", sort=False).indices
+        return self._child_index[level].get(parent, np.empty(0, dtype=int))
+
+    @cached_property
+    def neighbours(self) -> gpd.GeoDataFrame | None:
+        """The configured neighbouring districts (``[neighbours]``), without the district itself.
+
+        None when the config has no such layer, so that posters leave them out.
+        """
+        frame = self.atlas.neighbours
+        if frame is None:
+            return None
+        frame = frame[frame["neighbour_id"] != str(self.district.index[0])]
+        return frame[["name", "geometry"]]
+
+    @cached_property
+    def _river_towns(self) -> dict[str, pd.DataFrame]:
+        table = self.atlas.extra.get("river_towns")
+        if table is None:
+            raise RenderError("the atlas has no statistics of the towns along each river "
+                              "(extra['river_towns']); build it with battlemap.build.prepare")
+        return {str(river): rows.set_index("town_id").drop(columns="river_id").sort_index()
+                for river, rows in table.groupby("river_id", sort=False)}
+
+    # views --------------------------------------------------------------------------
+    def view(self, level: str, unit_id: str) -> View:
+        """The view of one unit of ``level`` (one of :data:`POSTER_LEVELS`)."""
+        if level == "river":
+            return self._river_view(unit_id)
+        if level not in LEVELS:
+            raise RenderError(f"unknown level {level!r}; use one of {list(POSTER_LEVELS)}")
+        frame = self.atlas.units[level]
+        if unit_id not in frame.index:
+            raise RenderError(f"no {level} with id {unit_id!r}")
+        row = frame.loc[unit_id]
+        index = LEVELS.index(level)
+        child_level = LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+        children = (self.atlas.units[child_level].iloc[self.child_positions(child_level, unit_id)]
+                    if child_level else frame.iloc[0:0])
+        cases = self.atlas.cases.iloc[self.case_positions(f"{level}_id", unit_id)]
+        return View(level, unit_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
+                    row, children, child_level, cases, self._crumbs(level, row))
+
+    def _river_view(self, river_id: str) -> View:
+        rivers = self.atlas.rivers
+        if river_id not in rivers.index:
+            raise RenderError(f"no river with id {river_id!r}")
+        row = rivers.loc[river_id]
+        cases = self.atlas.cases.iloc[self.case_positions("river_id", river_id)]
+        towns = self.atlas.units["town"]
+        along = self._river_towns.get(river_id)
+        if along is None:
+            children = towns.iloc[0:0][_TOWN_COLUMNS]
+        else:
+            children = towns.loc[along.index, _TOWN_COLUMNS].join(along)
+        crumbs = [str(self.district.iloc[0]["name"]), self.style.level_labels.get("tributary", "流域")]
+        return View("river", river_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
+                    row, children, "town", cases, crumbs)
+
+    def _crumbs(self, level: str, row: pd.Series) -> list[str]:
+        names, parent, index = [], row.get("parent_id"), LEVELS.index(level)
+        while parent is not None and index > 0 and not pd.isna(parent):
+            index -= 1
+            frame = self.atlas.units[LEVELS[index]]
+            if parent not in frame.index:
+                break
+            names.insert(0, str(frame.loc[parent, "name"]))
+            parent = frame.loc[parent, "parent_id"]
+        return names
