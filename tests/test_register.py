@@ -97,20 +97,24 @@ def test_the_second_week_reports_on_the_first_weeks_letters(tmp_path) -> None:
     out = tmp_path / "output"
     assert _build(tmp_path, "2026-11-27") == 0
     assert _build(tmp_path, "2026-12-04") == 0
-    [warning] = (out / "letters" / "2026-12-04").glob("预警函_*_甲镇.docx")
+    [warning] = (out / "letters" / "2026-12-04").glob("*_YJ_440118001.docx")
     text = "".join(p.text for p in docx.Document(str(warning)).paragraphs)
     assert "前期来函整改情况：测河长办〔2026〕1号交办函" in text
     assert "测河长办〔2026〕3号提醒函（2026年11月27日）涉及 3 件，已销号 0 件，尚有 3 件未销号" in text
 
 
 def test_an_unreadable_register_is_refused_and_nothing_is_written(tmp_path, capsys) -> None:
+    assert _build(tmp_path, "2026-11-27") == 0
     path = register_path(tmp_path / "output")
-    path.parent.mkdir(parents=True)
+    for leftover in path.parent.glob("register.sqlite-*"):   # WAL files of the last build
+        leftover.unlink()
     path.write_bytes(b"this is not a database, but a file someone saved here" * 40)
-    assert _build(tmp_path, "2026-11-27") == 2
+    before = sorted(p.name for p in path.parent.iterdir())
+    capsys.readouterr()
+    assert _build(tmp_path, "2026-12-04") == 2
     err = capsys.readouterr().err
     assert str(path) in err and "cannot be read" in err and "Traceback" not in err
-    assert sorted(p.name for p in path.parent.iterdir()) == ["register.sqlite"]
+    assert sorted(p.name for p in path.parent.iterdir()) == before     # no 2026-12-04
 
 
 def test_an_unknown_placeholder_is_refused_naming_it(tmp_path, capsys) -> None:

@@ -33,7 +33,7 @@ from battlemap.render.document.docx import write_docx
 from battlemap.render.document.pdf import write_pdf
 from battlemap.render.fonts import font_for, rc_params
 from battlemap.render.letters.document import letter_document
-from battlemap.render.letters.plan import KIND_SHORT, Letter, plan_letters
+from battlemap.render.letters.plan import KIND_CODES, KIND_SHORT, Letter, plan_letters
 from battlemap.render.letters.sheet import write_register_xlsx
 from battlemap.render.letters.townmap import town_map
 
@@ -100,7 +100,7 @@ def _write(atlas: Atlas, letters: list[Letter], folder: Path, stem: str) -> list
     written = []
     with matplotlib.rc_context(rc_params(font)):
         for letter in letters:
-            name = safe_stem(f"{letter.name}_{letter.seq:03d}_{letter.town}")
+            name = safe_stem(f"{letter.seq:03d}_{KIND_CODES[letter.kind]}_{letter.recipient_id}")
             figure = town_map(atlas, letter) if letter.kind == "assign" else None
             document = letter_document(letter, atlas.config, figure)
             written.append(write_docx(document, folder / f"{name}.docx"))

@@ -25,11 +25,13 @@ from battlemap.escalate import (
     follow_up,
 )
 
-__all__ = ["KIND_NAMES", "KIND_SHORT", "Letter", "plan_letters"]
+__all__ = ["KIND_CODES", "KIND_NAMES", "KIND_SHORT", "Letter", "plan_letters"]
 
 KIND_NAMES = {"assign": "交办函", "reminder": "提醒函", "warning": "预警函"}
 KIND_SHORT = {"assign": "交", "reminder": "提", "warning": "预"}
 """The ``{kind}`` placeholder of ``[letters] number_template``."""
+KIND_CODES = {"assign": "JB", "reminder": "TX", "warning": "YJ"}
+"""In file names (交办 JB, 提醒 TX, 预警 YJ): ``<number>_<code>_<town id>.docx``."""
 
 
 @dataclass(frozen=True, eq=False)

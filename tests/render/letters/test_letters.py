@@ -50,9 +50,10 @@ def test_one_letter_per_kind_and_town(written) -> None:
 def test_files_are_written_per_letter_with_the_register(written) -> None:
     _, out, paths = written
     folder = out / "letters" / "2026-11-27"
+    names = ("001_JB_440118001", "002_JB_440118002", "003_TX_440118001",
+             "004_TX_440118002", "005_YJ_440118001")
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{name}.{ext}" for name in ("交办函_001_甲镇", "交办函_002_乙镇", "提醒函_003_甲镇",
-                                     "提醒函_004_乙镇", "预警函_005_甲镇") for ext in ("docx", "pdf"))
+        f"{name}.{ext}" for name in names for ext in ("docx", "pdf"))
     assert out / "letters" / REGISTER_XLSX in paths
     assert not [p for p in (out / "letters").iterdir() if p.name.startswith(".")]
     sheet = openpyxl.load_workbook(out / "letters" / REGISTER_XLSX)["发文登记"]
@@ -66,11 +67,11 @@ def test_files_are_written_per_letter_with_the_register(written) -> None:
 
 
 @pytest.mark.parametrize(("name", "number", "recipient", "cc", "cases"), [
-    ("交办函_001_甲镇", "测河长办〔2026〕1号", "甲镇总河长 甲镇河长", "区级河长甲", ["N1"]),
-    ("提醒函_003_甲镇", "测河长办〔2026〕3号", "甲镇总河长 甲镇河长", "区级河长甲",
+    ("001_JB_440118001", "测河长办〔2026〕1号", "甲镇总河长 甲镇河长", "区级河长甲", ["N1"]),
+    ("003_TX_440118001", "测河长办〔2026〕3号", "甲镇总河长 甲镇河长", "区级河长甲",
      ["R7", "R8", "W29"]),
-    ("提醒函_004_乙镇", "测河长办〔2026〕4号", "乙镇总河长 乙镇河长", "区河长", ["E2", "P2"]),
-    ("预警函_005_甲镇", "测河长办〔2026〕5号", "甲镇总河长 甲镇河长", "区级河长甲", ["W30", "W31"]),
+    ("004_TX_440118002", "测河长办〔2026〕4号", "乙镇总河长 乙镇河长", "区河长", ["E2", "P2"]),
+    ("005_YJ_440118001", "测河长办〔2026〕5号", "甲镇总河长 甲镇河长", "区级河长甲", ["W30", "W31"]),
 ])
 def test_docx_and_pdf_hold_recipient_number_copy_and_every_case(written, name, number, recipient,
                                                                 cc, cases) -> None:
@@ -90,7 +91,7 @@ def test_docx_and_pdf_hold_recipient_number_copy_and_every_case(written, name, n
 
 def test_assignment_letter_has_its_map_and_the_rule_deadline(written) -> None:
     _, out, _ = written
-    path = out / "letters" / "2026-11-27" / "交办函_001_甲镇.docx"
+    path = out / "letters" / "2026-11-27" / "001_JB_440118001.docx"
     word = docx.Document(str(path))
     assert len(word.inline_shapes) == 1                     # the town map
     text = _docx_text(path)
@@ -100,8 +101,8 @@ def test_assignment_letter_has_its_map_and_the_rule_deadline(written) -> None:
 
 def test_recurring_case_names_the_earlier_closed_case(written) -> None:
     _, out, _ = written
-    text = _docx_text(out / "letters" / "2026-11-27" / "提醒函_004_乙镇.docx")
-    word = docx.Document(str(out / "letters" / "2026-11-27" / "提醒函_004_乙镇.docx"))
+    text = _docx_text(out / "letters" / "2026-11-27" / "004_TX_440118002.docx")
+    word = docx.Document(str(out / "letters" / "2026-11-27" / "004_TX_440118002.docx"))
     table = next(t for t in word.tables if t.rows[0].cells[1].text == "问题编号")
     rows = {r.cells[1].text: [c.text for c in r.cells] for r in table.rows[1:]}
     assert rows["P2"][5:8] == ["—", "P1", "2026-01-10"]       # not overdue; recurring of P1
