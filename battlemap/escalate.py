@@ -134,12 +134,13 @@ def follow_up(atlas: Atlas) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        number, kind, as_of, recipient_id, recipient, cases, closed, open; the
+        number, kind, as_of, recipient_id, town, recipient, cases, closed, open; the
         latest date first, then in the register's order (kind, number). Cases
         no longer in the export count as open.
     """
     history = _history(atlas)
-    columns = ["number", "kind", "as_of", "recipient_id", "recipient", "cases", "closed", "open"]
+    columns = ["number", "kind", "as_of", "recipient_id", "town", "recipient", "cases", "closed",
+               "open"]
     if history.empty:
         return pd.DataFrame(columns=columns)
     state = history["case_id"].map(atlas.cases["state"])
@@ -148,6 +149,7 @@ def follow_up(atlas: Atlas) -> pd.DataFrame:
                               sort=False).agg(cases=("case_id", "size"), closed=("closed", "sum"))
     frame = grouped.reset_index()
     frame["open"] = frame["cases"] - frame["closed"]
+    frame["town"] = frame["recipient_id"].map(recipients(atlas)["town"]).fillna("")
     # the register's order (date, kind, number) within a date; the latest date first
     return frame.sort_values("as_of", ascending=False, kind="stable")[columns].reset_index(
         drop=True)

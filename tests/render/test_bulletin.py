@@ -265,7 +265,7 @@ def test_follow_up_of_earlier_letters_and_accountability_candidates(tiny_atlas) 
     assert blocks[k].text == "八、督办函整改情况"
     assert "涉及案件 2 件，截至本期已销号 1 件、尚未销号 1 件" in blocks[k + 1].text
     [row] = blocks[k + 2].rows
-    assert [c.text for c in row] == ["测〔2026〕1号", "提醒函", "2026-11-20", "甲镇河长", "2", "1",
+    assert [c.text for c in row] == ["测〔2026〕1号", "提醒函", "2026-11-20", "甲镇 甲镇河长", "2", "1",
                                      "1", "50.0%"]
     people = next(b for b in blocks[k + 3:] if isinstance(b, Table))
     assert [[c.text for c in r][:4] for r in people.rows] == [["乙二村", "乙镇", "乙二村河长", "1"]]  # C04

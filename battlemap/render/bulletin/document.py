@@ -225,7 +225,8 @@ def _letters(b: Bulletin, first: int) -> list[Block]:
     letters = Table((Column("文号", 110), Column("类别", 46), Column("发文日期", 56),
                      Column("主送", 120), Column("案件", 40, "right"), Column("已销号", 44, "right"),
                      Column("未销号", 44, "right"), Column("销号率", 44, "right")),
-                    tuple(cells(r.number, kinds.get(r.kind, r.kind), r.as_of, r.recipient,
+                    tuple(cells(r.number, kinds.get(r.kind, r.kind), r.as_of,
+                                f"{r.town} {r.recipient}".strip(),
                                 _int(r.cases), _int(r.closed), (_int(r.open), "warn" if r.open
                                                                 else ""),
                                 _pct(r.closed / r.cases if r.cases else float("nan")))
