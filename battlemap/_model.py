@@ -34,7 +34,9 @@ town; river_id, town_id, the statistics of ``UNIT_STAT_COLUMNS`` over the
 river's cases only, rank among the river's towns), ``changes_since`` (ISO
 date of the previous snapshot or None) and ``previous_snapshot`` (that
 snapshot: case_id index; state, overdue, district_id/town_id/village_id/
-grid_id/river_id; or None), and ``previous_rank`` (each town's rank at that
+grid_id/river_id; or None), ``monitoring`` (only with a ``[monitoring]``
+table: the :class:`battlemap.monitoring.Monitoring` figures of the
+water-quality sections, which the renderers draw), and ``previous_rank`` (each town's rank at that
 snapshot, from :func:`battlemap.stats.previous_ranks`; nullable integers,
 all NA without one).
 Units, rivers and cases also carry the round-to-round change columns

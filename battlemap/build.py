@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +32,9 @@ from battlemap.load import (
     load_neighbours,
     load_rivers,
     read_case_table,
+    read_monitoring_table,
 )
+from battlemap.monitoring import monitoring_statistics
 from battlemap.privacy import masked_counts
 from battlemap.register import letters_on, read_history
 from battlemap.report import nothing_mapped, write_report_files
@@ -91,6 +93,7 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         neighbours = load_neighbours(config)
         catchments = load_catchments(config)
         case_table = read_case_table(config.cases)
+        water = read_monitoring_table(config.monitoring) if config.monitoring else None
         masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings)
@@ -110,6 +113,10 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         atlas = build_atlas(config, units, rivers, cases, context=context, neighbours=neighbours,
                             previous=previous,
                             letter_history=read_history(config.output.dir, config.as_of))
+        if water is not None:  # the water-quality figures (issue 15), beside the case figures
+            atlas = replace(atlas, extra={**atlas.extra, "monitoring": monitoring_statistics(
+                water, config, context, atlas.rivers, atlas.cases, atlas.extra["river_stretches"],
+                findings, atlas.units)})
     with _timed(timings, "glyphs"):
         findings.warnings.extend(_glyph_findings(atlas))
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
@@ -177,7 +184,7 @@ def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
     The manifest is saved even when a renderer fails.
     """
     atlas, timings = prepared.atlas, prepared.timings
-    unit_prints = fingerprints(atlas)
+    unit_prints = _with_monitoring(fingerprints(atlas), atlas)
     manifest = load_manifest(out)
     try:
         for renderer in ("exports", *options.only):
@@ -227,12 +234,29 @@ def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
     if renderer == "letters":          # names come from the numbers: known once written
         return []
     if renderer == "web":
-        return [page_file(level, unit_id), page_data_file(level, unit_id)]
+        pages = [page_file(level, unit_id), page_data_file(level, unit_id)]
+        monitoring = atlas.extra.get("monitoring")
+        if level == "district" and monitoring is not None:  # the section pages go with index.html
+            from battlemap.render.water import section_href
+
+            pages += [section_href(str(s)) for s in monitoring.sections.index]
+        return pages
     posters = atlas.config.posters
     names = [poster_file(level, unit_id, paper) for paper in posters.papers.get(level, ())]
     if level == "town" and posters.meeting_atlas:
         names.append(atlas_file(unit_id))
     return names
+
+
+def _with_monitoring(prints: dict[tuple[str, str], str], atlas: Atlas
+                     ) -> dict[tuple[str, str], str]:
+    """The district's print (index.html, the section pages) covers the monitoring figures too."""
+    monitoring = atlas.extra.get("monitoring")
+    if monitoring is None:
+        return prints
+    digest = pd.util.hash_pandas_object(monitoring.samples.astype(str), index=False).sum()
+    return {job: hashlib.sha1(f"{value}|{digest}".encode(), usedforsecurity=False).hexdigest()[:16]
+            if job[0] == "district" else value for job, value in prints.items()}
 
 
 def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
@@ -306,6 +330,8 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "ranking_rule": RANKING_RULE,
         "masked": prepared.masked,
+        "monitoring": (atlas.extra["monitoring"].ledger() if "monitoring" in atlas.extra
+                       else None),
         "warnings_by_kind": findings.warning_counts(),
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),

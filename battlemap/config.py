@@ -56,12 +56,74 @@ class BoundaryConfig(LayerConfig):
 class RiversConfig(LayerConfig):
     kind_field: str = "kind"
     main_kinds: tuple[str, ...] = ("main",)
+    flows_into_field: str | None = Field(
+        None, description="the field holding the id of the river this one flows into "
+        "(blank for the outlet); upstream attribution of monitoring sections needs it")
 
 
 class ContextConfig(LayerConfig):
     kind_field: str = "kind"
     label_field: str | None = None
     kinds: dict[str, str] = Field(default_factory=dict, description="kind -> legend label")
+    river_field: str | None = Field(None, description="monitoring sections: the id of the "
+                                    "river the section lies on")
+    target_field: str | None = Field(None, description="monitoring sections: the target "
+                                     "class (目标水质), e.g. III类, Ⅲ or 3")
+    section_kind_field: str | None = Field(None, description="monitoring sections: 国考, 省考, "
+                                           "市考 or 交接断面")
+    section_kinds: tuple[str, ...] = Field(
+        ("monitoring_section",), description="values of kind_field that are monitoring sections")
+
+
+class MonitoringConfig(_Model):
+    """The water-quality results of the monitoring sections (``[monitoring]``).
+
+    ``columns`` maps ``section`` (the section's id or name in the context
+    layer) and ``sampled_at`` to the table's headers; ``parameters`` maps a
+    parameter code (pH, DO, CODMn, COD, BOD5, NH3-N, TP, … see
+    :mod:`battlemap.gb3838`) to its header, matched with the unit in
+    brackets ignored (``氨氮(mg/L)`` is ``氨氮``).
+    """
+
+    path: Path
+    sheet: str | None = None
+    encoding: str | None = None
+    columns: dict[Literal["section", "sampled_at"], str]
+    parameters: dict[str, str]
+    assessed: tuple[str, ...] = Field(
+        ("pH", "DO", "CODMn", "COD", "BOD5", "NH3-N", "TP"),
+        description="the parameters that decide the class; the national assessment leaves "
+                    "out water temperature, total nitrogen (rivers) and faecal coliforms")
+    earliest: dt.date = Field(dt.date(2000, 1, 1), description="samples before this are "
+                              "rejected as out of range (as are samples after the as-of date)")
+    near_limit_share: float = Field(0.8, gt=0, le=1, description="预警: a parameter above this "
+                                    "share of its target-class limit …")
+    near_limit_runs: int = Field(2, ge=1, description="… this many samples running")
+    warn_month_not_met: bool = Field(True, description="预警: a month not meeting the target")
+    trend_parameters: tuple[str, ...] = Field(
+        ("NH3-N", "TP", "DO", "CODMn"), description="drawn as trend lines on the section page")
+
+    @field_validator("columns")
+    @classmethod
+    def _both_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        missing = [f for f in ("section", "sampled_at") if f not in columns]
+        if missing:
+            raise ValueError(f"field(s) {missing} must be mapped to a column")
+        return columns
+
+    @model_validator(mode="after")
+    def _known_parameters(self) -> MonitoringConfig:
+        from battlemap.gb3838 import LIMITS
+
+        unknown = [p for p in (*self.assessed, *self.trend_parameters) if p not in LIMITS]
+        if unknown:
+            raise ValueError(f"parameter(s) {unknown} have no GB 3838-2002 limits; "
+                             f"known: {sorted(LIMITS)}")
+        unmapped = [p for p in self.assessed if p not in self.parameters]
+        if unmapped:
+            raise ValueError(f"assessed parameter(s) {unmapped} need a header in "
+                             "[monitoring.parameters]")
+        return self
 
 
 class NeighboursConfig(LayerConfig):
@@ -295,6 +357,7 @@ class Config(_Model):
     context: ContextConfig | None = None
     neighbours: NeighboursConfig | None = None
     catchments: CatchmentsConfig | None = None
+    monitoring: MonitoringConfig | None = None
     basemap: BasemapConfig | None = None
     posters: PostersConfig = PostersConfig()
     join: JoinConfig = JoinConfig()
@@ -380,6 +443,7 @@ def _resolve_paths(config: Config, base: Path, source: Path, out_dir: str | Path
         "context": fix(config.context) if config.context else None,
         "neighbours": fix(config.neighbours) if config.neighbours else None,
         "catchments": fix(config.catchments) if config.catchments else None,
+        "monitoring": fix(config.monitoring) if config.monitoring else None,
         "source": source,
     }
     out = Path(out_dir) if out_dir is not None else config.output.dir

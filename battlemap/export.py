@@ -53,6 +53,8 @@ def write_geopackage(atlas: Atlas, path: Path) -> Path:
     layers["rivers"] = _plain(atlas.rivers.reset_index())
     if atlas.context is not None:
         layers["context"] = _plain(atlas.context)
+    if "monitoring" in atlas.extra:
+        layers["monitoring_samples"] = _plain(_sample_points(atlas))
     with atomic_path(path) as tmp:
         tmp.unlink()
         for name, frame in layers.items():
@@ -77,8 +79,12 @@ def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
             table.rename(columns=STAT_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
                                                         index=False)
         for key, table in _case_sheets(atlas).items():
+            table = table.map(  # the public's descriptions may hold control characters too
+                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
             table.rename(columns=CASE_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
                                                         index=False)
+        if "monitoring" in atlas.extra:
+            _sample_table(atlas).to_excel(writer, sheet_name="断面水质", index=False)
         for sheet in writer.book.worksheets:
             format_sheet(sheet, percent=(STAT_HEADERS["closed_rate"],))
         inert_workbook(writer.book)
@@ -121,6 +127,42 @@ def _case_sheets(atlas: Atlas) -> dict[str, pd.DataFrame]:
                           "state", "reported_at", "recurring_of", "recurring_of_closed",
                           "description"),
     }
+
+
+def _sample_table(atlas: Atlas) -> pd.DataFrame:
+    """The monitoring samples with their class and attainment, Chinese headers (sheet 断面水质)."""
+    from battlemap.gb3838 import LIMITS
+
+    monitoring = atlas.extra["monitoring"]
+    samples = monitoring.samples
+    names = monitoring.sections["name"]
+    table = pd.DataFrame({
+        "断面编码": samples["section_id"], "断面名称": samples["section_id"].map(names),
+        "采样日期": samples["sampled_at"].dt.strftime("%Y-%m-%d"), "原始行号": samples["source_row"],
+        "水质类别": samples["class_label"],
+        "目标水质": samples["section_id"].map(monitoring.sections["target_label"]),
+        "是否达标": samples["met"].map({True: "是", False: "否"}).fillna("—"),
+        "超标因子(超标倍数)": samples["exceeding"]})
+    for code in monitoring.parameters:
+        value = samples[code].astype(float)
+        text = value.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+        below = samples[f"{code}_nd"].astype(bool)
+        text = text.where(~below, ("<" + text).where(value.notna(), "未检出"))
+        table[f"{LIMITS[code].name}({LIMITS[code].unit})"] = text
+    return table
+
+
+def _sample_points(atlas: Atlas) -> gpd.GeoDataFrame:
+    """The samples at their section's point, for QGIS (layer monitoring_samples)."""
+    monitoring = atlas.extra["monitoring"]
+    samples = monitoring.samples.drop(columns=["month"])
+    points = monitoring.sections.geometry.reindex(samples["section_id"]).to_numpy()
+    frame = gpd.GeoDataFrame(samples.assign(sampled_at=samples["sampled_at"].dt.strftime(
+        "%Y-%m-%d")), geometry=points, crs=monitoring.sections.crs)
+    for column in ("class", "target"):
+        frame[column] = frame[column].astype("float")
+    frame["met"] = frame["met"].map({True: 1, False: 0}).astype("float")
+    return frame
 
 
 def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -66,6 +66,7 @@ def _html(report: dict[str, Any]) -> str:
         "</p>",
         "<h2>台账 Ledger</h2>", _table(["", "数量"], ledger),
         "<h2>退回原因 Rejected by reason</h2>", _table(["原因 reason", "数量"], reasons),
+        _monitoring(report.get("monitoring")),
         f"<p>{escape(report['duplicate_rule'])}</p>",
         "<h2>个人信息遮蔽 Personal data masked</h2>", _masked(report["masked"]),
         "<h2>警告 Warnings</h2>", _warnings(report["warnings"]),
@@ -81,6 +82,18 @@ def _html(report: dict[str, Any]) -> str:
         f"<title>{escape(report['district'])} 构建报告</title><style>{_CSS}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _monitoring(ledger: dict[str, Any] | None) -> str:
+    """The monitoring samples' ledger and rejected rows; "" without a monitoring table."""
+    if not ledger:
+        return ""
+    counts = [("输入样本 samples in", ledger["samples_in"]),
+              ("使用样本 samples used", ledger["samples_used"]),
+              ("退回样本 samples rejected", ledger["samples_rejected"])]
+    rows = [(r["source_row"], r["section"], r["reason"], r["detail"]) for r in ledger["rejected"]]
+    return ("<h2>水质监测样本 Monitoring samples</h2>" + _table(["", "数量"], counts)
+            + _table(["原始行号 row", "断面 section", "原因 reason", "说明 detail"], rows))
 
 
 def _status(report: dict[str, Any]) -> str:

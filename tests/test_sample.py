@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 REF = Path(str(packaged_reference()))
 FILES = ("boundaries/district.geojson", "boundaries/towns.geojson", "boundaries/villages.geojson",
          "boundaries/grids.geojson", "rivers/rivers.geojson", "context/context.geojson",
-         "context/neighbours.geojson", "cases/cases.csv")
+         "context/neighbours.geojson", "cases/cases.csv", "monitoring/monitoring.csv")
 HEADER = ["问题编号", "上报时间", "上报渠道", "问题类型", "所属镇街", "所属村居", "河涌名称", "经度",
           "纬度", "处理状态", "整改期限", "办结时间", "问题描述", "上报人电话", "是否有效"]
 
@@ -192,7 +192,10 @@ def test_rivers() -> None:
 
 def test_context_points() -> None:
     ctx = gpd.read_file(DATA / "context" / "context.geojson")
-    assert sorted(ctx["kind"]) == ["monitoring_section", "treatment_plant"]
+    assert sorted(ctx["kind"]) == ["monitoring_section"] * 5 + ["treatment_plant"]
+    sections = ctx[ctx["kind"] == "monitoring_section"].set_index("code")
+    assert sections.loc["GK001", ["river", "target", "section_kind"]].tolist() == ["DJBG", "Ⅲ类", "国考"]
+    assert set(sections["section_kind"]) == {"国考", "省考", "市考", "交接断面"}
     towns = _read("towns").set_index("name")
     plant = ctx[ctx["kind"] == "treatment_plant"].geometry.iloc[0]
     assert towns.geometry["新塘镇"].contains(plant)

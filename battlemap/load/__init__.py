@@ -27,7 +27,8 @@ The modules, one job each (imports flow down this list):
 - :mod:`~battlemap.load.inputs`: each configured layer (boundaries, rivers, context,
   catchments) in its canonical columns;
 - :mod:`~battlemap.load.tables`: a spreadsheet export (CSV or workbook) as raw text cells;
-- :mod:`~battlemap.load.cases`: the case table: header, blank and footer rows, private columns.
+- :mod:`~battlemap.load.cases`: the case table: header, blank and footer rows, private columns;
+- :mod:`~battlemap.load.monitoring`: the monitoring results, through the case table's reader.
 """
 
 from battlemap.load.cases import FOOTER_WORDS, PRIVATE_HINTS, CaseTable, read_case_table
@@ -40,10 +41,12 @@ from battlemap.load.inputs import (
     load_rivers,
 )
 from battlemap.load.layers import CHINA_LONLAT, GEOMETRY_KINDS, read_layer
+from battlemap.load.monitoring import read_monitoring_table
 from battlemap.load.tables import CSV_ENCODINGS, EXCEL_SUFFIXES
 
 __all__ = [
     "CHINA_LONLAT", "CSV_ENCODINGS", "EXCEL_SUFFIXES", "FOOTER_WORDS", "GEOMETRY_KINDS",
     "LAYER_ENCODINGS", "PRIVATE_HINTS", "CaseTable", "load_boundaries", "load_catchments",
     "load_context", "load_neighbours", "load_rivers", "read_case_table", "read_layer",
+    "read_monitoring_table",
 ]

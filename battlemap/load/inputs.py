@@ -30,10 +30,12 @@ def load_boundaries(config: Config) -> dict[str, gpd.GeoDataFrame]:
 def load_rivers(config: Config) -> gpd.GeoDataFrame:
     """Rivers, canonical: river_id, name, kind ("main" or "tributary")."""
     rivers = config.rivers
-    frame = read_layer(rivers, config.project.analysis_crs, {
-        "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
-        kind="line")
+    fields = {"river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field}
+    if rivers.flows_into_field:
+        fields["flows_into"] = rivers.flows_into_field
+    frame = read_layer(rivers, config.project.analysis_crs, fields, kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
+    frame["flows_into"] = _as_id(frame["flows_into"]) if "flows_into" in frame else ""
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
@@ -49,12 +51,17 @@ def load_context(config: Config) -> gpd.GeoDataFrame | None:
               "kind": context.kind_field}
     if context.label_field:
         fields["label"] = context.label_field
+    extra = {"river_id": context.river_field, "target": context.target_field,
+             "section_kind": context.section_kind_field}
+    fields.update({canonical: field for canonical, field in extra.items() if field})
     frame = read_layer(context, config.project.analysis_crs, fields)
+    for canonical in extra:  # monitoring sections: their river, target class and kind
+        frame[canonical] = text_series(frame[canonical], strip=True) if canonical in frame else ""
     frame["context_id"] = _as_id(frame["context_id"])
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True)
     frame["label"] = text_series(frame["label"], strip=True) if "label" in frame else ""
-    frame["legend"] = frame["kind"].map(dict(context.kinds)).fillna(frame["kind"])
+    frame["legend"] = frame["kind"].map(dict(context.kinds)).astype(object).fillna(frame["kind"])
     return frame
 
 

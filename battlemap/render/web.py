@@ -51,6 +51,7 @@ from battlemap._paths import inside, page_data_file, page_file, safe_stem
 from battlemap._text import as_text, text_series
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
+from battlemap.render.water import water_shared, write_section_pages
 
 __all__ = ["page_name", "render_web"]
 
@@ -67,7 +68,7 @@ _LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 # the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
 # adds to the one namespace window.battlemap that atlas-core.js creates
 ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
-                 "atlas-search.js", "atlas-export.js", "atlas-start.js")
+                 "atlas-search.js", "atlas-export.js", "atlas-start.js", "atlas-water.js")
 
 
 def render_web(atlas: Atlas, out_dir: Path,
@@ -96,8 +97,12 @@ def render_web(atlas: Atlas, out_dir: Path,
     written = _write_assets(out_dir)
     written.append(write_text(out_dir / "data" / "shared.js",
                               _js_call("battlemapShared", None, web.shared())))
-    for level, unit_id in _pages(atlas, wanted):
+    pages = list(_pages(atlas, wanted))
+    for level, unit_id in pages:
         written.extend(_write_page(web, out_dir, level, unit_id))
+    if any(level == "district" for level, _ in pages):  # section pages go with index.html
+        written.extend(write_section_pages(atlas, out_dir,
+                                           lambda lv, i: web.stems[lv].get(i, page_name(i))))
     return written
 
 
@@ -436,6 +441,7 @@ class _WebAtlas:
             "rivers": river_list,
             "context": context,
             "basemap": self._basemap(),
+            "water": water_shared(atlas, lambda g: _latlon_points(g, self.gcj)),
         }
 
     def _basemap(self) -> dict | None:

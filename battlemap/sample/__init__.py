@@ -5,7 +5,9 @@ packaged in ``battlemap/sample/reference/``, a plausible four-level partition
 (district → 13 towns → 370 villages → ~2,000 grid cells), the 东江北干流 and
 增江 with 33 synthetic first-level tributaries, two context points, the real
 outlines of the neighbouring districts (``context/neighbours.geojson``) and a
-messy case export (``cases.csv``) of 32,197 pollution-source reports in GCJ-02.
+messy case export (``cases.csv``) of 32,197 pollution-source reports in GCJ-02,
+and five monitoring sections with a synthetic monthly water-quality series
+(``monitoring/monitoring.csv``, :mod:`.monitoring`).
 
 Everything except the outlines and the names/codes is synthetic. The same seed
 gives byte-identical files; ``scale`` multiplies grid cells and cases.
@@ -30,6 +32,12 @@ import numpy as np
 from battlemap.sample.boundaries import boundary_records, build_boundaries
 from battlemap.sample.cases import CaseGeometry, case_rows
 from battlemap.sample.geometry import random_stream, to_ll, to_xy
+from battlemap.sample.monitoring import (
+    monitoring_rows,
+    section_points,
+    with_section_fields,
+    write_monitoring,
+)
 from battlemap.sample.reference import load_reference, neighbours, packaged_reference
 from battlemap.sample.rivers import build_rivers, context_points
 from battlemap.sample.writer import write_cases, write_features, write_geojson
@@ -47,8 +55,8 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
     Parameters
     ----------
     out_dir
-        Target folder; ``boundaries/``, ``rivers/``, ``context/`` and
-        ``cases/`` are created in it.
+        Target folder; ``boundaries/``, ``rivers/``, ``context/``,
+        ``cases/`` and ``monitoring/`` are created in it.
     seed
         Random seed; the same seed gives byte-identical files.
     scale
@@ -83,7 +91,8 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
                   [{"code": r.code, "name": r.name, "kind": r.kind, "flows_into": r.flows_into,
                     "geometry": to_ll(r.line)} for r in rivers])
     xintang = town_xy[towns["name"].tolist().index("新塘镇")]
-    context = context_points(rivers[0].line, xintang)
+    context = with_section_fields(context_points(rivers[0].line, xintang))
+    context += section_points(rivers, town_xy, towns["name"].tolist())
     write_geojson(out_dir / "context" / "context.geojson", "context",
                   [{**c, "geometry": to_ll(c["geometry"])} for c in context])
     n_neighbours = write_features(out_dir / "context" / "neighbours.geojson", *neighbours(ref))
@@ -92,8 +101,11 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
     town_names = dict(zip(towns["code"], towns["name"], strict=True))
     rows, case_summary = case_rows(geo, b["villages"], villages, town_names, scale, end_date, seed)
     write_cases(out_dir / "cases" / "cases.csv", rows)
+    samples = write_monitoring(out_dir / "monitoring" / "monitoring.csv",
+                               monitoring_rows(end_date, random_stream(seed, 15)))
     return {"seed": seed, "scale": scale, "end_date": end_date.isoformat(),
             "district": 1, "towns": len(recs["towns"]), "villages": len(recs["villages"]),
             "grids": len(recs["grids"]), "rivers": len(rivers),
             "tributaries": sum(r.kind == "tributary" for r in rivers),
-            "context_points": len(context), "neighbours": n_neighbours, **case_summary}
+            "context_points": len(context), "neighbours": n_neighbours,
+            "monitoring_rows": samples, **case_summary}

@@ -64,6 +64,7 @@ class Bulletin:
     age_bands: pd.DataFrame          # overdue cases: age band × escalation level
     labels: dict[str, str]           # state -> Chinese label
     colors: dict[str, str]           # state / overdue -> colour
+    water: object = None             # battlemap.monitoring.Monitoring, or None
 
     @property
     def title(self) -> str:
@@ -103,7 +104,7 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
         recurring_by_town=_recurring_by_town(atlas), mismatches=_mismatches(atlas),
         channels=channels, channels_by_town=channels_by_town, weekly=_weekly(atlas),
         age_bands=_age_bands(atlas, due), labels=dict(config.style.status_labels),
-        colors=dict(config.style.status_colors),
+        colors=dict(config.style.status_colors), water=atlas.extra.get("monitoring"),
     )
 
 

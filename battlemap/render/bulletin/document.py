@@ -8,7 +8,8 @@
 五、反复案件  recurring cases still open, and counts per town;
 六、属地不符  open cases whose declared town/village differs from where they lie;
 七、上报渠道  cases, valid share (有效率) and closed share per channel and town;
-then (:data:`LETTER_SECTIONS`, numbered on) the follow-up of the office's
+八、断面水质  with monitoring data: :mod:`.water`.
+then (:data:`LETTER_SECTIONS`, numbered on after it) the follow-up of the office's
 earlier letters (整改情况) and the accountability rule's candidates (责任追究).
 
 Every number is formatted here, once; the PDF, HTML and .docx writers of
@@ -24,6 +25,7 @@ import pandas as pd
 from battlemap import STATES, __version__
 from battlemap.render.bulletin.charts import chart_ages, chart_cumulative, chart_towns, chart_weekly
 from battlemap.render.bulletin.data import REMINDER, WARNING, Bulletin
+from battlemap.render.bulletin.water import water_section
 from battlemap.render.document import (
     DEFAULT_TONES,
     Block,
@@ -55,7 +57,9 @@ def bulletin_document(b: Bulletin) -> Document:
     for section in (_overview, _ranking, _escalations, _overdue, _recurring, _mismatches,
                     _channels):
         blocks.extend(section(b))
-    blocks.extend(_letters(b, first=len(SECTIONS)))
+    water = water_section(b.water, b.as_of)
+    blocks.extend(water)
+    blocks.extend(_letters(b, first=len(SECTIONS) + (1 if water else 0)))
     source = f"数据来源：{b.data_source}" if b.data_source else ""
     return Document(
         title=b.title, blocks=tuple(blocks), meta=_meta_line(b),

@@ -29,6 +29,7 @@ from battlemap.render.poster.style import (
     context_kinds,
     context_symbol,
 )
+from battlemap.render.poster.water import draw_water
 
 if TYPE_CHECKING:
     from battlemap.render.poster.sheet import Sheet
@@ -50,10 +51,12 @@ def draw_panel(sheet: Sheet, view: View, sizes: dict[str, float], context_counts
         cursor = Cursor(cols[0])
         _legend(sheet, cursor, view, sizes, context_counts, ramp)
         _stats(sheet, cursor, view)
+        draw_water(sheet, cursor, view, _heading)
         _table(sheet, cursor, view)
     else:
         stats, legend, table = (Cursor(c) for c in cols)
         _stats(sheet, stats, view, compact=True)
+        draw_water(sheet, stats, view, _heading)
         _legend(sheet, legend, view, sizes, context_counts, ramp)
         _table(sheet, table, view)
 
