@@ -42,6 +42,9 @@ all NA without one).
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).
+``Atlas.extra["letter_history"]``: the letters sent before the as-of date,
+one row per letter and case (:func:`battlemap.register.read_history`), from
+which :mod:`battlemap.escalate` moves cases up and counts what was closed since.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ CASE_COLUMNS = (
     "overdue",           # bool: 超期, deadline passed and not closed
     "days_overdue",      # int: 0 when not overdue
     "recurring",         # bool: 反复, near a case closed earlier within the window
+    "recurring_of",      # str: that earlier closed case's id (the latest closed); "" if none
     "days_open",         # int: from report to closure, or to the as-of date
     "age_band",          # str: e.g. "≤30天", "31–90天", …
     "geometry",

@@ -18,12 +18,21 @@ apostrophe before an id such as ``-1`` would make it another id next week.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["formula_like", "inert_csv_frame", "inert_csv_text", "inert_workbook"]
+__all__ = ["DATE", "DATE_TIME", "PERCENT", "format_sheet", "formula_like", "inert_csv_frame", "inert_csv_text",
+           "inert_workbook"]
+
+PERCENT = "0.0%"
+"""The number format of shares (销号率, 有效率)."""
+DATE, DATE_TIME = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+"""Dates (整改期限) and times (上报时间) as the office writes them."""
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS = re.compile(r"-?\d+(?:\.\d+)?|-+")
@@ -71,3 +80,41 @@ def inert_workbook(book: Workbook) -> int:
                     cell.quotePrefix = True
                     changed += 1
     return changed
+
+
+def format_sheet(sheet: Worksheet, percent: tuple[str, ...] = (), max_width: int = 60) -> None:
+    """Lay out a sheet whose first row is its header: the one place sheets get their look.
+
+    Column widths from the longest text (a Chinese character counts two),
+    the header row frozen, an autofilter over the used range, the columns
+    whose header is in ``percent`` shown as percentages (the values stay
+    fractions, 0.873 shows as 87.3%), dates without a time of day shown as
+    dates, and for printing: landscape, one page wide, the header row
+    repeated on every page.
+    """
+    if sheet.max_row < 1 or sheet.max_column < 1:
+        return
+    for k, column in enumerate(sheet.iter_cols(min_row=1, max_row=min(sheet.max_row, 2000)),
+                               start=1):
+        width = max((_display_width(cell.value) for cell in column), default=4)
+        sheet.column_dimensions[get_column_letter(k)].width = min(max_width, max(6, width + 2))
+        if column[0].value in percent:
+            for cell in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
+                cell[0].number_format = PERCENT
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = DATE if cell.value.time() == dt.time() else DATE_TIME
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    sheet.print_title_rows = "1:1"                  # printed: the header on every page,
+    sheet.page_setup.orientation = "landscape"      # landscape, all columns on one page width
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+
+
+def _display_width(value: object) -> int:
+    if value is None:
+        return 0
+    text = value if isinstance(value, str) else f"{value}"
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -36,14 +36,15 @@ from battlemap.load import (
 )
 from battlemap.monitoring import monitoring_statistics
 from battlemap.privacy import masked_counts
+from battlemap.register import letters_on, read_history
 from battlemap.report import nothing_mapped, write_report_files
 from battlemap.stats import RANKING_RULE, build_atlas
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
 
-RENDERERS = ("web", "posters", "bulletin")
-WHOLE_ATLAS = ("exports", "bulletin")
+RENDERERS = ("web", "posters", "bulletin", "letters")
+WHOLE_ATLAS = ("exports", "bulletin", "letters")
 """Outputs made once per build from the whole atlas, not once per unit."""
 
 
@@ -110,7 +111,8 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "stats"):
         previous = previous_snapshot(config.output.dir / "history", config.as_of, since)
         atlas = build_atlas(config, units, rivers, cases, context=context, neighbours=neighbours,
-                            previous=previous)
+                            previous=previous,
+                            letter_history=read_history(config.output.dir, config.as_of))
         if water is not None:  # the water-quality figures (issue 15), beside the case figures
             atlas = replace(atlas, extra={**atlas.extra, "monitoring": monitoring_statistics(
                 water, config, context, atlas.rivers, atlas.cases, atlas.extra["river_stretches"],
@@ -213,8 +215,9 @@ def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str
             _meeting_atlases(atlas, out, stale, options, recorder)
     finally:
         recorder.record(prints, manifest)
-    # bulletins of earlier dates are kept: they are the office's archive
-    removed = 0 if renderer == "bulletin" else remove_gone(out, renderer, manifest, prints, log)
+    # bulletins and letters of earlier dates are kept: they are the office's archive
+    removed = (0 if renderer in ("bulletin", "letters")
+               else remove_gone(out, renderer, manifest, prints, log))
     return {"rendered": len(stale), "skipped": len(wanted) - len(stale), "removed": removed}
 
 
@@ -228,6 +231,8 @@ def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
 
         return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}"
                 for suffix in (".pdf", ".html", ".docx")]
+    if renderer == "letters":          # names come from the numbers: known once written
+        return []
     if renderer == "web":
         pages = [page_file(level, unit_id), page_data_file(level, unit_id)]
         monitoring = atlas.extra.get("monitoring")
@@ -285,7 +290,7 @@ def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
     level, unit_id = job
     if level == "exports":
         return True
-    if level == "bulletin":
+    if level in ("bulletin", "letters"):
         return options.levels is None and options.units is None
     return ((options.levels is None or level in options.levels)
             and (options.units is None or unit_id in options.units))
@@ -333,6 +338,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "warnings": findings.warning_records(),
         "rejected": rejected.to_dict(orient="records"),
         "outputs": dict(written or {}),
+        "letters": letters_on(out, atlas.as_of),
         "timings_s": prepared.timings,
     }
     report["nothing_mapped"] = nothing_mapped(report)
@@ -386,5 +392,11 @@ def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> li
     return render_bulletin(atlas, out) if jobs else []
 
 
+def _render_letters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
+    from battlemap.render.letters import render_letters
+
+    return render_letters(atlas, out) if jobs else []
+
+
 _RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin,
-           "exports": _render_exports}
+           "exports": _render_exports, "letters": _render_letters}

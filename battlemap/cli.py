@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="rebuild every map, poster and the report")
     _common(build)
-    build.add_argument("--only", action="append", choices=["web", "posters", "bulletin"],
+    build.add_argument("--only", action="append", choices=["web", "posters", "bulletin", "letters"],
                        help="render only this output kind (repeatable)")
     build.add_argument("--level", action="append",
                        choices=["district", "town", "village", "grid", "river"],
@@ -133,11 +133,16 @@ def _summary(args: argparse.Namespace, report: dict, out: Path) -> None:
     outputs = "; ".join(f"{kind}: {n['rendered']} rendered, {n['skipped']} unchanged, "
                         f"{n['removed']} removed" for kind, n in report["outputs"].items())
     stages = ", ".join(f"{stage} {sec:.1f} s" for stage, sec in report["timings_s"].items())
+    letters = report.get("letters") or []
+    kinds = {k: sum(x["kind"] == k for x in letters) for k in ("assign", "reminder", "warning")}
     _say(args, (
         f"{report['district']} as of {report['as_of']}: {report['cases_in']} cases in, "
         f"{report['cases_mapped']} mapped, {report['cases_rejected']} rejected ({rejected}); "
         f"{sum(report['warnings_by_kind'].values())} warnings.\n"
         + (f"{outputs}\n" if outputs else "")
+        + (f"Letters of {report['as_of']}: {len(letters)} (交办函 {kinds['assign']}, 提醒函 "
+           f"{kinds['reminder']}, 预警函 {kinds['warning']}) in {out / 'letters'}\n"
+           if letters else "")
         + f"Time: {stages}\n"
         f"Open {out / 'index.html'} — report: {out / 'report.html'}"))
 

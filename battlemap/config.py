@@ -9,6 +9,7 @@ against the config file's folder.
 from __future__ import annotations
 
 import datetime as dt
+import string
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from battlemap import LEVELS, STATES
 from battlemap.errors import ConfigError
 
-__all__ = ["CANONICAL_CASE_FIELDS", "Config", "load_config"]
+__all__ = ["CANONICAL_CASE_FIELDS", "LETTER_KINDS", "Config", "LettersConfig", "load_config"]
 
 State = Literal["reported", "assigned", "rectifying", "closed"]
 CoordSystem = Literal["GCJ-02", "BD-09", "WGS84", "CGCS2000"]
@@ -26,8 +27,9 @@ CoordSystem = Literal["GCJ-02", "BD-09", "WGS84", "CGCS2000"]
 CANONICAL_CASE_FIELDS = (
     "case_id", "reported_at", "channel", "problem_type", "declared_town",
     "declared_village", "river_name", "lon", "lat", "status", "deadline",
-    "closed_at", "description", "valid", "coordinate_system",
+    "closed_at", "description", "valid", "coordinate_system", "reward",
 )
+"""``reward``: the reward paid for a tip (有奖举报, yuan), when the export has such a column."""
 REQUIRED_CASE_FIELDS = ("case_id", "reported_at", "lon", "lat", "status")
 
 
@@ -248,6 +250,64 @@ class EscalationConfig(_Model):
         return self
 
 
+LETTER_KINDS = ("assign", "reminder", "warning")
+"""Letter kinds: 交办函 (new cases), 提醒函 and 预警函 (overdue and recurring cases)."""
+NUMBER_PLACEHOLDERS = ("year", "n", "kind")
+"""What a document-number template may name: {year}, {n} (the sequence), {kind} (交/提/预)."""
+
+
+class LettersConfig(_Model):
+    """The office's letters (``[letters]``): 交办函, 提醒函, 预警函, numbered and registered."""
+
+    office: str = Field("区河长制办公室", description="the issuing office, printed red on top")
+    number_template: str = Field("河长办〔{year}〕{n}号",
+                                 description="document number; placeholders {year} {n} {kind}")
+    sequences: Literal["per_kind", "shared"] = Field(
+        "shared", description="one number sequence shared by all kinds, or one per kind (then "
+        "the template needs {kind}: 交, 提 or 预)")
+    cc: dict[str, str] = Field(default_factory=dict, description=(
+        "town id -> the district-level chief (区级河长) copied on that town's letters; "
+        "towns left out are copied to the district's chief"))
+    deadline_days: dict[str, int] = Field(default_factory=dict, description=(
+        "problem type -> days from report to deadline, for cases the export gives none"))
+    default_deadline_days: int = Field(30, ge=1)
+    reply_days: int = Field(7, ge=1, description="提醒/预警: rectify and report back within N days")
+    signature: str = Field("", description="signature text; default: the office's name")
+    accountability_warnings: int = Field(
+        3, ge=1, description="a village chief with ≥ N open 预警 cases is listed for 责任追究")
+    reward_channel: str | None = Field(
+        None, description="the channel (上报渠道) of reward tips (有奖举报); with a reward column "
+        "mapped in [cases.columns], the bulletin reports its valid-tip rate and rewards paid")
+
+    @field_validator("number_template")
+    @classmethod
+    def _placeholders(cls, template: str) -> str:
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"number_template {template!r} is not a template: {exc}") from None
+        unknown = sorted({f for f in fields if f not in NUMBER_PLACEHOLDERS})
+        if unknown:
+            raise ValueError(f"number_template names unknown placeholder(s) "
+                             f"{['{' + f + '}' for f in unknown]}; allowed: {{year}} {{n}} {{kind}}")
+        if "n" not in fields:
+            raise ValueError("number_template needs {n}, the letter's sequence number")
+        try:
+            template.format(year=2026, n=1, kind="交")
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"number_template {template!r} cannot be filled in: {exc}") from None
+        return template
+
+
+    @model_validator(mode="after")
+    def _distinct_numbers(self) -> LettersConfig:
+        if self.sequences == "per_kind" and "{kind}" not in self.number_template:
+            raise ValueError("sequences = \"per_kind\" numbers each kind from 1: the "
+                             "number_template needs {kind} (交, 提 or 预), or two letters would "
+                             "share a number; or set sequences = \"shared\"")
+        return self
+
+
 class StyleConfig(_Model):
     status_colors: dict[str, str] = Field(default_factory=lambda: {
         "reported": "#f0a30a", "assigned": "#1f78b4", "rectifying": "#8e44ad",
@@ -304,6 +364,7 @@ class Config(_Model):
     checks: ChecksConfig = ChecksConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
     escalation: EscalationConfig = EscalationConfig()
+    letters: LettersConfig = LettersConfig()
     style: StyleConfig = StyleConfig()
     source: Annotated[Path | None, Field(exclude=True)] = None
 

@@ -2,9 +2,11 @@
 
 ``battlemap.gpkg``: cases (joined, derived fields, no private columns), each
 unit level with its statistics, and the rivers, for QGIS.
-``statistics.xlsx``: one sheet per level, Chinese headers, for officials;
-text that a spreadsheet would read as a formula is stored as text
-(:mod:`battlemap._sheets`).
+``statistics.xlsx``: one sheet per level, the rivers, the overdue cases
+(超期案件, with their escalation level) and the recurring cases (反复案件, with
+the earlier closed case), Chinese headers, 销号率 as a percentage, frozen
+headers and filters, for officials; text that a spreadsheet would read as a
+formula is stored as text (:mod:`battlemap._sheets`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from battlemap import LEVELS, RIVER_KINDS
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
-from battlemap._sheets import inert_workbook
+from battlemap._sheets import format_sheet, inert_workbook
+from battlemap._text import as_text
+from battlemap.escalate import escalations
 
 __all__ = ["STAT_HEADERS", "write_geopackage", "write_statistics_xlsx"]
 
@@ -31,7 +35,14 @@ STAT_HEADERS = {
     "overdue_since": "较上期新超期", "reopened_since": "较上期重新打开", "rank": "排名",
     "length_km": "河道长度(公里)",
 }
-SHEETS = {"district": "区", "town": "镇街", "village": "村居", "grid": "网格", "river": "流域"}
+SHEETS = {"district": "区", "town": "镇街", "village": "村居", "grid": "网格", "river": "流域",
+          "overdue": "超期案件", "recurring": "反复案件"}
+CASE_HEADERS = {
+    "case_id": "问题编号", "town": "镇街", "village": "村居", "grid": "网格",
+    "problem_type": "问题类型", "state": "状态", "reported_at": "上报时间", "deadline": "整改期限",
+    "days_overdue": "超期天数", "level": "督办", "chief": "镇街河长", "recurring_of": "前案编号",
+    "recurring_of_closed": "前案销号时间", "description": "问题描述",
+}
 
 
 def write_geopackage(atlas: Atlas, path: Path) -> Path:
@@ -67,10 +78,55 @@ def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
                 lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
             table.rename(columns=STAT_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
                                                         index=False)
+        for key, table in _case_sheets(atlas).items():
+            table = table.map(  # the public's descriptions may hold control characters too
+                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+            table.rename(columns=CASE_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
+                                                        index=False)
         if "monitoring" in atlas.extra:
             _sample_table(atlas).to_excel(writer, sheet_name="断面水质", index=False)
+        for sheet in writer.book.worksheets:
+            format_sheet(sheet, percent=(STAT_HEADERS["closed_rate"],))
         inert_workbook(writer.book)
     return path
+
+
+def _case_sheets(atlas: Atlas) -> dict[str, pd.DataFrame]:
+    """The overdue cases (longest first, with the escalation level) and the recurring ones."""
+    cases = atlas.cases
+    units = atlas.units
+    labels = atlas.config.style.status_labels
+    level = dict(zip(*escalations(atlas)[["case_id", "level"]].to_numpy().T, strict=True))
+
+    def rows(picked: pd.DataFrame, *columns: str) -> pd.DataFrame:
+        frame = pd.DataFrame({
+            "case_id": picked.index.astype(str),
+            "town": picked["town_id"].map(units["town"]["name"]).fillna("").to_numpy(),
+            "village": picked["village_id"].map(units["village"]["name"]).fillna("").to_numpy(),
+            "grid": picked["grid_id"].map(units["grid"]["name"]).fillna("").to_numpy(),
+            "problem_type": picked["problem_type"].map(as_text).to_numpy(),
+            "state": picked["state"].map(lambda s: labels.get(s, s)).to_numpy(),
+            "reported_at": picked["reported_at"].to_numpy(),
+            "deadline": picked["deadline"].to_numpy(),
+            "days_overdue": picked["days_overdue"].astype(int).to_numpy(),
+            "level": [level.get(c, "") for c in picked.index],
+            "chief": picked["town_id"].map(units["town"]["chief"]).map(as_text).to_numpy(),
+            "recurring_of": picked["recurring_of"].map(as_text).to_numpy(),
+            "recurring_of_closed": picked["recurring_of"].map(cases["closed_at"]).to_numpy(),
+            "description": picked["description"].map(as_text).to_numpy(),
+        })
+        return frame[list(columns)]
+
+    overdue = cases[cases["overdue"].astype(bool)].sort_values("days_overdue", ascending=False,
+                                                               kind="stable")
+    recurring = cases[cases["recurring"].astype(bool)].sort_values("reported_at", kind="stable")
+    return {
+        "overdue": rows(overdue, "case_id", "town", "village", "grid", "problem_type", "state",
+                        "deadline", "days_overdue", "level", "chief", "description"),
+        "recurring": rows(recurring, "case_id", "town", "village", "grid", "problem_type",
+                          "state", "reported_at", "recurring_of", "recurring_of_closed",
+                          "description"),
+    }
 
 
 def _sample_table(atlas: Atlas) -> pd.DataFrame:

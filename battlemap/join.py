@@ -122,8 +122,8 @@ def derive_lifecycle(cases: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFram
     end = cases["closed_at"].where(~open_, day_end).fillna(day_end)
     cases["days_open"] = (end - cases["reported_at"]).dt.days.clip(lower=0).astype(int)
     cases["age_band"] = _age_bands(cases["days_open"], config.lifecycle.age_bands_days)
-    cases["recurring"] = _recurring(cases, config.lifecycle.recurring_distance_m,
-                                    config.lifecycle.recurring_window_days)
+    cases[["recurring", "recurring_of"]] = _recurring(
+        cases, config.lifecycle.recurring_distance_m, config.lifecycle.recurring_window_days)
     return cases
 
 
@@ -236,13 +236,22 @@ def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
     return pd.cut(days, bins=edges, labels=age_band_labels(bounds)).astype(str)
 
 
-def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.Series:
-    """A case reported within ``distance`` of a case closed before it, within the window."""
+def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.DataFrame:
+    """A case reported within ``distance`` of a case closed before it, within the window.
+
+    Columns ``recurring`` (bool) and ``recurring_of`` (the id of the earlier
+    closed case, the most recently closed one when several; "" when none).
+    """
     closed = cases[cases["closed_at"].notna()]
     new_pos, old_pos = closed.sindex.query(cases.geometry.values, predicate="dwithin",
                                            distance=distance)
-    gap = (cases["reported_at"].to_numpy()[new_pos] - closed["closed_at"].to_numpy()[old_pos])
+    closed_at = closed["closed_at"].to_numpy()
+    gap = (cases["reported_at"].to_numpy()[new_pos] - closed_at[old_pos])
     hit = (gap > np.timedelta64(0)) & (gap <= np.timedelta64(window_days, "D"))
-    flagged = np.zeros(len(cases), dtype=bool)
-    flagged[new_pos[hit]] = True
-    return pd.Series(flagged, index=cases.index)
+    new_pos, old_pos = new_pos[hit], old_pos[hit]
+    order = np.lexsort((closed.index.to_numpy()[old_pos].astype(str), closed_at[old_pos], new_pos))
+    new_pos, old_pos = new_pos[order], old_pos[order]
+    last = np.r_[new_pos[1:] != new_pos[:-1], True] if len(new_pos) else np.zeros(0, bool)
+    earlier = np.full(len(cases), "", dtype=object)
+    earlier[new_pos[last]] = closed.index.to_numpy()[old_pos[last]].astype(str)
+    return pd.DataFrame({"recurring": earlier != "", "recurring_of": earlier}, index=cases.index)

@@ -77,6 +77,7 @@ def _html(report: dict[str, Any]) -> str:
         _table(["原始行号 row", "问题编号 case", "原因 reason", "说明 detail"],
                [(r["source_row"], r["case_id"], r["reason"], r["detail"])
                 for r in report["rejected"]]),
+        "<h2>公文 Letters written</h2>", _letters(report.get("letters") or []),
         "<h2>用时 Timings (s)</h2>", _table(["阶段 stage", "秒"], report["timings_s"].items()),
     ]
     return (
@@ -179,6 +180,16 @@ def _warnings(warnings: list[dict[str, str]]) -> str:
                       f"{_table(['文件 file', '要素/行 feature', '字段 column', '说明'], rows)}"
                       "</details>")
     return "".join(blocks)
+
+
+def _letters(letters: list[dict[str, Any]]) -> str:
+    """The letters of this as-of date (交办函, 提醒函, 预警函), with their numbers and files."""
+    if not letters:
+        return "<p>无 none</p>"
+    kinds = {"assign": "交办函", "reminder": "提醒函", "warning": "预警函"}
+    return _table(["文号 number", "类别 kind", "主送 to", "抄送 cc", "案件 cases", "文件 file"],
+                  [(x["number"], kinds.get(x["kind"], x["kind"]), x["recipient"], x["cc"],
+                    x["cases"], x["docx"]) for x in letters])
 
 
 def _table(headers: list[str], rows: Any) -> str:

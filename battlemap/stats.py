@@ -27,7 +27,8 @@ RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件�
 def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
                 cases: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None = None,
                 neighbours: gpd.GeoDataFrame | None = None,
-                previous: tuple[dt.date, pd.DataFrame] | None = None) -> Atlas:
+                previous: tuple[dt.date, pd.DataFrame] | None = None,
+                letter_history: pd.DataFrame | None = None) -> Atlas:
     """The atlas the renderers draw: every figure counted once, here, and never changed after.
 
     Parameters
@@ -43,6 +44,10 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
         The latest earlier snapshot (its date and frame, from
         :func:`battlemap.history.previous_snapshot`), or None: the
         round-to-round changes and the previous ranks are counted against it.
+    letter_history
+        The letters sent before the as-of date (from
+        :func:`battlemap.register.read_history`), kept as
+        ``extra["letter_history"]`` for :mod:`battlemap.escalate`.
     """
     period = current_period(config.as_of, config.lifecycle.period)
     snapshot = None if previous is None else previous[1]
@@ -58,6 +63,7 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
         "changes_since": None if previous is None else previous[0].isoformat(),
         "previous_snapshot": snapshot,
         "previous_rank": previous_ranks(figures["town"], snapshot),
+        "letter_history": letter_history,
     }
     return Atlas(
         config=config, units=figures,

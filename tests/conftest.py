@@ -241,3 +241,63 @@ def tiny_atlas(tiny_prepared):
     return tiny_prepared.atlas
 
 
+
+
+# case id, x, y, status, reported, deadline, closed, problem type, description: a district whose
+# escalation answers are known as of AS_OF (reminder 7 days, warning 30, recurring window 365)
+ESCALATION_CASES = [
+    ("D0", 100, 100, "已交办", "2026-09-01", "2026-11-27", "", "排水口", "到期当天"),
+    ("D1", 300, 100, "已交办", "2026-09-01", "2026-11-26", "", "排水口", "超期一天"),
+    ("R6", 500, 100, "整改中", "2026-09-01", "2026-11-21", "", "排水口", "超期六天"),
+    ("R7", 700, 100, "整改中", "2026-09-01", "2026-11-20", "", "排水口", "超期七天"),
+    ("R8", 900, 100, "整改中", "2026-09-01", "2026-11-19", "", "排水口", "超期八天"),
+    ("W29", 1100, 100, "已交办", "2026-08-01", "2026-10-29", "", "排水口", "超期29天"),
+    ("W30", 1300, 100, "已交办", "2026-08-01", "2026-10-28", "", "排水口", "超期30天"),
+    ("W31", 1700, 100, "已交办", "2026-08-01", "2026-10-27", "", "排水口", "超期31天"),
+    ("X", 1900, 300, "已销号", "2026-08-01", "2026-10-01", "2026-11-01", "排水口", "已销号"),
+    ("P1", 2500, 500, "已销号", "2025-12-01", "2026-01-01", "2026-01-10", "生活污水直排", "前案"),
+    ("P2", 2510, 500, "整改中", "2026-11-01", "2026-12-30", "", "生活污水直排", "反复，窗内"),
+    ("Q1", 3000, 1500, "已销号", "2025-05-01", "2025-06-01", "2025-06-01 00:00", "排水口", "前案"),
+    ("Q2", 3010, 1500, "整改中", "2026-06-03", "2026-12-30", "", "排水口", "反复，窗外"),
+    ("E1", 3300, 1500, "已销号", "2025-05-01", "2025-06-01", "2025-06-01 00:00", "排水口", "前案"),
+    ("E2", 3310, 1500, "整改中", "2026-06-01 00:00", "2026-12-30", "", "排水口", "反复，恰满窗口"),
+    ("N1", 600, 1500, "待交办", "2026-11-24 10:00", "", "", "垃圾堆放", "请联系13800138000核实"),
+    ("N2", 2600, 1200, "已交办", "2026-11-25", "2026-12-25", "", "排水口", "新增有期限"),
+    ("N3", 800, 1500, "待交办", "2026-11-22", "", "", "排水口", "上周上报"),
+    ("N4", 1000, 1500, "已销号", "2026-11-24", "", "2026-11-26", "排水口", "本周上报已销号"),
+]
+
+
+def escalation_cases_frame() -> pd.DataFrame:
+    """ESCALATION_CASES as the tiny district's case export."""
+    to_wgs = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    rows = []
+    for case_id, x, y, status, reported, deadline, closed, kind, text in ESCALATION_CASES:
+        lon, lat = (f"{v:.7f}" for v in to_wgs.transform(X0 + x, Y0 + y))
+        rows.append({"问题编号": case_id, "上报时间": reported, "上报渠道": "广州河长APP",
+                     "问题类型": kind, "所属镇街": "", "所属村居": "", "河涌名称": "",
+                     "经度": lon, "纬度": lat, "处理状态": status, "整改期限": deadline,
+                     "办结时间": closed, "问题描述": text, "上报人电话": "13800138000",
+                     "是否有效": "是"})
+    return pd.DataFrame(rows)
+
+
+LETTERS_TOML = """
+[letters]
+office = "测试区河长制办公室"
+number_template = "测河长办〔{year}〕{n}号"
+deadline_days = { "垃圾堆放" = 7 }
+accountability_warnings = 2
+[letters.cc]
+"440118001" = "区级河长甲"
+"""
+
+
+def escalation_config(folder, as_of: str = "2026-11-27", extra: str = LETTERS_TOML):
+    """The tiny district with ESCALATION_CASES and a [letters] table; the loaded config."""
+    from battlemap.config import load_config
+
+    path = write_tiny_inputs(folder, escalation_cases_frame())
+    text = path.read_text(encoding="utf-8").replace("as_of = 2026-11-27", f"as_of = {as_of}")
+    path.write_text(text + extra, encoding="utf-8")
+    return load_config(path, out_dir=folder / "output")

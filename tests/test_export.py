@@ -14,8 +14,10 @@ import pytest
 from conftest import leftover_temp_files, tiny_units, write_tiny_inputs
 
 from battlemap import LEVELS
+from battlemap._sheets import PERCENT
 from battlemap.build import prepare
 from battlemap.config import load_config
+from battlemap.escalate import escalations
 from battlemap.export import SHEETS, STAT_HEADERS, write_geopackage, write_statistics_xlsx
 
 
@@ -34,9 +36,44 @@ def _sheet(book: openpyxl.Workbook, name: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- statistics.xlsx
 
 
-def test_one_sheet_per_level_and_one_for_the_rivers(workbook) -> None:
-    assert workbook.sheetnames == ["区", "镇街", "村居", "网格", "流域"]
-    assert list(SHEETS) == [*LEVELS, "river"]
+def test_one_sheet_per_level_one_for_the_rivers_and_the_case_lists(workbook) -> None:
+    assert workbook.sheetnames == ["区", "镇街", "村居", "网格", "流域", "超期案件", "反复案件"]
+    assert list(SHEETS) == [*LEVELS, "river", "overdue", "recurring"]
+
+
+def test_overdue_sheet_lists_every_overdue_case_longest_first(workbook, tiny_atlas) -> None:
+    overdue = _sheet(workbook, "超期案件")
+    cases = tiny_atlas.cases[tiny_atlas.cases["overdue"]]
+    assert list(overdue.columns[:3]) == ["问题编号", "镇街", "村居"] and "督办" in overdue
+    assert sorted(overdue["问题编号"]) == sorted(cases.index)
+    assert overdue["超期天数"].tolist() == sorted(cases["days_overdue"], reverse=True)
+    due = escalations(tiny_atlas).set_index("case_id")["level"]
+    for row in overdue.itertuples():
+        assert (row.督办 or "") == due.get(row.问题编号, ""), row.问题编号
+
+
+def test_recurring_sheet_names_the_earlier_closed_case(workbook, tiny_atlas) -> None:
+    recurring = _sheet(workbook, "反复案件").set_index("问题编号")
+    cases = tiny_atlas.cases[tiny_atlas.cases["recurring"]]
+    assert sorted(recurring.index) == sorted(cases.index) and len(cases)
+    for case_id, row in cases.iterrows():
+        assert recurring.loc[case_id, "前案编号"] == row["recurring_of"]
+
+
+def test_sheets_are_laid_out_with_frozen_headers_filters_and_percent(tiny_atlas, tmp_path) -> None:
+    book = openpyxl.load_workbook(write_statistics_xlsx(tiny_atlas, tmp_path / "s.xlsx"))
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        assert sheet.column_dimensions["A"].width >= 6
+        assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToWidth == 1
+    towns = book["镇街"]
+    rate = next(c.column_letter for c in towns[1] if c.value == "销号率")
+    assert towns[f"{rate}2"].number_format == PERCENT
+    assert towns["A2"].number_format != PERCENT
+    overdue = book["超期案件"]
+    deadline = next(c.column_letter for c in overdue[1] if c.value == "整改期限")
+    assert overdue[f"{deadline}2"].number_format == "yyyy-mm-dd"
 
 
 def test_unit_sheets_have_chinese_headers_in_a_fixed_order(workbook, tiny_atlas) -> None:

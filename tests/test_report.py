@@ -17,7 +17,7 @@ from battlemap.report import write_report_files
 
 SECTIONS = ["台账 Ledger", "退回原因 Rejected by reason", "个人信息遮蔽 Personal data masked",
             "输出 Outputs", "申报地点不符 Declared place mismatches", "警告 Warnings",
-            "退回案件 Rejected cases", "用时 Timings (s)"]
+            "退回案件 Rejected cases", "公文 Letters written", "用时 Timings (s)"]
 
 
 def _report(**changes) -> dict:

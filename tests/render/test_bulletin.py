@@ -22,6 +22,7 @@ def _with_overdue(atlas, days: dict[str, int]):
     cases = atlas.cases.copy()
     cases["overdue"] = False
     cases["days_overdue"] = 0
+    cases["recurring"] = False           # recurring cases are escalated too (tests/test_escalate.py)
     for case_id, d in days.items():
         cases.loc[case_id, ["overdue", "days_overdue", "state"]] = [True, d, "assigned"]
     return dataclasses.replace(atlas, cases=cases)
@@ -83,7 +84,7 @@ def test_escalation_recipients_and_order(tiny_atlas) -> None:
         assert row.cc == "区河长"
         assert row.village == atlas.units["village"].loc[
             atlas.cases.loc[row.case_id, "village_id"], "name"]
-    keys = list(zip(due["recipient"], -due["days_overdue"], strict=True))
+    keys = list(zip(due["recipient_id"], -due["days_overdue"], strict=True))  # by unit id
     assert keys == sorted(keys)
     assert list(due.columns[:10]) == ["case_id", "town_id", "town", "village", "problem_type",
                                       "deadline", "days_overdue", "level", "recipient", "cc"]
@@ -245,3 +246,40 @@ def test_html_opens_offline_in_chromium(tiny_atlas, tmp_path) -> None:
         assert images and all(images)
         context.close()
     assert log.problems() == []
+
+
+def test_follow_up_of_earlier_letters_and_accountability_candidates(tiny_atlas) -> None:
+    from battlemap.render.bulletin import bulletin_document
+    from battlemap.render.document import Heading, Table
+
+    history = pd.DataFrame([
+        {"number": "测〔2026〕1号", "kind": "reminder", "as_of": "2026-11-20",
+         "period_start": "2026-11-16", "recipient_level": "town", "recipient_id": "440118001",
+         "recipient": "甲镇河长", "case_id": case, "level": REMINDER} for case in ("C01", "C02")])
+    rule = tiny_atlas.config.letters.model_copy(update={"accountability_warnings": 1})
+    atlas = dataclasses.replace(
+        tiny_atlas, config=tiny_atlas.config.model_copy(update={"letters": rule}),
+        extra={**tiny_atlas.extra, "letter_history": history})
+    blocks = bulletin_document(bulletin_data(atlas)).blocks
+    k = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and "督办函整改情况" in b.text)
+    assert blocks[k].text == "八、督办函整改情况"
+    assert "涉及案件 2 件，截至本期已销号 1 件、尚未销号 1 件" in blocks[k + 1].text
+    [row] = blocks[k + 2].rows
+    assert [c.text for c in row] == ["测〔2026〕1号", "提醒函", "2026-11-20", "甲镇 甲镇河长", "2", "1",
+                                     "1", "50.0%"]
+    people = next(b for b in blocks[k + 3:] if isinstance(b, Table))
+    assert [[c.text for c in r][:4] for r in people.rows] == [["乙二村", "乙镇", "乙二村河长", "1"]]  # C04
+
+
+def test_reward_tips_are_reported_when_the_export_has_a_reward_column(tiny_atlas) -> None:
+    from battlemap.render.bulletin import bulletin_document
+    from battlemap.render.document import Heading
+
+    plain = bulletin_document(bulletin_data(tiny_atlas)).blocks
+    assert not [b for b in plain if isinstance(b, Heading) and b.text == "有奖举报"]
+    cases = tiny_atlas.cases.copy()
+    cases["reward"] = ["5000", "", "", "2,500元", "", "", ""][:len(cases)]
+    blocks = bulletin_document(bulletin_data(dataclasses.replace(tiny_atlas, cases=cases))).blocks
+    k = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "有奖举报")
+    rows = [[c.text for c in r] for r in blocks[k + 1].rows]
+    assert rows[1] == ["累计", str(len(cases)), str(len(cases)), "100.0%", "0.75"]

@@ -17,56 +17,19 @@ import pandas as pd
 from battlemap import STATES
 from battlemap._model import Atlas
 from battlemap._text import as_text
+from battlemap.escalate import (
+    BELOW,
+    REMINDER,
+    WARNING,
+    accountability,
+    escalations,
+    follow_up,
+    rewards,
+)
 from battlemap.join import age_band_labels
 from battlemap.stats import by_category
 
 __all__ = ["BELOW", "REMINDER", "WARNING", "Bulletin", "bulletin_data", "escalations"]
-
-REMINDER, WARNING = "提醒", "预警"
-"""Escalation levels (督办): a reminder to the town's chief, then a warning."""
-BELOW = "未达提醒"
-"""Overdue, but not yet long enough for a reminder."""
-
-def escalations(atlas: Atlas) -> pd.DataFrame:
-    """The reminders (提醒) and warnings (预警) to send, one row per overdue case.
-
-    A case overdue (超期) by at least ``config.escalation.reminder_days`` gets a
-    reminder, by at least ``warning_days`` a warning. Each goes to the chief
-    (河长) of the case's town, copied to the district chief.
-
-    Returns
-    -------
-    DataFrame
-        Columns case_id, town_id, town, village, problem_type, deadline,
-        days_overdue, level ("提醒" | "预警"), recipient, cc; sorted by
-        recipient, then days overdue (longest first), then case id.
-
-    Examples
-    --------
-    >>> due = escalations(atlas)
-    >>> due.groupby(["recipient", "level"]).size()
-    """
-    rule = atlas.config.escalation
-    cases = atlas.cases
-    due = cases[cases["overdue"].astype(bool) & (cases["days_overdue"] >= rule.reminder_days)]
-    towns, villages = atlas.units["town"], atlas.units["village"]
-    district_chief = atlas.units["district"]["chief"].fillna("").astype(str)
-    frame = pd.DataFrame({
-        "case_id": due.index.astype(str),
-        "town_id": due["town_id"].astype(str).to_numpy(),
-        "town": _names(due["town_id"], towns, "name"),
-        "village": _names(due["village_id"], villages, "name"),
-        "problem_type": due["problem_type"].astype(str).to_numpy(),
-        "deadline": due["deadline"].to_numpy(),
-        "days_overdue": due["days_overdue"].astype(int).to_numpy(),
-        "level": np.where(due["days_overdue"] >= rule.warning_days, WARNING, REMINDER),
-        "recipient": _names(due["town_id"], towns, "chief"),
-        "cc": due["district_id"].map(district_chief).fillna("").astype(str).to_numpy(),
-    })
-    frame = frame.sort_values(["recipient", "days_overdue", "case_id"],
-                              ascending=[True, False, True], kind="stable")
-    return frame.reset_index(drop=True)
-
 
 @dataclass(frozen=True)
 class Bulletin:
@@ -86,7 +49,11 @@ class Bulletin:
     changes_since: str | None        # ISO date of the snapshot the changes are counted from
     ranking: pd.DataFrame            # towns by rank, with previous_rank and rank_change
     ranking_rule: str
-    escalations: pd.DataFrame        # see escalations()
+    escalations: pd.DataFrame        # see battlemap.escalate.escalations()
+    follow_up: pd.DataFrame          # earlier letters and their cases closed since (整改情况)
+    accountability: pd.DataFrame     # village chiefs the accountability rule lists (责任追究)
+    accountability_warnings: int     # the rule's threshold: open 预警 cases per village
+    rewards: pd.DataFrame | None     # reward tips (有奖举报), see battlemap.escalate.rewards()
     overdue: pd.DataFrame            # overdue cases, town by town, longest first
     recurring: pd.DataFrame          # recurring cases not yet closed
     recurring_by_town: pd.DataFrame  # town, recurring, open
@@ -131,7 +98,9 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
         data_source=config.project.data_source, headline=headline,
         changes_since=as_text(atlas.extra.get("changes_since")) or None,
         ranking=_ranking(atlas), ranking_rule=str(atlas.extra.get("ranking_rule", "")),
-        escalations=due, overdue=_overdue(atlas, due), recurring=_recurring(atlas),
+        escalations=due, follow_up=follow_up(atlas), accountability=accountability(atlas, due),
+        accountability_warnings=config.letters.accountability_warnings, rewards=rewards(atlas),
+        overdue=_overdue(atlas, due), recurring=_recurring(atlas),
         recurring_by_town=_recurring_by_town(atlas), mismatches=_mismatches(atlas),
         channels=channels, channels_by_town=channels_by_town, weekly=_weekly(atlas),
         age_bands=_age_bands(atlas, due), labels=dict(config.style.status_labels),
@@ -192,7 +161,8 @@ def _overdue(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
         atlas, cases, town_chief=_names(cases["town_id"], atlas.units["town"], "chief"),
         deadline=cases["deadline"].to_numpy(),
         days_overdue=cases["days_overdue"].astype(int).to_numpy())
-    frame["level"] = frame["case_id"].map(due.set_index("case_id")["level"]).fillna("")
+    levels = dict(zip(due["case_id"], due["level"], strict=True))
+    frame["level"] = [levels.get(c, "") for c in frame["case_id"]]
     frame["_order"] = _town_order(atlas, frame["town_id"])
     frame = frame.sort_values(["_order", "days_overdue", "case_id"],
                               ascending=[True, False, True], kind="stable")
@@ -299,8 +269,9 @@ def _weekly(atlas: Atlas) -> pd.DataFrame:
 def _age_bands(atlas: Atlas, due: pd.DataFrame) -> pd.DataFrame:
     """Overdue cases per age band (案龄, days since reported) and escalation level."""
     cases = atlas.cases[atlas.cases["overdue"].astype(bool)]
-    level = pd.Series(cases.index.astype(str), index=cases.index).map(
-        due.set_index("case_id")["level"]).fillna(BELOW)
+    levels = dict(zip(due["case_id"], due["level"], strict=True))
+    level = pd.Series([levels.get(c, BELOW) for c in cases.index.astype(str)], index=cases.index,
+                      dtype=object)
     table = pd.crosstab(cases["age_band"].astype(str), level)
     bands = age_band_labels(atlas.config.lifecycle.age_bands_days)  # every band, also when empty
     bands += sorted(set(table.index) - set(bands))

@@ -9,6 +9,8 @@
 六、属地不符  open cases whose declared town/village differs from where they lie;
 七、上报渠道  cases, valid share (有效率) and closed share per channel and town;
 八、断面水质  with monitoring data: :mod:`.water`.
+then (:data:`LETTER_SECTIONS`, numbered on after it) the follow-up of the office's
+earlier letters (整改情况) and the accountability rule's candidates (责任追究).
 
 Every number is formatted here, once; the PDF, HTML and .docx writers of
 :mod:`battlemap.render.document` only lay the blocks out.
@@ -38,8 +40,10 @@ from battlemap.render.document import (
     cells,
 )
 
-__all__ = ["SECTIONS", "VALID_NOTE", "bulletin_document"]
+__all__ = ["LETTER_SECTIONS", "SECTIONS", "VALID_NOTE", "bulletin_document"]
 
+LETTER_SECTIONS = ("督办函整改情况", "责任追究线索")
+"""Appended after SECTIONS, numbered on: what the office's letters achieved, and who is next."""
 SECTIONS = tuple(f"{n}、{name}" for n, name in zip(
     "一二三四五六七", ("总体情况", "镇街排名", "督办提醒与预警", "超期案件", "反复案件", "属地不符",
                    "上报渠道"), strict=True))
@@ -53,7 +57,9 @@ def bulletin_document(b: Bulletin) -> Document:
     for section in (_overview, _ranking, _escalations, _overdue, _recurring, _mismatches,
                     _channels):
         blocks.extend(section(b))
-    blocks.extend(water_section(b.water, b.as_of))
+    water = water_section(b.water, b.as_of)
+    blocks.extend(water)
+    blocks.extend(_letters(b, first=len(SECTIONS) + (1 if water else 0)))
     source = f"数据来源：{b.data_source}" if b.data_source else ""
     return Document(
         title=b.title, blocks=tuple(blocks), meta=_meta_line(b),
@@ -99,26 +105,29 @@ def _ranking(b: Bulletin) -> list[Block]:
 def _escalations(b: Bulletin) -> list[Block]:
     h = b.headline
     rule = (f"督办规则：超期满 {b.reminder_days} 天发提醒、满 {b.warning_days} 天发预警，"
-            f"送达案件所在镇街的河长，抄送区河长。本期共需发出预警 {_int(h['warnings'])}"
+            "销号后反复出现的问题发提醒，此前已提醒仍未整改的升为预警；送达案件所在镇街的河长，"
+            f"抄送该镇街的区级河长。本期共需发出预警 {_int(h['warnings'])}"
             f" 件、提醒 {_int(h['reminders'])} 件，按收件人列出如下。")
     summary, details = [], []
-    for (recipient, town), group in b.escalations.groupby(["recipient", "town"], sort=False):
+    for _, group in b.escalations.groupby("recipient_id", sort=False):
+        recipient, town = group["recipient"].iloc[0], group["town"].iloc[0]
         warn = int((group["level"] == WARNING).sum())
         cc = group["cc"].iloc[0] or "—"
         summary.append(cells(recipient or "（未填）", town, (warn, "warn" if warn else ""),
                              len(group) - warn, f"{int(group['days_overdue'].max()):,}", cc))
         details.append(Heading(f"{town} 河长 {recipient or '（未填）'}：预警 {warn} 件，提醒 "
-                               f"{len(group) - warn} 件（抄送 区河长 {cc}）", level=2))
+                               f"{len(group) - warn} 件（抄送 区级河长 {cc}）", level=2))
         for level in (WARNING, REMINDER):
             part = group[group["level"] == level]
             if len(part):
-                items = "、".join(f"{c}（{d}天）" for c, d in
-                                 zip(part["case_id"], part["days_overdue"], strict=True))
+                items = "、".join(f"{c}（{_why(d, why)}）" for c, d, why in
+                                 zip(part["case_id"], part["days_overdue"], part["reason"],
+                                     strict=True))
                 details.append(Paragraph(f"{level}：{items}", "list",
                                          "warn" if level == WARNING else ""))
     columns = (Column("收件人（镇街河长）", 90), Column("镇街", 80), Column("预警", 50, "right"),
                Column("提醒", 50, "right"), Column("最长超期（天）", 80, "right"),
-               Column("抄送（区河长）", 90))
+               Column("抄送（区级河长）", 90))
     return [Heading(SECTIONS[2]), Paragraph(rule), Table(columns, tuple(summary)), *details]
 
 
@@ -195,6 +204,49 @@ def _channels(b: Bulletin) -> list[Block]:
             Heading("各镇街分渠道", level=2), per_town]
 
 
+def _rewards(b: Bulletin) -> list[Block]:
+    """有奖举报 (under 上报渠道): tips, valid share and rewards paid, this period and in all."""
+    if b.rewards is None:
+        return []
+    labels = {"period": f"本{b.period_kind}", "total": "累计"}
+    table = Table((Column("期间", 60), Column("举报", 60, "right"), Column("有效", 60, "right"),
+                   Column("有效率", 60, "right"), Column("奖励金额（万元）", 90, "right")),
+                  tuple(cells(labels[name], _int(r.tips), _int(r.valid), _pct(r.valid_share),
+                              f"{r.rewards / 10000:,.2f}") for name, r in b.rewards.iterrows()))
+    bad = int(b.rewards.loc["total", "unreadable"])
+    note = [Paragraph(f"另有 {bad} 件的奖励金额无法识别，未计入。", "note")] if bad else []
+    return [Heading("有奖举报", level=2), table, *note]
+
+
+def _letters(b: Bulletin, first: int) -> list[Block]:
+    """整改情况 of the earlier letters, and the accountability rule's candidates."""
+    numerals = "一二三四五六七八九十"
+    follow, candidates = b.follow_up, b.accountability
+    closed, total = int(follow["closed"].sum()), int(follow["cases"].sum())
+    intro = (f"此前发出督办函 {len(follow)} 件，涉及案件 {total:,} 件，截至本期已销号 {closed:,} 件"
+             f"、尚未销号 {total - closed:,} 件。" if len(follow) else "此前尚无督办函（本期为首期）。")
+    kinds = {"assign": "交办函", "reminder": "提醒函", "warning": "预警函"}
+    letters = Table((Column("文号", 110), Column("类别", 46), Column("发文日期", 56),
+                     Column("主送", 120), Column("案件", 40, "right"), Column("已销号", 44, "right"),
+                     Column("未销号", 44, "right"), Column("销号率", 44, "right")),
+                    tuple(cells(r.number, kinds.get(r.kind, r.kind), r.as_of,
+                                f"{r.town} {r.recipient}".strip(),
+                                _int(r.cases), _int(r.closed), (_int(r.open), "warn" if r.open
+                                                                else ""),
+                                _pct(r.closed / r.cases if r.cases else float("nan")))
+                          for r in follow.itertuples()))
+    rule = (f"规则：村居内尚未销号的预警案件达 {b.accountability_warnings} 件及以上的，"
+            f"列为村居河长责任追究线索（截至 {b.as_of.isoformat()}），"
+            f"本期 {len(candidates)} 人，供区河长办研究。")
+    people = Table((Column("村居", 110), Column("镇街", 70), Column("村居河长", 60),
+                    Column("未销号预警案件", 70, "right"), Column("最长超期（天）", 70, "right")),
+                   tuple(cells(r.village, r.town, r.chief or "—", (_int(r.warnings), "warn"),
+                               _int(r.longest)) for r in candidates.itertuples()))
+    return [*_rewards(b), Heading(f"{numerals[first]}、{LETTER_SECTIONS[0]}"), Paragraph(intro),
+            letters,
+            Heading(f"{numerals[first + 1]}、{LETTER_SECTIONS[1]}"), Paragraph(rule), people]
+
+
 # --------------------------------------------------------------------------- texts
 
 
@@ -252,6 +304,12 @@ def _summary(b: Bulletin) -> list[str]:
 
 
 # --------------------------------------------------------------------------- formatting
+
+
+def _why(days: int, reason: str) -> str:
+    """Why a case is escalated: days overdue, recurring (反复), or both."""
+    late = f"{int(days):,}天" if "超期" in reason else ""
+    return "、".join(filter(None, (late, "反复" if "反复" in reason else "")))
 
 
 def _int(value: float) -> str:

@@ -31,8 +31,9 @@ from matplotlib.figure import Figure as MplFigure
 
 from battlemap.render.fonts import check_chart
 
-__all__ = ["DEFAULT_TONES", "Block", "Cell", "Column", "Document", "Figure", "Heading", "KeyFigure",
-           "KeyFigures", "Paragraph", "Table", "cells", "figure_png", "text_of"]
+__all__ = ["DEFAULT_TONES", "Block", "Cell", "Colophon", "Column", "Document", "Figure", "Heading",
+           "KeyFigure", "KeyFigures", "Letterhead", "Paragraph", "Signature", "Table", "cells",
+           "figure_png", "text_of"]
 
 Tone = Literal["", "warn", "up", "down", "muted"]
 """A named colour: "" is the ink; writers map the others through Document.tones."""
@@ -52,10 +53,11 @@ class Heading:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Running text. ``kind``: body (indented two ems), note (small, grey) or list (small)."""
+    """Running text. ``kind``: body (indented two ems), note (small, grey), list (small) or
+    address (body size, not indented: a letter's 主送 line)."""
 
     text: str
-    kind: Literal["body", "note", "list"] = "body"
+    kind: Literal["body", "note", "list", "address"] = "body"
     tone: Tone = ""
 
 
@@ -140,7 +142,33 @@ class Figure:
     room: float = 38.0
 
 
-Block = Heading | Paragraph | KeyFigures | Table | Figure
+@dataclass(frozen=True)
+class Signature:
+    """Closing lines set to the right (落款): e.g. the issuer's name and the date."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Colophon:
+    """Lines between two thin rules at the end (版记): e.g. the 抄送 line and who printed it."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """An official header (版头, after GB/T 9704-2012): the issuer in red, a number, a red rule.
+
+    Written above the title; ``color`` is the issuer's and the rule's colour.
+    """
+
+    issuer: str
+    number: str = ""
+    color: str = "#d40000"
+
+
+Block = Heading | Paragraph | KeyFigures | Table | Figure | Signature | Colophon
 
 
 @dataclass(frozen=True)
@@ -149,12 +177,14 @@ class Document:
 
     ``meta`` is a line under the title; ``footer`` is printed on every page
     (PDF, .docx) or at the end (HTML); ``mark`` (e.g. a sample-data notice)
-    is stamped on every page; ``tones`` maps tone names to colours.
+    is stamped on every page; ``tones`` maps tone names to colours;
+    ``letterhead`` (a letter's red header) comes above the title.
     """
 
     title: str
     blocks: tuple[Block, ...]
     meta: str = ""
+    letterhead: Letterhead | None = None
     footer: str = ""
     mark: str | None = None
     creator: str = ""
@@ -181,9 +211,13 @@ def cells(*values: object) -> tuple[Cell, ...]:
 def text_of(document: Document) -> Iterator[str]:
     """Every text a writer draws from ``document`` (for a font check before drawing)."""
     yield from (document.title, document.meta, document.footer, document.mark or "")
+    if document.letterhead:
+        yield from (document.letterhead.issuer, document.letterhead.number)
     for block in document.blocks:
         if isinstance(block, Heading | Paragraph):
             yield block.text
+        elif isinstance(block, Signature | Colophon):
+            yield from block.lines
         elif isinstance(block, KeyFigures):
             for item in block.items:
                 yield item.label

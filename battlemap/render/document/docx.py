@@ -29,25 +29,30 @@ from docx.shared import Mm, Pt, RGBColor
 
 from battlemap._io import atomic_path
 from battlemap.render.document import (
+    Colophon,
     Document,
     Figure,
     Heading,
     KeyFigures,
+    Letterhead,
     Paragraph,
+    Signature,
     Table,
     figure_png,
 )
 
-__all__ = ["BODY_FONT", "HEADING_FONT", "write_docx"]
+__all__ = ["BODY_FONT", "HEADING_FONT", "TITLE_FONT", "write_docx"]
 
 BODY_FONT = ("Times New Roman", "仿宋")
 """(Latin, East Asian) font of the text and tables."""
 HEADING_FONT = ("Arial", "黑体")
 """(Latin, East Asian) font of the title and headings."""
+TITLE_FONT = ("Times New Roman", "方正小标宋简体")
+"""(Latin, East Asian) font of a letter's red header and title (小标宋; Word and WPS fall back)."""
 
 TEXT_MM = 170.0                     # A4 width less two 20 mm margins
 _TWIPS_PER_MM = 1440 / 25.4
-_SIZES = {"body": 11.0, "note": 9.0, "list": 9.0, "table": 9.0}   # points
+_SIZES = {"body": 11.0, "note": 9.0, "list": 9.0, "address": 11.0, "table": 9.0}   # points
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _JC = {"left": "left", "right": "right", "center": "center"}
 
@@ -62,7 +67,11 @@ def write_docx(document: Document, path: Path) -> Path:
     add = end.addprevious
     if document.mark:
         add(_p(document.mark, 10, document.color("warn"), align="center"))
-    add(_p(document.title, 18, style="Title", font=HEADING_FONT, align="center"))
+    if document.letterhead:
+        for element in _letterhead(document.letterhead):
+            add(element)
+    add(_p(document.title, 18, style="Title",
+           font=TITLE_FONT if document.letterhead else HEADING_FONT, align="center"))
     if document.meta:
         add(_p(document.meta, _SIZES["note"], "#555555", align="center"))
     blocks, k = document.blocks, 0
@@ -98,6 +107,13 @@ def _elements(block, document: Document) -> list:
         return [_key_figures(block, document)]
     if isinstance(block, Table):
         return [_table(block, document), _p("", 4)]
+    if isinstance(block, Signature):
+        return [_p("", 11), *(_p(line, 12, align="right", right=2) for line in block.lines)]
+    if isinstance(block, Colophon):
+        last = len(block.lines) - 1
+        return [_p("", 11), *(_p(line, 10.5, border=("top" if k == 0 else "")
+                                  + ("bottom" if k == last else ""))
+                              for k, line in enumerate(block.lines))]
     raise TypeError(f"not a document block: {block!r}")
 
 
@@ -113,12 +129,24 @@ def _run(text: str, size: float, color: str = "#222222", font: tuple[str, str] =
             f'<w:t xml:space="preserve">{_x(text)}</w:t></w:r>')
 
 
+def _letterhead(head: Letterhead) -> list:
+    """The issuer in red 小标宋, the number under it, and a red rule (a bottom border)."""
+    rule = (f'<w:pBdr><w:bottom w:val="single" w:sz="18" w:space="1" '
+            f'w:color="{head.color.lstrip("#")}"/></w:pBdr>')
+    return [_p(head.issuer, 26, head.color, font=TITLE_FONT, align="center"),
+            _p(head.number, 14, align="center", extra=rule), _p("", 8)]
+
+
 def _p(text: str, size: float, color: str = "#222222", *, style: str | None = None,
        font: tuple[str, str] = BODY_FONT, align: str | None = None, indent: bool = False,
-       xml: bool = True):
+       xml: bool = True, right: float = 0, border: str = "", extra: str = ""):
+    edges = "".join(f'<w:{edge} w:val="single" w:sz="6" w:space="1" w:color="222222"/>'
+                    for edge in ("top", "bottom") if edge in border)
     props = f'<w:pStyle w:val="{style}"/>' if style else ""
+    props += f"<w:pBdr>{edges}</w:pBdr>" if edges else extra
     props += '<w:spacing w:before="0" w:after="60"/>' if style is None else ""
     props += '<w:ind w:firstLineChars="200" w:firstLine="440"/>' if indent else ""
+    props += f'<w:ind w:right="{round(right * size * 20)}"/>' if right else ""
     props += f'<w:jc w:val="{align}"/>' if align else ""
     text_xml = f"<w:p {nsdecls('w')}><w:pPr>{props}</w:pPr>{_run(text, size, color, font)}</w:p>"
     return parse_xml(text_xml) if xml else text_xml

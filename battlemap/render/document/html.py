@@ -15,11 +15,13 @@ from battlemap._io import write_text
 from battlemap._text import as_text
 from battlemap.render.document import (
     Block,
+    Colophon,
     Document,
     Figure,
     Heading,
     KeyFigures,
     Paragraph,
+    Signature,
     Table,
     figure_png,
 )
@@ -39,6 +41,7 @@ h1{font-size:24px;font-weight:normal;text-align:center;margin:18px 0 4px}
 h2{font-size:19px;font-weight:normal;border-bottom:2px solid #1f4e79;padding-bottom:3px;
  margin-top:34px}
 h3{font-size:15px;font-weight:normal;margin:20px 0 6px}
+p.address{margin:10px 0 4px}
 .meta,.note{color:#555;font-size:13px}.meta{text-align:center}p.list{font-size:13px;margin:4px 0}
 nav{font-size:13px;text-align:center;margin:8px 0}nav a{margin:0 6px;color:#1f4e79}
 .figures{display:flex;gap:8px;flex-wrap:wrap;margin:10px 0}
@@ -55,11 +58,16 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.c,th.c{text-alig
 .desc{color:#555;max-width:260px}
 img.chart{width:100%;height:auto;margin:6px 0}
 .charts2{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+.letterhead{text-align:center;border-bottom:3px solid;padding-bottom:10px;margin:10px 0 18px}
+.letterhead b{display:block;font-size:34px;font-weight:normal;letter-spacing:2px}
+.signature{text-align:right;margin:28px 3em 12px}.signature p{margin:2px 0}
+.colophon{border-top:1px solid #222;border-bottom:1px solid #222;margin:24px 0 8px;
+ padding:4px 6px;font-size:14px}.colophon p{margin:2px 0}
 footer{color:#777;font-size:12px;margin-top:30px;border-top:1px solid #ddd;padding-top:6px}
 @media print{.sample,th{position:static}main{max-width:none}}
 """
 _ALIGN = {"left": "", "right": "n", "center": "c"}
-_CLASS = {"body": "text", "note": "note", "list": "list"}
+_CLASS = {"body": "text", "note": "note", "list": "list", "address": "address"}
 
 
 def write_html(document: Document, path: Path) -> Path:
@@ -73,7 +81,13 @@ def to_html(document: Document) -> str:
     parts = []
     if document.mark:
         parts.append(f'<div class="sample">{_e(document.mark)}</div>')
-    parts.append(f"<main><h1>{_e(document.title)}</h1>")
+    parts.append("<main>")
+    if document.letterhead:
+        head = document.letterhead
+        parts.append(f'<div class="letterhead" style="border-color:{_e(head.color)}">'
+                     f'<b style="color:{_e(head.color)}">{_e(head.issuer)}</b>'
+                     f"{_e(head.number)}</div>")
+    parts.append(f"<h1>{_e(document.title)}</h1>")
     if document.meta:
         parts.append(f'<p class="meta">{_e(document.meta)}</p>')
     if sections:
@@ -128,6 +142,9 @@ def _block(block: Block) -> str:
         return f'<div class="figures">{boxes}</div>'
     if isinstance(block, Table):
         return _table(block)
+    if isinstance(block, Signature | Colophon):
+        css = "signature" if isinstance(block, Signature) else "colophon"
+        return f'<div class="{css}">' + "".join(f"<p>{_e(t)}</p>" for t in block.lines) + "</div>"
     raise TypeError(f"not a document block: {block!r}")
 
 

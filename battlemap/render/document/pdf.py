@@ -21,12 +21,15 @@ from matplotlib.figure import Figure as MplFigure
 from battlemap._io import atomic_path
 from battlemap.render.document import (
     Block,
+    Colophon,
     Column,
     Document,
     Figure,
     Heading,
     KeyFigures,
+    Letterhead,
     Paragraph,
+    Signature,
     Table,
 )
 from battlemap.render.fonts import (
@@ -46,8 +49,8 @@ PAGE_W, PAGE_H = 595.28, 841.89           # A4 portrait, points
 MARGIN, TOP, BOTTOM = 42.0, 800.0, 50.0
 ROW, BODY = 12.5, 7.5                     # table row height and text size, points
 INK, GREY, LIGHT, MARK_RED = "#222222", "#777777", "#eeeeee", "#c62828"
-SIZES = {"body": 9.0, "note": 7.5, "list": 7.5}
-COLORS = {"body": INK, "note": "#555555", "list": INK}
+SIZES = {"body": 9.0, "note": 7.5, "list": 7.5, "address": 9.0}
+COLORS = {"body": INK, "note": "#555555", "list": INK, "address": INK}
 
 
 def write_pdf(document: Document, path: Path, font: FontSpec) -> Path:
@@ -122,6 +125,8 @@ class _Flow:
 
     # blocks ----------------------------------------------------------------
     def title(self) -> None:
+        if self.doc.letterhead:
+            self.letterhead(self.doc.letterhead)
         text, size = self.doc.title, 17.0
         while em_width(text) * size > self.width and size > 11:
             size -= 0.5
@@ -142,6 +147,10 @@ class _Flow:
             self.boxes(block)
         elif isinstance(block, Table):
             self.table(block)
+        elif isinstance(block, Signature):
+            self.signature(block)
+        elif isinstance(block, Colophon):
+            self.colophon(block)
         elif isinstance(block, Figure):
             pair = blocks[k + 1] if k + 1 < len(blocks) else None
             if block.width < 1 and isinstance(pair, Figure) and pair.width < 1:
@@ -151,6 +160,38 @@ class _Flow:
         else:
             raise TypeError(f"not a document block: {block!r}")
         return k + 1
+
+    def letterhead(self, head: Letterhead) -> None:
+        """The red issuer's name, the document number under it, and a red rule."""
+        size = 26.0
+        while em_width(head.issuer) * size > self.width and size > 12:
+            size -= 0.5
+        self.text(PAGE_W / 2, self.y - size, head.issuer, size, color=head.color, ha="center")
+        self.y -= size + 16
+        if head.number:
+            self.text(PAGE_W / 2, self.y - 10.5, head.number, 10.5, ha="center")
+            self.y -= 18
+        self.ax.plot([MARGIN, PAGE_W - MARGIN], [self.y, self.y], color=head.color, lw=1.8)
+        self.y -= 22
+
+    def signature(self, block: Signature) -> None:
+        self.ensure(len(block.lines) * 16 + 24)
+        self.y -= 18
+        for line in block.lines:
+            self.text(PAGE_W - MARGIN - 24, self.y - 10, line, 10, ha="right")
+            self.y -= 16
+        self.y -= 6
+
+    def colophon(self, block: Colophon) -> None:
+        height = len(block.lines) * 15 + 10
+        self.ensure(height + 6)
+        self.y -= 4
+        for y in (self.y, self.y - height):
+            self.ax.plot([MARGIN, PAGE_W - MARGIN], [y, y], color=INK, lw=0.7)
+        for line in block.lines:
+            self.text(MARGIN + 6, self.y - 13, clip_to_width(line, 8.5, self.width - 12), 8.5)
+            self.y -= 15
+        self.y -= 16
 
     def heading(self, block: Heading, keep: float) -> None:
         color = self.doc.color(block.tone)
@@ -311,5 +352,7 @@ def _keep(blocks: Sequence[Block], start: int, width: float, level: int) -> floa
             return room + block.height
         elif isinstance(block, KeyFigures):
             return room + 54
+        elif isinstance(block, Signature | Colophon):
+            return room + 16 * len(block.lines) + 24
     return max(room, 20.0)
 

@@ -20,13 +20,16 @@ from lxml import etree
 
 from battlemap.render.document import (
     Cell,
+    Colophon,
     Column,
     Document,
     Figure,
     Heading,
     KeyFigure,
     KeyFigures,
+    Letterhead,
     Paragraph,
+    Signature,
     Table,
     cells,
 )
@@ -145,3 +148,33 @@ def test_docx_fonts_on_every_run_header_rows_repeat(tmp_path, font) -> None:
 def test_a_row_must_fit_its_columns() -> None:
     with pytest.raises(ValueError, match="2 cells in a table of 1 columns"):
         Table((Column("a"),), ((Cell("1"), Cell("2")),))
+
+
+def _letter() -> Document:
+    return Document(
+        title="关于交办的函", letterhead=Letterhead("测试河长办<公室>", "测〔2026〕7号"),
+        blocks=(Paragraph("甲镇总河长 张三：", "address"), Paragraph("正文。"),
+                Signature(("测试河长办", "2026年11月27日")),
+                Colophon(("抄送：区级河长 李四。", "测试河长办　　2026年11月27日印发"))))
+
+
+def test_letter_blocks_in_every_writer(tmp_path, font) -> None:
+    texts = ("测试河长办<公室>", "测〔2026〕7号", "关于交办的函", "甲镇总河长 张三：", "2026年11月27日",
+             "抄送：区级河长 李四。")
+    write_pdf(_letter(), tmp_path / "x.pdf", font)
+    pdf = "".join(subprocess.run(["pdftotext", "-raw", str(tmp_path / "x.pdf"), "-"], check=True,
+                                 capture_output=True, text=True).stdout.split())
+    assert all("".join(t.split()) in pdf for t in texts)
+    assert pdf.index("测〔2026〕7号") < pdf.index("关于交办的函") < pdf.index("甲镇总河长")
+    page = to_html(_letter())
+    assert "测试河长办&lt;公室&gt;" in page and 'class="colophon"' in page
+    assert 'class="signature"' in page and "<p class=\"address\">甲镇总河长 张三：</p>" in page
+    word = docx.Document(str(write_docx(_letter(), tmp_path / "x.docx")))
+    paragraphs = [p.text for p in word.paragraphs]
+    assert all(t in paragraphs for t in texts)
+    head = word.paragraphs[paragraphs.index("测试河长办<公室>")]
+    assert head.runs[0].font.color.rgb == docx.shared.RGBColor(0xD4, 0, 0)
+    rule = word.paragraphs[paragraphs.index("测〔2026〕7号")]._p.find(f"{W}pPr/{W}pBdr/{W}bottom")
+    assert rule is not None and rule.get(f"{W}color").upper() == "D40000"
+    signature = word.paragraphs[paragraphs.index("2026年11月27日")]
+    assert signature.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT

@@ -1,0 +1,30 @@
+"""letters.xlsx (发文登记): every letter of the register, one row each, Chinese headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from battlemap._io import atomic_path
+from battlemap._sheets import format_sheet, inert_workbook
+from battlemap.render.letters.plan import KIND_NAMES
+
+__all__ = ["REGISTER_HEADERS", "write_register_xlsx"]
+
+REGISTER_HEADERS = {"number": "文号", "as_of": "发文日期", "kind": "类别", "recipient": "主送",
+                    "recipient_id": "主送单位编码", "cc": "抄送", "case_count": "案件数",
+                    "case_ids": "案件编号", "docx": "文件（Word）", "pdf": "文件（PDF）"}
+
+
+def write_register_xlsx(letters: pd.DataFrame, path: Path) -> Path:
+    """Write the register's letters (:func:`battlemap.register.letters_frame`) to ``path``."""
+    table = letters.assign(kind=letters["kind"].map(KIND_NAMES).fillna(letters["kind"]),
+                           case_ids=letters["case_ids"].fillna(""))
+    table = table[list(REGISTER_HEADERS)].rename(columns=REGISTER_HEADERS)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="发文登记", index=False)
+        sheet = writer.book["发文登记"]
+        format_sheet(sheet, max_width=80)
+        inert_workbook(writer.book)
+    return path

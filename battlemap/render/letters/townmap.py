@@ -1,0 +1,49 @@
+"""The small map of a 交办函: the town, its villages and rivers, and the letter's cases numbered."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import geopandas as gpd
+
+from battlemap._model import Atlas
+from battlemap.render.document import Figure
+from battlemap.render.letters.plan import Letter
+
+__all__ = ["town_map"]
+
+LABELLED = 60
+"""At most this many cases get their table row number beside the dot."""
+
+
+def town_map(atlas: Atlas, letter: Letter) -> Figure:
+    """A figure block drawing the letter's town with its cases (numbered as in the table)."""
+    town = atlas.units["town"].loc[[letter.recipient_id]]
+    villages = atlas.units["village"]
+    villages = villages[villages["parent_id"] == letter.recipient_id]
+    points = atlas.cases.loc[list(letter.cases["case_id"])]
+    rivers = atlas.rivers[atlas.rivers.intersects(town.geometry.iloc[0])]
+    rivers = gpd.clip(rivers, town) if len(rivers) else rivers
+    color = atlas.config.style.status_colors.get("reported", "#f0a30a")
+    draw = partial(_draw, town, villages, rivers, points, color)
+    return Figure(draw, f"{letter.town}新增污染源问题分布图（{len(points)} 件）", height=300,
+                  room=0)
+
+
+def _draw(town: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
+          points: gpd.GeoDataFrame, color: str, ax, font_size: float) -> None:
+    town.plot(ax=ax, facecolor="#f7f7f2", edgecolor="#444444", linewidth=1.0)
+    if len(villages):
+        villages.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
+    if len(rivers):
+        rivers.plot(ax=ax, color="#4a90c8", linewidth=0.9)
+    ax.scatter(points.geometry.x, points.geometry.y, s=14, color=color, edgecolor="#7a4b00",
+               linewidth=0.5, zorder=3)
+    if len(points) <= LABELLED:
+        for k, (x, y) in enumerate(zip(points.geometry.x, points.geometry.y, strict=True), 1):
+            ax.annotate(str(k), (x, y), xytext=(3, 3), textcoords="offset points",
+                        fontsize=font_size * 0.8, color="#333333")
+    ax.set_title(f"{town['name'].iloc[0]}　新增问题 {len(points)} 件（编号同附件序号）",
+                 fontsize=font_size)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
