@@ -149,7 +149,7 @@ def test_river_towns_are_crossed_or_reached_and_count_only_the_rivers_cases() ->
     assert mb["total"] == 0 and np.isnan(mb["closed_rate"]) and mb["rank"] == 2
     assert set(table.columns) == {"river_id", "town_id", "rank", *(
         c for c in ("total", *STATES, "closed_rate", "overdue", "max_days_overdue", "recurring",
-                    "new_in_period", "closed_in_period"))}
+                    "new_in_period", "closed_in_period", "uncounted"))}
 
 
 def test_river_towns_of_the_tiny_district_match_a_recount(tiny_atlas) -> None:
