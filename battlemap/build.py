@@ -35,7 +35,7 @@ from battlemap.load import (
 )
 from battlemap.privacy import masked_counts
 from battlemap.report import nothing_mapped, write_report_files
-from battlemap.stats import RANKING_RULE, build_atlas
+from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
@@ -283,6 +283,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     """
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
+    district = atlas.units["district"].iloc[0]
     report = {
         "battlemap_version": __version__,
         "build": status or {"status": "complete"},
@@ -293,9 +294,13 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "duplicate_rule": DUPLICATE_RULE,
         "units": {level: len(atlas.units[level]) for level in LEVELS},
         "rivers": len(atlas.rivers),
-        "states": {s: int((atlas.cases["state"] == s).sum()) for s in STATES},
-        "overdue": int(atlas.cases["overdue"].sum()),
-        "recurring": int(atlas.cases["recurring"].sum()),
+        "count_rule": count_rule(dict(atlas.config.style.status_labels)),
+        "total": int(district["total"]),
+        "states": {s: int(district[s]) for s in STATES},
+        "overdue": int(district["overdue"]),
+        "recurring": int(district["recurring"]),
+        "uncounted": int(district["uncounted"]),
+        "figures": _report_figures(atlas),
         "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
@@ -310,6 +315,19 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
+
+
+def _report_figures(atlas: Atlas) -> dict[str, dict[str, dict[str, object]]]:
+    """The stats stage's figures of the district and every town, by level and id."""
+    keys = ("total", *STATES, "overdue", "recurring", "uncounted")
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for level in ("district", "town"):
+        frame = atlas.units[level]
+        out[level] = {str(uid): {"name": str(row["name"]), **{k: int(row[k]) for k in keys},
+                                 "closed_rate": None if pd.isna(row["closed_rate"])
+                                 else round(float(row["closed_rate"]), 4)}
+                      for uid, row in frame.iterrows()}
+    return out
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

@@ -17,11 +17,41 @@ from battlemap.config import Config
 from battlemap.history import CHANGE_COLUMNS, case_changes, unit_changes
 from battlemap.join import counted, current_period, river_stretches
 
-__all__ = ["CLOSURE_CLASS_RULE", "RANKING_RULE", "build_atlas", "by_category", "closure_classes", "previous_ranks", "rank_siblings",
-           "river_town_statistics", "unit_statistics"]
+__all__ = [
+    "CLOSURE_CLASS_RULE",
+    "RANKING_RULE",
+    "build_atlas",
+    "by_category",
+    "closure_classes",
+    "count_rule",
+    "previous_ranks",
+    "rank_siblings",
+    "river_town_statistics",
+    "uncounted_note",
+    "unit_statistics",
+]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
+
+
+
+def count_rule(labels: dict[str, str]) -> str:
+    """What the figures count, in the words every legend and headline uses (计数口径).
+
+    >>> count_rule({"reported": "待交办", "assigned": "已交办", "rectifying": "整改中",
+    ...             "closed": "已销号", "overdue": "超期", "recurring": "反复"})[:30]
+    '计数口径：待交办、已交办、整改中、已销号四项合计为案件总数；超期、'
+    """
+    states = "、".join(labels.get(state, state) for state in STATES)
+    return (f"计数口径：{states}四项合计为案件总数；{labels.get('overdue', '超期')}、"
+            f"{labels.get('recurring', '反复')}为其中的案件，已含在各状态内")
+
+
+def uncounted_note(count: int) -> str:
+    """The note beside every total: the cases it leaves out, or "" when none."""
+    return f"不含无效举报及不计整改案件 {int(count):,} 件" if count else ""
+
 
 CLOSURE_CLASSES = 5
 CLOSURE_CLASS_RULE = "销号率按本级全部单位分档（五分位，断点取一位小数）"
@@ -60,11 +90,15 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
     for level, table in (*figures.items(), ("river", river_figures)):
         classes[level] = closure_classes(table["closed_rate"])
         table["closed_class"] = _class_of(table["closed_rate"], classes[level]["breaks"])
+    river_towns = river_town_statistics(units["town"], rivers, cases, period)
+    classes["river_town"] = closure_classes(river_towns["closed_rate"])
+    river_towns["closed_class"] = _class_of(river_towns["closed_rate"],
+                                            classes["river_town"]["breaks"])
     extra = {
         "closure_classes": classes,
         "ranking_rule": RANKING_RULE,
         "river_stretches": river_stretches(units, rivers, levels=LEVELS),
-        "river_towns": river_town_statistics(units["town"], rivers, cases, period),
+        "river_towns": river_towns,
         "changes_since": None if previous is None else previous[0].isoformat(),
         "previous_snapshot": snapshot,
         "previous_rank": previous_ranks(figures["town"], snapshot),

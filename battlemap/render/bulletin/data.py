@@ -111,7 +111,7 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
     period = atlas.period or (config.as_of, config.as_of)
     headline = {key: _number(district[key]) for key in (
         "total", *STATES, "closed_rate", "overdue", "max_days_overdue", "recurring",
-        "new_in_period", "closed_in_period")}
+        "new_in_period", "closed_in_period", "uncounted")}
     for key in ("new_since", "closed_since", "overdue_since", "reopened_since"):
         if key in district.index:
             headline[key] = _number(district[key])
