@@ -54,7 +54,7 @@ def uncounted_note(count: int) -> str:
 
 
 CLOSURE_CLASSES = 5
-CLOSURE_CLASS_RULE = "销号率按本级全部单位分档（五分位，断点取一位小数）"
+CLOSURE_CLASS_RULE = "按本级全部单位五分位分档，断点取一位小数"
 """How the closure-rate (销号率) colour classes are made, shown beside every such legend."""
 
 

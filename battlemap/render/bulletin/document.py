@@ -219,7 +219,8 @@ def _headline(b: Bulletin) -> list[tuple[str, str, str]]:
     """(key, label, formatted value) of the headline figures."""
     h = b.headline
     return [("total", "案件总数", _int(h["total"])), ("closed_rate", "销号率", _pct(h["closed_rate"])),
-            ("overdue", "超期", _int(h["overdue"])), ("recurring", "反复", _int(h["recurring"])),
+            ("overdue", "其中超期", _int(h["overdue"])),
+            ("recurring", "其中反复", _int(h["recurring"])),
             ("new_in_period", f"本{b.period_kind}新增", _int(h["new_in_period"])),
             ("closed_in_period", f"本{b.period_kind}销号", _int(h["closed_in_period"]))]
 
