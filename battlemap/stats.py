@@ -193,7 +193,7 @@ def closure_classes(rates: pd.Series, classes: int = CLOSURE_CLASSES) -> dict:
     if not len(values):
         return {"breaks": [], "lo": None, "hi": None, "classes": 0, "rule": CLOSURE_CLASS_RULE}
     breaks: list[float] = []
-    for k in range(1, min(classes, len(values))):
+    for k in range(1, classes):
         value = float(values[k * len(values) // classes])
         if value > values[0] and value not in breaks:
             breaks.append(value)
