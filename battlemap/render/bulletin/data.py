@@ -17,7 +17,7 @@ import pandas as pd
 from battlemap import STATES
 from battlemap._model import Atlas
 from battlemap._text import as_text
-from battlemap.join import age_band_labels
+from battlemap.join import age_band_labels, counted
 from battlemap.stats import by_category
 
 __all__ = ["BELOW", "REMINDER", "WARNING", "Bulletin", "bulletin_data", "escalations"]
@@ -117,7 +117,8 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
             headline[key] = _number(district[key])
     headline["reminders"] = int((due["level"] == REMINDER).sum())
     headline["warnings"] = int((due["level"] == WARNING).sum())
-    headline["mismatches"] = int(atlas.cases["declared_mismatch"].astype(bool).sum())
+    headline["mismatches"] = int((atlas.cases["declared_mismatch"].astype(bool)
+                                  & counted(atlas.cases)).sum())
     headline["recurring_open"] = int((atlas.cases["recurring"].astype(bool)
                                       & (atlas.cases["state"] != "closed")).sum())
     channels, channels_by_town = _channels(atlas)
@@ -221,8 +222,10 @@ def _recurring_by_town(atlas: Atlas) -> pd.DataFrame:
 
 
 def _mismatches(atlas: Atlas) -> pd.DataFrame:
+    """Open counted cases whose declared place differs (invalid and void ones need no action)."""
     cases = atlas.cases
-    cases = cases[cases["declared_mismatch"].astype(bool) & (cases["state"] != "closed")]
+    cases = cases[cases["declared_mismatch"].astype(bool) & (cases["state"] != "closed")
+                  & counted(cases)]
     towns, villages = atlas.units["town"], atlas.units["village"]
     labels = atlas.config.style.status_labels
     frame = pd.DataFrame({

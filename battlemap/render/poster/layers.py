@@ -122,7 +122,7 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
         if geom.is_empty:
             continue
         rate = row["closed_rate"]
-        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.0%}'}"
+        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
         part = max(shapely.get_parts(geom), key=lambda g: g.area)
         p = label_point(part, mpp * 2)
         bx0, _by0, bx1, _by1 = part.bounds
