@@ -35,7 +35,6 @@ RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件�
 """How rankings are made, shown wherever a ranking is shown."""
 
 
-
 def count_rule(labels: dict[str, str]) -> str:
     """What the figures count, in the words every legend and headline uses (计数口径).
 
@@ -187,7 +186,8 @@ def closure_classes(rates: pd.Series, classes: int = CLOSURE_CLASSES) -> dict:
     dict
         ``breaks`` (ascending fractions), ``lo`` and ``hi`` (the lowest and
         highest rate, rounded; None without rates) and ``classes`` (the
-        number of classes, ``len(breaks) + 1``; 0 without rates).
+        number of classes, ``len(breaks) + 1``; 0 without rates) and
+        ``rule`` (:data:`CLOSURE_CLASS_RULE`, for the legend).
     """
     values = np.sort(_one_decimal(rates.dropna().to_numpy(float)))
     if not len(values):
