@@ -39,7 +39,7 @@
     var s = bm.D.stats, box = el('div', 'bm-summary');
     var items = [
       ['案件总数', stat(s, 'total'), ''], ['销号率', pct(stat(s, 'closed_rate')), 'bm-good'],
-      [bm.S.labels.overdue, stat(s, 'overdue'), 'bm-bad'], [bm.S.labels.recurring || '反复', stat(s, 'recurring'), ''],
+      ['其中' + bm.S.labels.overdue, stat(s, 'overdue'), 'bm-bad'], ['其中' + (bm.S.labels.recurring || '反复'), stat(s, 'recurring'), ''],
       ['本期新增', stat(s, 'new_in_period'), ''], ['本期销号', stat(s, 'closed_in_period'), '']];
     items.forEach(function (it) {
       append(box, append(el('div', 'bm-kpi ' + it[2]), el('b', null, it[1]), el('span', null, it[0])));
