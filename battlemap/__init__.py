@@ -11,5 +11,12 @@ LEVELS = ("district", "town", "village", "grid")
 STATES = ("reported", "assigned", "rectifying", "closed")
 """Canonical case states (销号管理): 待交办 → 已交办 → 整改中 → 已销号."""
 
+VOID = "void"
+"""The outcome a status word can map to instead of a state (不计整改: 已撤销, 挂起, …).
+
+Such cases and invalid tips (是否有效 = 否) stay in the ledger and the channel
+statistics but leave every rectification figure (see :func:`battlemap.join.counted`).
+"""
+
 RIVER_KINDS = {"main": "干流", "tributary": "一级支流"}
 """River kinds and the words every output uses for them."""

@@ -38,7 +38,9 @@ grid_id/river_id; or None), ``monitoring`` (only with a ``[monitoring]``
 table: the :class:`battlemap.monitoring.Monitoring` figures of the
 water-quality sections, which the renderers draw), and ``previous_rank`` (each town's rank at that
 snapshot, from :func:`battlemap.stats.previous_ranks`; nullable integers,
-all NA without one).
+all NA without one), and ``closure_classes`` (per level and "river": the
+closure-rate colour classes of :func:`battlemap.stats.closure_classes`, whose
+index each unit carries as ``closed_class``).
 Units, rivers and cases also carry the round-to-round change columns
 new_since, closed_since, overdue_since, reopened_since (counts per unit,
 booleans per case; zero/False when there is no previous snapshot).
@@ -68,7 +70,7 @@ CASE_COLUMNS = (
     "declared_village",  # str: 所属村居 as the reporter chose it (may be "")
     "river_name",        # str: 河涌名称 as exported (may be "")
     "status_raw",        # str: the app's word
-    "state",             # str: one of battlemap.STATES
+    "state",             # str: one of battlemap.STATES, or battlemap.VOID (不计整改)
     "deadline",          # Timestamp or NaT: 整改期限
     "closed_at",         # Timestamp or NaT: 办结时间
     "description",       # str: public free text, MUST be escaped in HTML
@@ -79,7 +81,8 @@ CASE_COLUMNS = (
     "river_id",          # str: assigned tributary or main stem; "" = no tributary
     "river_distance_m",  # float: distance to that river (NaN when none)
     "declared_mismatch", # bool: declared town/village differs from the located one
-    "overdue",           # bool: 超期, deadline passed and not closed
+    "counted",           # bool: counts in rectification figures (valid and state not void)
+    "overdue",           # bool: 超期, counted, deadline passed and not closed
     "days_overdue",      # int: 0 when not overdue
     "recurring",         # bool: 反复, near a case closed earlier within the window
     "recurring_of",      # str: that earlier closed case's id (the latest closed); "" if none
@@ -89,7 +92,7 @@ CASE_COLUMNS = (
 )
 
 UNIT_STAT_COLUMNS = (
-    "total",             # int: cases located in the unit
+    "total",             # int: counted cases located in the unit (valid, state not void)
     "reported", "assigned", "rectifying", "closed",  # int: counts by state
     "closed_rate",       # float 0..1 (销号率); NaN when total == 0
     "overdue",           # int
@@ -98,6 +101,8 @@ UNIT_STAT_COLUMNS = (
     "new_in_period",     # int: reported in the current period
     "closed_in_period",  # int: closed in the current period
     "rank",              # int: rank among siblings (1 = best); 0 for the district
+    "uncounted",         # int: the unit's other cases (invalid tips, status void), in no figure
+    "closed_class",      # int: closure-rate colour class of the level (extra closure_classes); -1 none
 )
 
 

@@ -38,7 +38,7 @@ from battlemap.monitoring import monitoring_statistics
 from battlemap.privacy import masked_counts
 from battlemap.register import letters_on, read_history
 from battlemap.report import nothing_mapped, write_report_files
-from battlemap.stats import RANKING_RULE, build_atlas
+from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
@@ -323,9 +323,13 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "duplicate_rule": DUPLICATE_RULE,
         "units": {level: len(atlas.units[level]) for level in LEVELS},
         "rivers": len(atlas.rivers),
-        "states": {s: int(district[s]) for s in STATES},   # the stats stage's figures
+        "count_rule": count_rule(dict(atlas.config.style.status_labels)),
+        "total": int(district["total"]),
+        "states": {s: int(district[s]) for s in STATES},
         "overdue": int(district["overdue"]),
         "recurring": int(district["recurring"]),
+        "uncounted": int(district["uncounted"]),
+        "figures": _report_figures(atlas),
         "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
         "declared_mismatch_cases": _mismatch_rows(atlas),
         "changes_since": atlas.extra.get("changes_since"),
@@ -356,6 +360,17 @@ def _mismatch_rows(atlas: Atlas) -> list[dict[str, str]]:
         "town": cases["town_id"].map(atlas.units["town"]["name"]).fillna("").to_numpy(),
         "village": cases["village_id"].map(atlas.units["village"]["name"]).fillna("").to_numpy()})
     return rows.to_dict(orient="records")
+def _report_figures(atlas: Atlas) -> dict[str, dict[str, dict[str, object]]]:
+    """The stats stage's figures of the district and every town, by level and id."""
+    keys = ("total", *STATES, "overdue", "recurring", "uncounted")
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for level in ("district", "town"):
+        frame = atlas.units[level]
+        out[level] = {str(uid): {"name": str(row["name"]), **{k: int(row[k]) for k in keys},
+                                 "closed_rate": None if pd.isna(row["closed_rate"])
+                                 else round(float(row["closed_rate"]), 4)}
+                      for uid, row in frame.iterrows()}
+    return out
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

@@ -22,6 +22,8 @@ from battlemap.errors import ConfigError
 __all__ = ["CANONICAL_CASE_FIELDS", "LETTER_KINDS", "Config", "LettersConfig", "load_config"]
 
 State = Literal["reported", "assigned", "rectifying", "closed"]
+Outcome = Literal["reported", "assigned", "rectifying", "closed", "void"]
+"""A state, or ``void``: 不计整改 (the case leaves the rectification figures)."""
 CoordSystem = Literal["GCJ-02", "BD-09", "WGS84", "CGCS2000"]
 
 CANONICAL_CASE_FIELDS = (
@@ -189,7 +191,8 @@ class CasesConfig(_Model):
         default_factory=dict, description="words of the coordinate_system column beyond the "
         "built-in ones (gcj02/高德, bd09/百度, wgs84/GPS, cgcs2000/国家2000)")
     columns: dict[str, str]
-    status_map: dict[str, State]
+    status_map: dict[str, Outcome] = Field(description="the app's status word -> a state, or "
+                                           "\"void\" (不计整改: counted in no rectification figure)")
     valid_values: tuple[str, ...] = ("是", "有效", "1", "true", "True", "Y")
     private_columns: tuple[str, ...] = ()
 

@@ -24,6 +24,7 @@ import pandas as pd
 from battlemap._model import Atlas
 from battlemap._text import as_text
 from battlemap.errors import InputError
+from battlemap.join import counted
 
 __all__ = ["ASSIGN", "BELOW", "HISTORY_COLUMNS", "KIND_OF_LEVEL", "REMINDER", "WARNING",
            "accountability", "assignments", "check_recipients", "escalations", "follow_up",
@@ -103,7 +104,7 @@ def escalations(atlas: Atlas) -> pd.DataFrame:
 
 
 def assignments(atlas: Atlas) -> pd.DataFrame:
-    """The cases to assign (交办): reported in the current period, still open, not assigned before.
+    """The cases to assign (交办): counted, reported in the current period, still open, not assigned before.
 
     The deadline is the export's (整改期限) or, when it has none, the report
     date plus ``[letters] deadline_days`` for the problem type (else
@@ -113,7 +114,7 @@ def assignments(atlas: Atlas) -> pd.DataFrame:
     start, end = atlas.period or (atlas.as_of, atlas.as_of)
     reported = cases["reported_at"]
     new = ((reported >= pd.Timestamp(start)) & (reported < pd.Timestamp(end) + pd.Timedelta(days=1))
-           & (cases["state"] != "closed"))
+           & (cases["state"] != "closed") & counted(cases))
     history = _history(atlas)
     done = set(history.loc[history["level"] == ASSIGN, "case_id"])
     picked = cases[new & ~cases.index.isin(done)]

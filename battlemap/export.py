@@ -29,11 +29,11 @@ __all__ = ["STAT_HEADERS", "write_geopackage", "write_statistics_xlsx"]
 STAT_HEADERS = {
     "unit_id": "编码", "river_id": "编码", "name": "名称", "parent_id": "上级编码", "chief": "河长",
     "kind": "类别", "total": "案件总数", "reported": "待交办", "assigned": "已交办",
-    "rectifying": "整改中", "closed": "已销号", "closed_rate": "销号率", "overdue": "超期",
-    "max_days_overdue": "最长超期天数", "recurring": "反复", "new_in_period": "本期新增",
+    "rectifying": "整改中", "closed": "已销号", "closed_rate": "销号率", "overdue": "其中超期",
+    "max_days_overdue": "最长超期天数", "recurring": "其中反复", "new_in_period": "本期新增",
     "closed_in_period": "本期销号", "new_since": "较上期新增", "closed_since": "较上期销号",
     "overdue_since": "较上期新超期", "reopened_since": "较上期重新打开", "rank": "排名",
-    "length_km": "河道长度(公里)",
+    "uncounted": "不计整改(无效及不计整改案件)", "length_km": "河道长度(公里)",
 }
 SHEETS = {"district": "区", "town": "镇街", "village": "村居", "grid": "网格", "river": "流域",
           "overdue": "超期案件", "recurring": "反复案件"}

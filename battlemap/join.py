@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from battlemap import STATES
 from battlemap._findings import Findings
 from battlemap._systems import check_channel_systems
 from battlemap.config import Config
 
-__all__ = ["age_band_labels", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+__all__ = ["age_band_labels", "counted", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
            "split_lines"]
 
 
@@ -110,20 +111,40 @@ def river_stretches(units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame
                                                 ignore_index=True)
 
 
+def counted(cases: pd.DataFrame) -> pd.Series:
+    """Whether each case counts in the rectification figures (计入整改).
+
+    A case counts when its tip is valid (是否有效, ``valid``) and its status
+    word maps to a state of the lifecycle, not to ``void`` (不计整改). The
+    others stay in the ledger and the channel statistics only. The column
+    ``counted`` that :func:`derive_lifecycle` writes is this rule.
+    """
+    if "counted" in cases:
+        return cases["counted"].astype(bool)
+    valid = cases["valid"].fillna(True).astype(bool) if "valid" in cases else True
+    return cases["state"].isin(STATES) & valid
+
+
 def derive_lifecycle(cases: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
-    """Overdue (超期), recurring (反复), days open and age band, as of the build date."""
+    """Counted (计入整改), overdue (超期), recurring (反复), days open and age band.
+
+    As of the build date. Only counted cases (:func:`counted`) are ever overdue
+    or recurring, and only a counted closed case makes a later one recurring.
+    """
     as_of = pd.Timestamp(config.as_of)
     day_end = as_of + pd.Timedelta(days=1)
     cases = cases.copy()
+    cases["counted"] = counted(cases.drop(columns="counted", errors="ignore"))
     open_ = cases["state"] != "closed"
     deadline_day = cases["deadline"].dt.normalize()
-    cases["overdue"] = open_ & deadline_day.notna() & (deadline_day < as_of)
+    cases["overdue"] = cases["counted"] & open_ & deadline_day.notna() & (deadline_day < as_of)
     cases["days_overdue"] = np.where(cases["overdue"], (as_of - deadline_day).dt.days, 0).astype(int)
     end = cases["closed_at"].where(~open_, day_end).fillna(day_end)
     cases["days_open"] = (end - cases["reported_at"]).dt.days.clip(lower=0).astype(int)
     cases["age_band"] = _age_bands(cases["days_open"], config.lifecycle.age_bands_days)
     cases[["recurring", "recurring_of"]] = _recurring(
         cases, config.lifecycle.recurring_distance_m, config.lifecycle.recurring_window_days)
+    cases.loc[~cases["counted"], ["recurring", "recurring_of"]] = [False, ""]
     return cases
 
 
@@ -237,12 +258,12 @@ def _age_bands(days: pd.Series, bounds: tuple[int, ...]) -> pd.Series:
 
 
 def _recurring(cases: gpd.GeoDataFrame, distance: float, window_days: int) -> pd.DataFrame:
-    """A case reported within ``distance`` of a case closed before it, within the window.
+    """A case reported within ``distance`` of a counted case closed before it, within the window.
 
     Columns ``recurring`` (bool) and ``recurring_of`` (the id of the earlier
     closed case, the most recently closed one when several; "" when none).
     """
-    closed = cases[cases["closed_at"].notna()]
+    closed = cases[cases["closed_at"].notna() & cases["counted"]]
     new_pos, old_pos = closed.sindex.query(cases.geometry.values, predicate="dwithin",
                                            distance=distance)
     closed_at = closed["closed_at"].to_numpy()

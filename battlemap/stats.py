@@ -15,13 +15,46 @@ from battlemap import LEVELS, STATES
 from battlemap._model import Atlas
 from battlemap.config import Config
 from battlemap.history import CHANGE_COLUMNS, case_changes, unit_changes
-from battlemap.join import current_period, river_stretches
+from battlemap.join import counted, current_period, river_stretches
 
-__all__ = ["RANKING_RULE", "build_atlas", "by_category", "previous_ranks", "rank_siblings",
-           "river_town_statistics", "unit_statistics"]
+__all__ = [
+    "CLOSURE_CLASS_RULE",
+    "RANKING_RULE",
+    "build_atlas",
+    "by_category",
+    "closure_classes",
+    "count_rule",
+    "previous_ranks",
+    "rank_siblings",
+    "river_town_statistics",
+    "uncounted_note",
+    "unit_statistics",
+]
 
 RANKING_RULE = "按销号率从高到低排名；销号率相同者超期案件少者在前；再相同按编码排序（无案件者排在最后）"
 """How rankings are made, shown wherever a ranking is shown."""
+
+
+def count_rule(labels: dict[str, str]) -> str:
+    """What the figures count, in the words every legend and headline uses (计数口径).
+
+    >>> count_rule({"reported": "待交办", "assigned": "已交办", "rectifying": "整改中",
+    ...             "closed": "已销号", "overdue": "超期", "recurring": "反复"})[:30]
+    '计数口径：待交办、已交办、整改中、已销号四项合计为案件总数；超期、'
+    """
+    states = "、".join(labels.get(state, state) for state in STATES)
+    return (f"计数口径：{states}四项合计为案件总数；{labels.get('overdue', '超期')}、"
+            f"{labels.get('recurring', '反复')}为其中的案件，已含在各状态内")
+
+
+def uncounted_note(count: int) -> str:
+    """The note beside every total: the cases it leaves out, or "" when none."""
+    return f"不含无效举报及不计整改案件 {int(count):,} 件" if count else ""
+
+
+CLOSURE_CLASSES = 5
+CLOSURE_CLASS_RULE = "按本级全部单位五分位分档，断点取一位小数"
+"""How the closure-rate (销号率) colour classes are made, shown beside every such legend."""
 
 
 def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,
@@ -56,10 +89,20 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
     cases = cases.assign(**{column: changes[column] for column in CHANGE_COLUMNS})
     figures = {level: _figures(units[level], cases, changes, f"{level}_id", period,
                                None if level == "district" else "parent_id") for level in LEVELS}
+    river_figures = _figures(rivers, cases, changes, "river_id", period, "kind")
+    classes = {}
+    for level, table in (*figures.items(), ("river", river_figures)):
+        classes[level] = closure_classes(table["closed_rate"])
+        table["closed_class"] = _class_of(table["closed_rate"], classes[level]["breaks"])
+    river_towns = river_town_statistics(units["town"], rivers, cases, period)
+    classes["river_town"] = closure_classes(river_towns["closed_rate"])
+    river_towns["closed_class"] = _class_of(river_towns["closed_rate"],
+                                            classes["river_town"]["breaks"])
     extra = {
+        "closure_classes": classes,
         "ranking_rule": RANKING_RULE,
         "river_stretches": river_stretches(units, rivers, levels=LEVELS),
-        "river_towns": river_town_statistics(units["town"], rivers, cases, period),
+        "river_towns": river_towns,
         "changes_since": None if previous is None else previous[0].isoformat(),
         "previous_snapshot": snapshot,
         "previous_rank": previous_ranks(figures["town"], snapshot),
@@ -67,7 +110,7 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
     }
     return Atlas(
         config=config, units=figures,
-        rivers=_figures(rivers, cases, changes, "river_id", period, "kind"),
+        rivers=river_figures,
         cases=cases, context=context, by_type=by_category(cases, "problem_type"),
         by_channel=by_category(cases, "channel"), period=period, extra=extra,
         neighbours=neighbours,
@@ -97,11 +140,17 @@ def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,
         The case column naming the unit, e.g. ``"town_id"`` or ``"river_id"``.
     period
         The current period's first and last day, for new and closed counts.
+
+    Every figure counts only the cases that count in rectification
+    (:func:`battlemap.join.counted`); ``uncounted`` is the number of the
+    unit's other cases (invalid tips and status words mapped to ``void``).
     """
     start = pd.Timestamp(period[0])
     end = pd.Timestamp(period[1]) + pd.Timedelta(days=1)
+    keep = counted(cases)
     frame = pd.DataFrame({
         "unit": cases[key].to_numpy(),
+        "uncounted": (~keep).to_numpy(),
         **{state: (cases["state"] == state).to_numpy() for state in STATES},
         "overdue": cases["overdue"].to_numpy(),
         "days_overdue": cases["days_overdue"].to_numpy(),
@@ -109,8 +158,11 @@ def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,
         "new_in_period": cases["reported_at"].between(start, end, inclusive="left").to_numpy(),
         "closed_in_period": cases["closed_at"].between(start, end, inclusive="left").to_numpy(),
     })
+    columns = [*STATES, "overdue", "recurring", "new_in_period", "closed_in_period"]
+    frame[columns] = frame[columns].to_numpy() & keep.to_numpy()[:, None]
+    frame["days_overdue"] = frame["days_overdue"].where(keep.to_numpy(), 0)
     grouped = frame.groupby("unit")
-    table = grouped[[*STATES, "overdue", "recurring", "new_in_period", "closed_in_period"]].sum()
+    table = grouped[[*columns, "uncounted"]].sum()
     table["max_days_overdue"] = grouped["days_overdue"].max()
     table = table.reindex(units.index, fill_value=0).astype(int)
     table.insert(0, "total", table[list(STATES)].sum(axis=1))
@@ -118,6 +170,53 @@ def unit_statistics(units: gpd.GeoDataFrame, cases: pd.DataFrame, key: str,
         table["closed_rate"] = (table["closed"] / table["total"]).where(table["total"] > 0)
     stat_columns = [c for c in table.columns if c not in units.columns]
     return units.join(table[stat_columns])
+
+
+def closure_classes(rates: pd.Series, classes: int = CLOSURE_CLASSES) -> dict:
+    """The closure-rate (销号率) colour classes of one level (:data:`CLOSURE_CLASS_RULE`).
+
+    The breaks are the level's quintiles, each rounded to one decimal of a
+    percent (0.1 %), without repeats and above the lowest rate: a unit is in
+    class ``k`` when its rate, rounded the same way, is at least the k-th
+    break. Fewer distinct rates give fewer classes.
+
+    Parameters
+    ----------
+    rates
+        The level's closure rates (NaN for units without cases).
+    classes
+        The most classes to make.
+
+    Returns
+    -------
+    dict
+        ``breaks`` (ascending fractions), ``lo`` and ``hi`` (the lowest and
+        highest rate, rounded; None without rates) and ``classes`` (the
+        number of classes, ``len(breaks) + 1``; 0 without rates) and
+        ``rule`` (:data:`CLOSURE_CLASS_RULE`, for the legend).
+    """
+    values = np.sort(_one_decimal(rates.dropna().to_numpy(float)))
+    if not len(values):
+        return {"breaks": [], "lo": None, "hi": None, "classes": 0, "rule": CLOSURE_CLASS_RULE}
+    breaks: list[float] = []
+    for k in range(1, classes):
+        value = float(values[k * len(values) // classes])
+        if value > values[0] and value not in breaks:
+            breaks.append(value)
+    return {"breaks": breaks, "lo": float(values[0]), "hi": float(values[-1]),
+            "classes": len(breaks) + 1, "rule": CLOSURE_CLASS_RULE}
+
+
+def _one_decimal(rates: np.ndarray) -> np.ndarray:
+    """Rates rounded to one decimal of a percent, as every output prints them."""
+    return np.round(rates * 1000) / 1000
+
+
+def _class_of(rates: pd.Series, breaks: list[float]) -> pd.Series:
+    """Each unit's class index (0 = lowest rates), -1 without cases."""
+    index = np.searchsorted(np.asarray(breaks, dtype=float),
+                            _one_decimal(rates.to_numpy(float)), side="right")
+    return pd.Series(np.where(rates.isna(), -1, index), index=rates.index, dtype=int)
 
 
 def rank_siblings(units: gpd.GeoDataFrame, group: str | None = "parent_id") -> pd.Series:
@@ -165,6 +264,7 @@ def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Ser
     """
     if snapshot is None:
         return pd.Series(pd.NA, index=towns.index, dtype="Int64", name="previous_rank")
+    snapshot = snapshot[snapshot["state"].isin(STATES)]   # void cases never counted
     town_id = snapshot["town_id"].astype(str)
     closed = (snapshot["state"] == "closed").groupby(town_id).sum()
     overdue = snapshot["overdue"].astype(str).eq("True").groupby(town_id).sum()
@@ -216,7 +316,8 @@ def river_town_statistics(towns: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
     keyed = pd.DataFrame({
         "pair": cases["river_id"] + _PAIR + cases["town_id"],
         **{column: cases[column] for column in
-           ("state", "overdue", "days_overdue", "recurring", "reported_at", "closed_at")}})
+           ("state", "overdue", "days_overdue", "recurring", "reported_at", "closed_at")},
+        "counted": counted(cases)})
     table = unit_statistics(pairs, keyed, "pair", period)
     table["rank"] = rank_siblings(table, group="river_id")
     return table.sort_values(["river_id", "rank"]).reset_index(drop=True)

@@ -34,6 +34,10 @@ def test_shipped_config_loads() -> None:
     assert config.project.sample
     assert config.cases.coordinates == "GCJ-02"
     assert "上报人电话" in config.cases.private_columns
+    # invalid tips and the words that are no state leave the rectification figures
+    assert config.cases.valid_values == ("是",)
+    voids = {word for word, state in config.cases.status_map.items() if state == "void"}
+    assert {"已撤销", "已退回", "挂起", "待核实"} <= voids
 
 
 def test_unknown_key_is_named(tiny_config_path: Path) -> None:
@@ -51,6 +55,14 @@ def test_wrong_type_is_named(tiny_config_path: Path) -> None:
 def test_unknown_state_is_refused(tiny_config_path: Path) -> None:
     _edit(tiny_config_path, '"已销号" = "closed"', '"已销号" = "done"')
     with pytest.raises(ConfigError, match=r"cases\.status_map\.已销号.*'reported'"):
+        load_config(tiny_config_path)
+
+
+def test_void_is_an_outcome_and_the_message_names_it(tiny_config_path: Path) -> None:
+    _edit(tiny_config_path, '"已销号" = "closed"', '"已销号" = "closed"\n"挂起" = "void"')
+    assert load_config(tiny_config_path).cases.status_map["挂起"] == "void"
+    _edit(tiny_config_path, '"挂起" = "void"', '"挂起" = "voided"')
+    with pytest.raises(ConfigError, match=r"cases\.status_map\.挂起.*'void'"):
         load_config(tiny_config_path)
 
 

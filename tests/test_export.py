@@ -81,8 +81,8 @@ def test_unit_sheets_have_chinese_headers_in_a_fixed_order(workbook, tiny_atlas)
         table = _sheet(workbook, SHEETS[level])
         assert list(table.columns) == [
             "编码", "名称", "上级编码", "河长", "案件总数", "待交办", "已交办", "整改中", "已销号",
-            "销号率", "超期", "最长超期天数", "反复", "本期新增", "本期销号", "较上期新增",
-            "较上期销号", "较上期新超期", "较上期重新打开", "排名"], level
+            "销号率", "其中超期", "最长超期天数", "其中反复", "本期新增", "本期销号", "较上期新增",
+            "较上期销号", "较上期新超期", "较上期重新打开", "排名", "不计整改(无效及不计整改案件)"], level
         assert len(table) == len(tiny_atlas.units[level]), level
 
 

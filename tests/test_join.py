@@ -144,6 +144,25 @@ def test_overdue_and_days(tiny_config) -> None:
     assert out.loc["closed_late", "days_open"] == 31
 
 
+def test_invalid_and_void_cases_are_never_overdue_nor_recurring(tiny_config) -> None:
+    frame = _lifecycle_frame([
+        ("old", 100, "closed", "2025-01-01", "2025-02-01", "2025-01-10"),
+        ("late", 110, "assigned", "2026-01-09", "2026-11-20", None),        # recurring, overdue
+        ("late_invalid", 120, "assigned", "2026-01-09", "2026-11-20", None),
+        ("late_void", 130, "void", "2026-01-09", "2026-11-20", None),
+        ("closed_invalid", 500, "closed", "2025-01-01", "2025-02-01", "2025-01-10"),
+        ("after_invalid", 510, "reported", "2026-01-09", "2026-12-20", None),  # near it only
+    ])
+    frame["valid"] = [True, True, False, True, False, True]
+    out = derive_lifecycle(frame, tiny_config)
+    assert out["counted"].to_dict() == {"old": True, "late": True, "late_invalid": False,
+                                        "late_void": False, "closed_invalid": False,
+                                        "after_invalid": True}
+    assert out["overdue"].tolist() == [False, True, False, False, False, False]
+    assert out["days_overdue"].tolist() == [0, 7, 0, 0, 0, 0]
+    assert out["recurring"].tolist() == [False, True, False, False, False, False]
+
+
 def test_age_bands_use_the_one_list_of_labels(tiny_config) -> None:
     assert age_band_labels((30, 90, 180, 365)) == ["0–30天", "31–90天", "91–180天", "181–365天",
                                                    ">365天"]

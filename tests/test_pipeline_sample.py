@@ -33,7 +33,9 @@ def test_ledger_balances_and_every_case_is_placed(sample) -> None:
 
 
 def test_statistics_match_an_independent_recount(sample) -> None:
-    cases = sample.atlas.cases
+    everything = sample.atlas.cases
+    kept = everything["valid"].astype(bool) & everything["state"].isin(STATES)
+    cases = everything[kept]
     for level in LEVELS:
         stats = sample.atlas.units[level]
         recount = pd.crosstab(cases[f"{level}_id"], cases["state"]).reindex(
@@ -42,6 +44,22 @@ def test_statistics_match_an_independent_recount(sample) -> None:
                                       check_dtype=False)
         overdue = cases.groupby(f"{level}_id")["overdue"].sum().reindex(stats.index, fill_value=0)
         assert (stats["overdue"] == overdue).all()
+        left_out = (~kept).groupby(everything[f"{level}_id"]).sum().reindex(stats.index,
+                                                                           fill_value=0)
+        assert (stats["uncounted"] == left_out).all()
+
+
+def test_invalid_tips_and_void_words_leave_the_figures_but_not_the_ledger(sample) -> None:
+    cases = sample.atlas.cases
+    district = sample.atlas.units["district"].iloc[0]
+    invalid = ~cases["valid"].astype(bool)
+    void = cases["state"] == "void"
+    assert invalid.sum() > 900 and void.sum() > 0   # 是否有效 = 否; 已撤销, 挂起, 待核实, 暂缓办理
+    assert district["uncounted"] == int((invalid | void).sum())
+    assert district["total"] + district["uncounted"] == len(cases)
+    assert not cases.loc[invalid | void, ["overdue", "recurring"]].any().any()
+    channels = sample.atlas.by_channel.query("level == 'district'")
+    assert channels["count"].sum() == len(cases)     # the channel statistics count every tip
 
 
 def test_town_ranking_follows_the_rule(sample) -> None:

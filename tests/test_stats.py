@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from battlemap import LEVELS, STATES
-from battlemap.stats import previous_ranks, rank_siblings
+from battlemap.render.closure import closure_color, closure_legend
+from battlemap.stats import closure_classes, previous_ranks, rank_siblings, unit_statistics
 
 
 def test_every_unit_present_with_zero_cases(tiny_atlas) -> None:
@@ -149,7 +150,7 @@ def test_river_towns_are_crossed_or_reached_and_count_only_the_rivers_cases() ->
     assert mb["total"] == 0 and np.isnan(mb["closed_rate"]) and mb["rank"] == 2
     assert set(table.columns) == {"river_id", "town_id", "rank", *(
         c for c in ("total", *STATES, "closed_rate", "overdue", "max_days_overdue", "recurring",
-                    "new_in_period", "closed_in_period"))}
+                    "new_in_period", "closed_in_period", "uncounted"))}
 
 
 def test_river_towns_of_the_tiny_district_match_a_recount(tiny_atlas) -> None:
@@ -188,3 +189,61 @@ def test_build_atlas_counts_changes_against_a_snapshot_and_leaves_its_inputs_alo
     assert set(atlas.extra["river_stretches"]["level"]) >= {"town", "grid"}   # the web needs grids too
     for level, frame in atlas.units.items():
         assert frame["total"].sum() == len(cases), level
+
+
+def test_invalid_and_void_cases_leave_every_figure_and_are_counted_apart(tiny_atlas) -> None:
+    cases = tiny_atlas.cases.copy()
+    town = cases["town_id"].iloc[0]
+    mine = cases.index[cases["town_id"] == town]
+    left = cases.loc[[mine[0], mine[-1]]].copy()
+    cases.loc[mine[0], "valid"] = False
+    cases.loc[mine[-1], "state"] = "void"
+    cases = cases.drop(columns="counted")
+    towns = tiny_atlas.units["town"][["name", "parent_id", "geometry"]]
+    table = unit_statistics(towns, cases, "town_id", tiny_atlas.period)
+    before = tiny_atlas.units["town"].loc[town]
+    row = table.loc[town]
+    assert row["uncounted"] == 2 and row["total"] == before["total"] - 2
+    for state in STATES:
+        assert row[state] == before[state] - int((left["state"] == state).sum()), state
+    assert row[list(STATES)].sum() == row["total"]
+    other = table.drop(index=town)
+    assert (other["uncounted"] == 0).all()
+
+
+@pytest.mark.parametrize(("rates", "breaks", "classes"), [
+    ([0.946, 0.9504, 0.951, 0.955, 0.958, np.nan], [0.95, 0.951, 0.955, 0.958],
+     [0, 1, 2, 3, 4, -1]),
+    ([0.9504, 0.9496, 0.95, 0.96], [0.96], [0, 0, 0, 1]),     # 95.0 % is 95.0 %, one class
+    ([0.5, 0.5, 0.5], [], [0, 0, 0]),
+    ([np.nan, np.nan], [], [-1, -1]),
+    ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [0.3, 0.5, 0.7, 0.9],
+     [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
+])
+def test_closure_classes_are_quintiles_at_one_decimal(rates, breaks, classes) -> None:
+    from battlemap.stats import _class_of
+
+    series = pd.Series(rates, dtype=float)
+    made = closure_classes(series)
+    assert made["breaks"] == pytest.approx(breaks)
+    assert made["classes"] == (len(breaks) + 1 if series.notna().any() else 0)
+    assert _class_of(series, made["breaks"]).tolist() == classes
+
+
+def test_every_level_carries_its_classes_and_the_legend_names_their_breaks(tiny_atlas) -> None:
+    classes = tiny_atlas.extra["closure_classes"]
+    assert set(classes) == {*LEVELS, "river", "river_town"}
+    for level in LEVELS:
+        units = tiny_atlas.units[level]
+        made = classes[level]
+        assert units["closed_class"].between(-1, made["classes"] - 1).all()
+        assert (units["closed_class"] == -1).tolist() == units["closed_rate"].isna().tolist()
+        # a higher rate never has a lower class
+        ranked = units.dropna(subset=["closed_rate"]).sort_values("closed_rate")
+        assert ranked["closed_class"].is_monotonic_increasing
+        legend = closure_legend(made)
+        assert len(legend) == made["classes"]
+        assert [c for c, _ in legend] == [closure_color(k, made["classes"])
+                                          for k in range(made["classes"])]
+    towns = tiny_atlas.extra["river_towns"]
+    assert (towns["closed_class"] == -1).tolist() == towns["closed_rate"].isna().tolist()

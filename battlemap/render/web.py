@@ -51,7 +51,10 @@ from battlemap._paths import inside, page_data_file, page_file, safe_stem
 from battlemap._text import as_text, text_series
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
+from battlemap.join import counted
+from battlemap.render.closure import NO_CASES_COLOR, closure_color, closure_legend
 from battlemap.render.water import water_shared, write_section_pages
+from battlemap.stats import count_rule, uncounted_note
 
 __all__ = ["page_name", "render_web"]
 
@@ -303,7 +306,8 @@ class _WebAtlas:
 
     # -- cases -------------------------------------------------------------
     def _encode_cases(self) -> None:
-        cases = self.atlas.cases
+        # invalid tips and void statuses are in no figure and not drawn (the legend says so)
+        cases = self.atlas.cases[counted(self.atlas.cases)]
         for level in (*LEVELS, "river"):
             column = cases[f"{level}_id"]
             self.cases_of[level] = {str(k): v for k, v in
@@ -432,6 +436,9 @@ class _WebAtlas:
             "types": self.types,
             "channels": self.channels,
             "rankingRule": str(atlas.extra.get("ranking_rule", "")),
+            "countRule": count_rule(dict(style.status_labels)),
+            "closure": _closure(atlas),
+            "closureNone": NO_CASES_COLOR,
             "district": {"stem": self.stems["district"][district_id],
                          "name": str(atlas.units["district"]["name"].iloc[0]),
                          "g": self.geoms["district"][district_id]},
@@ -456,6 +463,17 @@ class _WebAtlas:
 
 # ---------------------------------------------------------------------------
 # Pages
+
+
+def _closure(atlas: Atlas) -> dict:
+    """Each level's closure-rate classes (stats stage) as the page paints them."""
+    out = {}
+    for level, classes in atlas.extra.get("closure_classes", {}).items():
+        n = int(classes.get("classes", 0))
+        out[level] = {"colors": [closure_color(k, n) for k in range(n)],
+                      "items": [list(item) for item in closure_legend(classes)],
+                      "rule": str(classes.get("rule", ""))}
+    return out
 
 
 def _js_call(function: str, key: list | None, payload: dict) -> str:
@@ -506,6 +524,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
         "cases": web.case_slice(positions, with_details=level == "grid"),
         "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
         "children": [], "crosses": [],
+        "uncountedNote": uncounted_note(int(row.get("uncounted", 0))),
         "town": next((web.stems["town"][u] for lv, u in _chain(atlas, level, unit_id)
                       if lv == "town"), None),
     }

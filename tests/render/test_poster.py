@@ -13,6 +13,7 @@ import pytest
 from conftest import leftover_temp_files
 
 from battlemap.errors import RenderError
+from battlemap.render.closure import closure_color
 from battlemap.render.poster import (
     PAPER_MM,
     render_meeting_atlas,
@@ -21,7 +22,7 @@ from battlemap.render.poster import (
     render_posters,
 )
 from battlemap.render.poster.sheet import Sheet
-from battlemap.render.poster.style import ramp_domain
+from battlemap.render.poster.style import class_colors, closure_classes_of
 
 POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, "
@@ -181,11 +182,15 @@ def test_meeting_atlas_has_cover_town_villages_grids_and_statistics(tiny_atlas, 
     assert ink_share(pdf, tmp_path, page=1) > 0.01
 
 
-@pytest.mark.parametrize(("rates", "expected"), [
-    ([0.94, 0.96], (0.9, 1.0)), ([0.0, 1.0], (0.0, 1.0)), ([np.nan], (0.0, 1.0)),
-    ([0.42, 0.43], (0.35, 0.45))])
-def test_ramp_domain(rates, expected):
-    assert ramp_domain(np.array(rates)) == pytest.approx(expected)
+def test_children_are_shaded_by_the_stats_stage_classes(tiny_atlas):
+    from battlemap.render.poster.view import Context
+
+    view = Context(tiny_atlas).view("district", tiny_atlas.units["district"].index[0])
+    key, classes = closure_classes_of(tiny_atlas, view)
+    assert key == "town" and classes is tiny_atlas.extra["closure_classes"]["town"]
+    colors = class_colors(view.children, classes)
+    assert colors == [closure_color(int(k), classes["classes"])
+                      for k in tiny_atlas.units["town"].loc[view.children.index, "closed_class"]]
 
 
 @needs_poppler

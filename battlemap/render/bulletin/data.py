@@ -26,7 +26,7 @@ from battlemap.escalate import (
     follow_up,
     rewards,
 )
-from battlemap.join import age_band_labels
+from battlemap.join import age_band_labels, counted
 from battlemap.stats import by_category
 
 __all__ = ["BELOW", "REMINDER", "WARNING", "Bulletin", "bulletin_data", "escalations"]
@@ -79,13 +79,14 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
     period = atlas.period or (config.as_of, config.as_of)
     headline = {key: _number(district[key]) for key in (
         "total", *STATES, "closed_rate", "overdue", "max_days_overdue", "recurring",
-        "new_in_period", "closed_in_period")}
+        "new_in_period", "closed_in_period", "uncounted")}
     for key in ("new_since", "closed_since", "overdue_since", "reopened_since"):
         if key in district.index:
             headline[key] = _number(district[key])
     headline["reminders"] = int((due["level"] == REMINDER).sum())
     headline["warnings"] = int((due["level"] == WARNING).sum())
-    headline["mismatches"] = int(atlas.cases["declared_mismatch"].astype(bool).sum())
+    headline["mismatches"] = int((atlas.cases["declared_mismatch"].astype(bool)
+                                  & counted(atlas.cases)).sum())
     headline["recurring_open"] = int((atlas.cases["recurring"].astype(bool)
                                       & (atlas.cases["state"] != "closed")).sum())
     channels, channels_by_town = _channels(atlas)
@@ -192,8 +193,10 @@ def _recurring_by_town(atlas: Atlas) -> pd.DataFrame:
 
 
 def _mismatches(atlas: Atlas) -> pd.DataFrame:
+    """Open counted cases whose declared place differs (invalid and void ones need no action)."""
     cases = atlas.cases
-    cases = cases[cases["declared_mismatch"].astype(bool) & (cases["state"] != "closed")]
+    cases = cases[cases["declared_mismatch"].astype(bool) & (cases["state"] != "closed")
+                  & counted(cases)]
     towns, villages = atlas.units["town"], atlas.units["village"]
     labels = atlas.config.style.status_labels
     frame = pd.DataFrame({

@@ -39,6 +39,7 @@ from battlemap.render.document import (
     Table,
     cells,
 )
+from battlemap.stats import count_rule, uncounted_note
 
 __all__ = ["LETTER_SECTIONS", "SECTIONS", "VALID_NOTE", "bulletin_document"]
 
@@ -47,7 +48,8 @@ LETTER_SECTIONS = ("督办函整改情况", "责任追究线索")
 SECTIONS = tuple(f"{n}、{name}" for n, name in zip(
     "一二三四五六七", ("总体情况", "镇街排名", "督办提醒与预警", "超期案件", "反复案件", "属地不符",
                    "上报渠道"), strict=True))
-VALID_NOTE = "有效率：经核实为有效问题的案件占比；无效举报不计入整改，但计入案件数。"
+VALID_NOTE = ("有效率：经核实为有效问题的案件占比，按渠道计全部举报；无效举报及不计整改的案件"
+              "只计入本节，不计入整改的各项数字。")
 SAMPLE_MARK = "示例数据 sample data · 合成案件，非真实情况"
 
 
@@ -260,15 +262,20 @@ def _meta_line(b: Bulletin) -> str:
 def _states_line(b: Bulletin) -> str:
     h = b.headline
     states = "　".join(f"{b.labels.get(s, s)} {_int(h[s])}" for s in STATES)
-    return (f"按状态：{states}　·　督办：预警 {_int(h['warnings'])}　提醒 {_int(h['reminders'])}"
-            f"　·　属地不符 {_int(h['mismatches'])}")
+    subsets = (f"其中{b.labels.get('overdue', '超期')} {_int(h['overdue'])}　"
+               f"其中{b.labels.get('recurring', '反复')} {_int(h['recurring'])}")
+    uncounted = uncounted_note(h.get("uncounted", 0))
+    return (f"按状态：{states}　{subsets}　·　督办：预警 {_int(h['warnings'])}　提醒 "
+            f"{_int(h['reminders'])}　·　属地不符 {_int(h['mismatches'])}。{count_rule(b.labels)}"
+            + (f"；{uncounted}。" if uncounted else "。"))
 
 
 def _headline(b: Bulletin) -> list[tuple[str, str, str]]:
     """(key, label, formatted value) of the headline figures."""
     h = b.headline
     return [("total", "案件总数", _int(h["total"])), ("closed_rate", "销号率", _pct(h["closed_rate"])),
-            ("overdue", "超期", _int(h["overdue"])), ("recurring", "反复", _int(h["recurring"])),
+            ("overdue", "其中超期", _int(h["overdue"])),
+            ("recurring", "其中反复", _int(h["recurring"])),
             ("new_in_period", f"本{b.period_kind}新增", _int(h["new_in_period"])),
             ("closed_in_period", f"本{b.period_kind}销号", _int(h["closed_in_period"]))]
 
@@ -280,7 +287,8 @@ def _summary(b: Bulletin) -> list[str]:
         f"截至 {b.as_of:%Y年%m月%d日}，全区累计受理污染源问题 {_int(h['total'])} 件，"
         f"已销号 {_int(h['closed'])} 件，销号率 {_pct(h['closed_rate'])}；"
         f"尚未销号 {_int(h['total'] - h['closed'])} 件，其中整改中 {_int(h['rectifying'])} 件、"
-        f"已交办 {_int(h['assigned'])} 件、待交办 {_int(h['reported'])} 件。",
+        f"已交办 {_int(h['assigned'])} 件、待交办 {_int(h['reported'])} 件"
+        + (f"（{uncounted_note(h.get('uncounted', 0))}）。" if h.get("uncounted") else "。"),
         f"本{b.period_kind}（{b.period[0]:%m月%d日}至{b.period[1]:%m月%d日}）新增 "
         f"{_int(h['new_in_period'])} 件，销号 {_int(h['closed_in_period'])} 件。",
         f"超期未销号 {_int(h['overdue'])} 件，最长超期 {_int(h['max_days_overdue'])} 天；"

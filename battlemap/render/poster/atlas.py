@@ -155,7 +155,7 @@ def _statistics_pages(ctx: Context, town: View, villages: list[View]) -> Iterabl
         rate = st["closed_rate"]
         rows.append([str(int(st["rank"])), v.name, v.chief, f"{int(st['total'])}",
                      *(str(int(st[k])) for k in STATES),
-                     "—" if pd.isna(rate) else f"{rate:.0%}", str(int(st["overdue"])),
+                     "—" if pd.isna(rate) else f"{rate:.1%}", str(int(st["overdue"])),
                      str(int(st["recurring"]))])
     yield from _table_pages(ctx, f"{town.name} 村居统计（{len(rows)} 个）", header, xs, rows)
     by_type = ctx.atlas.by_type

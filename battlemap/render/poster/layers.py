@@ -24,15 +24,14 @@ from battlemap.render.poster.paths import dots, line_parts, polygon_paths
 from battlemap.render.poster.style import (
     GREY,
     INK,
-    NO_CASES,
-    RAMP,
     RIVER_FOCUS,
     RIVER_MAIN,
     RIVER_TRIB,
     SAMPLE_RED,
+    class_colors,
+    closure_classes_of,
     context_kinds,
     context_symbol,
-    ramp_domain,
 )
 
 if TYPE_CHECKING:
@@ -78,38 +77,36 @@ def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels
 
 
 def draw_units(sheet: Sheet, view: View, extent: Extent, mpp: float,
-               labels: Labels) -> tuple[float, float]:
-    """The children shaded by closure rate (a grid: itself, tinted), the unit's border, labels.
+               labels: Labels) -> dict:
+    """The children shaded by closure-rate class (a grid: itself, tinted), the border, labels.
 
-    Returns the closure-rate range the colour ramp spans, for the legend.
+    Returns the classification used (the stats stage's ``closure_classes``
+    entry), for the legend.
     """
     ax, s = sheet.map_ax, sheet.s
-    ramp = (0.0, 1.0)
+    _, classes = closure_classes_of(sheet.ctx.atlas, view)
     tol = mpp * 0.3
     children = view.children
     if len(children):
         geoms = shapely.simplify(children.geometry.values, tol)
-        rates = children["closed_rate"].to_numpy(dtype=float)
-        lo, hi = ramp = ramp_domain(rates)
-        colors = np.array([to_rgba(NO_CASES) if np.isnan(r) else RAMP((r - lo) / (hi - lo))
-                           for r in rates])
+        colors = [to_rgba(c) for c in class_colors(children, classes)]
         sheet.keep(ax.add_collection(PathCollection(
             polygon_paths(geoms), facecolors=colors, edgecolors="#8c8c8c",
             linewidths=(0.45 if view.level != "village" else 0.6) * s, zorder=2),
             autolim=False))
     elif view.level == "grid":
-        rate = view.stats.get("closed_rate", np.nan)
+        color = class_colors(pd.DataFrame([view.stats]), classes)[0]
         sheet.keep(ax.add_collection(PathCollection(
             polygon_paths([view.geometry]),
             # a light tint: on a grid map every case must stand out, closed ones too
-            facecolors=[to_rgba(NO_CASES if pd.isna(rate) else RAMP(float(rate)), 0.3)],
+            facecolors=[to_rgba(color, 0.3)],
             edgecolors="none", zorder=2), autolim=False))
     if view.level != "river":
         sheet.keep(ax.add_collection(PathCollection(
             polygon_paths([shapely.simplify(view.geometry, tol)]), facecolors="none",
             edgecolors=INK, linewidths=1.6 * s, zorder=6), autolim=False))
     _child_labels(sheet, view, extent, mpp, labels)
-    return ramp
+    return classes
 
 
 def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
@@ -125,7 +122,7 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
         if geom.is_empty:
             continue
         rate = row["closed_rate"]
-        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.0%}'}"
+        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
         part = max(shapely.get_parts(geom), key=lambda g: g.area)
         p = label_point(part, mpp * 2)
         bx0, _by0, bx1, _by1 = part.bounds

@@ -16,6 +16,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.path import Path as MplPath
 
 from battlemap._text import as_text
+from battlemap.render.closure import closure_legend
 from battlemap.render.fonts import clip_to_width, em_width, wrap_to_width
 from battlemap.render.poster.layout import Cursor
 from battlemap.render.poster.paths import RING
@@ -23,13 +24,13 @@ from battlemap.render.poster.style import (
     GREY,
     INK,
     NO_CASES,
-    RAMP,
     RIVER_MAIN,
     RIVER_TRIB,
     context_kinds,
     context_symbol,
 )
 from battlemap.render.poster.water import draw_water
+from battlemap.stats import count_rule, uncounted_note
 
 if TYPE_CHECKING:
     from battlemap.render.poster.sheet import Sheet
@@ -40,11 +41,12 @@ CASE_ROWS = 16
 
 
 def draw_panel(sheet: Sheet, view: View, sizes: dict[str, float], context_counts: dict[str, int],
-               ramp: tuple[float, float]) -> None:
+               ramp: dict) -> None:
     """Fill the panel columns of ``sheet``'s layout for ``view``.
 
-    ``sizes`` are the case dot diameters and ``ramp`` the closure-rate range
-    the map used, so the legend matches the map.
+    ``sizes`` are the case dot diameters and ``ramp`` the closure-rate classes
+    the map used (:func:`battlemap.render.poster.layers.draw_units`), so the
+    legend matches the map.
     """
     cols = sheet.lay.columns
     if sheet.orientation == "landscape":
@@ -79,20 +81,23 @@ def _legend(sheet: Sheet, cur: Cursor, view: View, sizes, context_counts, ramp) 
 
 
 def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
-    """Cases: a marker and the label with its count, in two columns."""
+    """Cases: a marker and the label with the unit's count (stats stage), in two columns.
+
+    The four states add up to the total; overdue and recurring are subsets
+    (其中超期, 其中反复), as the note under the marks says.
+    """
     s, ctx = sheet.s, sheet.ctx
-    cases, label = view.cases, ctx.label
+    stats, label = view.stats, ctx.label
     row_h, size, col_w = 8.6 * s, 6.2 * s, cur.w / 2
-    state = cases["state"].to_numpy()
-    overdue = cases["overdue"].to_numpy(dtype=bool)
-    recurring = int(cases["recurring"].to_numpy(dtype=bool).sum())
-    marks = [("overdue", int(overdue.sum()), sizes["overdue"], "#5a0000", 1.0,
-              f"{label['overdue']}（未销号且过期）")]
+
+    def count(key: str) -> int:
+        return int(stats.get(key, 0))
+
+    marks = [("overdue", count("overdue"), sizes["overdue"], "#5a0000", 1.0,
+              f"其中{label['overdue']}（未销号且过期）")]
     for st in ("reported", "assigned", "rectifying"):
-        n = int(((state == st) & ~overdue).sum())
-        marks.append((st, n, sizes["open"], "white", 1.0, label[st]))
-    marks.append(("closed", int((state == "closed").sum()), sizes["closed"], "none", 0.6,
-                  label["closed"]))
+        marks.append((st, count(st), sizes["open"], "white", 1.0, label[st]))
+    marks.append(("closed", count("closed"), sizes["closed"], "none", 0.6, label["closed"]))
     xs, ys, face, edge, area, texts = [], [], [], [], [], [[], []]
     for k, (key, n, d, ec, alpha, text) in enumerate(marks):
         xs.append(cur.x + (k % 2) * col_w + 5 * s)
@@ -102,13 +107,26 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
         area.append(max(d, 3 * s) ** 2)
         texts[k % 2].append(f"{text} {n:,}")
     k = len(marks)
-    texts[k % 2].append(f"{label.get('recurring', '反复')}（同址再次上报）{recurring:,}")
+    texts[k % 2].append(f"其中{label.get('recurring', '反复')}（同址再次上报）{count('recurring'):,}")
     sheet.markers(xs, ys, area, "o", face, edge, 0.3 * s)
     sheet.markers([cur.x + (k % 2) * col_w + 5 * s], [cur.y - (k // 2) * row_h - row_h / 2],
                   [(sizes["open"] * 1.7) ** 2], RING, [to_rgba(INK, 0.75)], [None], 0)
     for c in (0, 1):
         sheet.column(cur.x + c * col_w + 12 * s, cur.y, texts[c], size, row_h)
-    cur.y -= ((k + 2) // 2) * row_h + 3 * s
+    cur.y -= ((k + 2) // 2) * row_h + 1 * s
+    _count_note(sheet, cur, view)
+
+
+def _count_note(sheet: Sheet, cur: Cursor, view: View) -> None:
+    """What the counts count (计数口径), and the cases they leave out, small and grey."""
+    s = sheet.s
+    note = count_rule(sheet.ctx.label)
+    uncounted = uncounted_note(int(view.stats.get("uncounted", 0)))
+    if uncounted:
+        note += f"；{uncounted}（未绘出）"
+    lines = wrap_to_width(note, 5 * s, cur.w)[:3]
+    sheet.column(cur.x, cur.y, lines, 5 * s, 6.5 * s, color=GREY)
+    cur.y -= 6.5 * s * len(lines) + 3 * s
 
 
 def _line_marks(sheet: Sheet, cur: Cursor, view: View, context_counts) -> None:
@@ -148,34 +166,31 @@ def _line_marks(sheet: Sheet, cur: Cursor, view: View, context_counts) -> None:
     cur.y -= ((len(items) + 1) // 2) * row_h + 4 * s
 
 
-def _ramp_bar(sheet: Sheet, cur: Cursor, view: View, ramp: tuple[float, float]) -> None:
-    """The closure (销号率) colour ramp from ``ramp[0]`` to ``ramp[1]``, and 无案件."""
+def _ramp_bar(sheet: Sheet, cur: Cursor, view: View, classes: dict) -> None:
+    """The closure-rate (销号率) classes the map is shaded by, with their breaks, and 无案件.
+
+    ``classes`` is the stats stage's classification of the shaded level
+    (``atlas.extra["closure_classes"]``), so the web page shows the same.
+    """
     s, ctx = sheet.s, sheet.ctx
-    size = 6.2 * s
-    ramp_w, ramp_h = min(cur.w * 0.5, 110 * s), 6 * s
-    text = f"{ctx.style.level_labels.get(view.child_level or view.level, '')}销号率"
-    sheet.text(cur.x, cur.y - ramp_h / 2, text, size, va="center")
-    rx = cur.x + (em_width(text) + 0.8) * size
-    steps = 20
-    boxes = [(rx + k * ramp_w / steps, cur.y - ramp_h, ramp_w / steps * 1.02, ramp_h)
-             for k in range(steps)]
-    colors = [RAMP((k + 0.5) / steps) for k in range(steps)]
-    nx = rx + ramp_w + 8 * s
-    with_none = nx + 40 * s < cur.x + cur.w
-    if with_none:
-        boxes.append((nx, cur.y - ramp_h, 8 * s, ramp_h))
-        colors.append(NO_CASES)
-    sheet.rects(boxes, colors)
-    sheet.rects([(rx, cur.y - ramp_h, ramp_w, ramp_h), *boxes[steps:]], ["none"] * (
-        1 + with_none), edgecolors=GREY, linewidths=0.4 * s)
-    lo, hi = ramp
-    sheet.text(rx, cur.y - ramp_h - 1.5 * s, f"{lo:.0%}", 5 * s, ha="center", va="top",
-               color="#444444")
-    sheet.text(rx + ramp_w, cur.y - ramp_h - 1.5 * s, f"{hi:.0%}", 5 * s, ha="center",
-               va="top", color="#444444")
-    if with_none:
-        sheet.text(nx + 10 * s, cur.y - ramp_h / 2, "无案件", 5.5 * s, va="center")
-    cur.y -= ramp_h + 14 * s
+    size, row_h, col_w = 6.2 * s, 8.6 * s, cur.w / 2
+    level = ctx.style.level_labels.get(view.child_level or view.level, "")
+    title = f"{level}销号率（{classes.get('rule') or '按本级分档'}）"
+    lines = wrap_to_width(title, size, cur.w)[:2]
+    sheet.column(cur.x, cur.y, lines, size, row_h)
+    cur.y -= row_h * len(lines)
+    items = [*closure_legend(classes), (NO_CASES, "无案件")]
+    boxes, colors, texts = [], [], [[], []]
+    for k, (color, text) in enumerate(items):
+        x = cur.x + (k % 2) * col_w
+        y = cur.y - (k // 2) * row_h - row_h / 2
+        boxes.append((x, y - 3 * s, 10 * s, 6 * s))
+        colors.append(color)
+        texts[k % 2].append(text)
+    sheet.rects(boxes, colors, edgecolors=[GREY] * len(boxes), linewidths=[0.4 * s] * len(boxes))
+    for c in (0, 1):
+        sheet.column(cur.x + c * col_w + 13 * s, cur.y, texts[c], size, row_h)
+    cur.y -= ((len(items) + 1) // 2) * row_h + 6 * s
 
 
 def _stats(sheet: Sheet, cur: Cursor, view: View, compact: bool = False) -> None:
@@ -192,9 +207,9 @@ def _stats(sheet: Sheet, cur: Cursor, view: View, compact: bool = False) -> None
         cur.y -= size * 1.2
         sheet.text(cur.x, cur.y, key, key_size, va="baseline", color="#555555")
         sheet.text(value_x, cur.y, value, size, va="baseline")
-    lines = [("超期", f"{overdue:,} 件" + (
+    lines = [("其中超期", f"{overdue:,} 件" + (
         f"（最长 {int(stats.get('max_days_overdue', 0))} 天）" if overdue else ""))]
-    lines.append(("反复", f"{int(stats.get('recurring', 0)):,} 件"))
+    lines.append(("其中反复", f"{int(stats.get('recurring', 0)):,} 件"))
     period = sheet.ctx.atlas.period
     if period:
         lines.append(("本期", f"{period[0]:%m-%d}至{period[1]:%m-%d} 新增 "
@@ -237,7 +252,7 @@ def _ranking(sheet: Sheet, cur: Cursor, view: View) -> None:
                ("案件", 0.72, "right"), ("销号率", 0.86, "right"), ("超期", 1.0, "right")]
     rows = [(str(int(r["rank"])), str(r["name"]), as_text(r.get("chief")) or "—",
              f"{int(r['total']):,}",
-             "—" if pd.isna(r["closed_rate"]) else f"{r['closed_rate']:.0%}",
+             "—" if pd.isna(r["closed_rate"]) else f"{r['closed_rate']:.1%}",
              str(int(r["overdue"]))) for _, r in frame.iterrows()]
     _grid_table(sheet, cur, columns, rows, 6.2 * s, last_red=3 if len(rows) > 5 else 1)
 

@@ -1,27 +1,24 @@
 """The poster's fixed look: colours and symbols that do not come from the data.
 
-The case colours and labels come from ``config.style``; everything else a
-poster paints (ink, greys, river blues, the sample mark, the closure ramp,
+The case colours and labels come from ``config.style``, the closure-rate
+classes from the stats stage (:mod:`battlemap.render.closure` paints them); everything else a
+poster paints (ink, greys, river blues, the sample mark,
 the context-point symbols) is named here once.
 """
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
-import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
+
+from battlemap.render.closure import NO_CASES_COLOR, closure_color
 
 INK, GREY, LIGHT = "#222222", "#777777", "#d9d9d9"
 RIVER_MAIN, RIVER_TRIB, RIVER_TEXT = "#1f6fc0", "#3f8fd8", "#16508c"
 RIVER_FOCUS = "#0b4f9c"
 """The river a tributary (流域) poster is about."""
 SAMPLE_RED = "#c62828"
-RAMP = LinearSegmentedColormap.from_list(
-    "closure", ["#fbf3dc", "#e6efc9", "#c6e2b4", "#9dcf98"])
-"""Closure (销号) rate of a child unit, light (low) to green (high)."""
-NO_CASES = "#ffffff"
+NO_CASES = NO_CASES_COLOR
+"""A child unit without cases, as on the web page."""
 CONTEXT_MARKERS = ("^", "s", "D", "p", "h", "*", "v", "P")
 CONTEXT_COLORS = ("#00606b", "#5b3a8e", "#8a5a00", "#2b2b2b", "#b03060", "#3d6b00")
 
@@ -31,17 +28,18 @@ def is_none(color) -> bool:
     return color is None or (isinstance(color, str) and color.lower() == "none")
 
 
-def ramp_domain(rates: np.ndarray) -> tuple[float, float]:
-    """The closure-rate range the colour ramp spans: the data's, in 5 % steps, at least 10 %."""
-    rates = rates[~np.isnan(rates)]
-    if not len(rates):
-        return 0.0, 1.0
-    lo = math.floor(rates.min() * 20 + 1e-9) / 20
-    hi = math.ceil(rates.max() * 20 - 1e-9) / 20
-    if hi - lo < 0.1:
-        lo = max(0.0, hi - 0.1)
-        hi = lo + 0.1
-    return lo, hi
+def closure_classes_of(atlas, view) -> tuple[str, dict]:
+    """The classification the map's shaded units use: the children's level (a river's
+    towns: ``river_town``; a grid: itself) and its entry of ``closure_classes``."""
+    key = "river_town" if view.level == "river" else (view.child_level or view.level)
+    classes = atlas.extra.get("closure_classes", {}).get(key, {"classes": 0})
+    return key, classes
+
+
+def class_colors(frame, classes: dict) -> list[str]:
+    """Each row's colour from its ``closed_class`` (stats stage); no cases: :data:`NO_CASES`."""
+    return [closure_color(int(k), int(classes.get("classes", 0)))
+            for k in frame["closed_class"].fillna(-1)]
 
 
 def context_kinds(context: gpd.GeoDataFrame | None) -> list[str]:

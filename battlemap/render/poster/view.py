@@ -19,6 +19,7 @@ from battlemap import LEVELS
 from battlemap._model import Atlas
 from battlemap._text import as_text
 from battlemap.errors import RenderError
+from battlemap.join import counted
 from battlemap.render.fonts import FontSpec, font_for
 
 POSTER_LEVELS = (*LEVELS, "river")
@@ -73,9 +74,16 @@ class Context:
 
     # indexes ------------------------------------------------------------------------
     def case_positions(self, key: str, value: str) -> np.ndarray:
-        """Positions in ``atlas.cases`` of the cases whose ``key`` column is ``value``."""
+        """Positions in ``atlas.cases`` of the counted cases whose ``key`` column is ``value``.
+
+        Invalid tips and cases whose status is void (不计整改) are in no
+        figure and not drawn; the legend says how many are left out.
+        """
         if key not in self._case_index:
-            self._case_index[key] = self.atlas.cases.groupby(key, sort=False).indices
+            cases = self.atlas.cases
+            keep = counted(cases).to_numpy()
+            self._case_index[key] = {
+                k: v[keep[v]] for k, v in cases.groupby(key, sort=False).indices.items()}
         return self._case_index[key].get(value, np.empty(0, dtype=int))
 
     def child_positions(self, level: str, parent: str) -> np.ndarray:

@@ -97,44 +97,21 @@ window.battlemap = window.battlemap || {};
     return Math.round((ms - Date.parse(bm.S.epoch + 'T00:00:00Z')) / 86400000);
   }
 
-  // 销号率 classes: quantiles of this page's sibling units (rankings are relative too)
-  var RATE_COLORS = ['#f29e86', '#f8c99a', '#f6e9ad', '#cde5ab', '#97cd8c'];
+  // 销号率 classes: made once per level in the stats stage (closed_class of each unit);
+  // web.py sends each level's colours and legend, the posters use the same
   var RATE_NONE = '#e3e3e3';
-  var rateBreaks = [];
-  function setRateBreaks(rates) {
-    var sorted = rates.filter(function (r) { return r !== null && r !== undefined; })
-      .sort(function (a, b) { return a - b; });
-    rateBreaks = [];
-    if (!sorted.length) return;
-    var classes = Math.min(5, sorted.length);
-    for (var k = 1; k < classes; k++) {
-      var b = sorted[Math.floor(k * sorted.length / classes)];
-      if (b > sorted[0] && rateBreaks.indexOf(b) < 0) rateBreaks.push(b);
-    }
-    rateBreaks.lo = sorted[0];
-    rateBreaks.hi = sorted[sorted.length - 1];
+  var rateLevel = null;
+  function closureOf(level) {
+    return (bm.S.closure || {})[level || (bm.D && bm.D.childLevel)] || null;
   }
-  function rateClass(rate) {
-    var k = 0;
-    while (k < rateBreaks.length && rate >= rateBreaks[k]) k++;
-    return k;
+  function setRateLevel(level) { rateLevel = level; }
+  function rateColor(stats) {
+    var c = closureOf(rateLevel), k = stats ? stat(stats, 'closed_class') : -1;
+    if (!c || k === null || k === undefined || k < 0) return (bm.S.closureNone || RATE_NONE);
+    return c.colors[k];
   }
-  function rateColor(rate) {
-    if (rate === null || rate === undefined) return RATE_NONE;
-    var n = rateBreaks.length + 1, k = rateClass(rate);
-    // spread the classes over the whole ramp, lowest always the warmest
-    var idx = n === 1 ? RATE_COLORS.length - 1 : Math.round(k * (RATE_COLORS.length - 1) / (n - 1));
-    return RATE_COLORS[idx];
-  }
-  function rateLegend() {
-    var out = [], edges = [rateBreaks.lo].concat(rateBreaks.slice(), [rateBreaks.hi]);
-    for (var k = 0; k <= rateBreaks.length; k++) {
-      var lo = edges[k], hi = edges[k + 1];
-      var text = k === rateBreaks.length ? pct(lo) + '–' + pct(hi) : pct(lo) + '–';
-      out.push([rateColor(lo), k === rateBreaks.length ? text : pct(lo) + '起']);
-    }
-    return out;
-  }
+  function rateLegend() { var c = closureOf(rateLevel); return c ? c.items : []; }
+  function rateRule() { var c = closureOf(rateLevel); return c ? c.rule : ''; }
 
   // case flags, as web.py packs them
   var F_OVERDUE = 1, F_RECURRING = 2, F_MISMATCH = 4, F_INVALID = 8;
@@ -174,8 +151,8 @@ window.battlemap = window.battlemap || {};
   bm.el = el; bm.append = append; bm.row = row; bm.chip = chip; bm.escapeHtml = escapeHtml;
   bm.pct = pct; bm.stat = stat; bm.pageHref = pageHref; bm.levelLabel = levelLabel;
   bm.dayToDate = dayToDate; bm.dateToDay = dateToDay; bm.locatedNames = locatedNames;
-  bm.RATE_NONE = RATE_NONE; bm.setRateBreaks = setRateBreaks; bm.rateColor = rateColor;
-  bm.rateLegend = rateLegend;
+  bm.RATE_NONE = RATE_NONE; bm.setRateLevel = setRateLevel; bm.rateColor = rateColor;
+  bm.rateLegend = rateLegend; bm.rateRule = rateRule;
   bm.F_OVERDUE = F_OVERDUE; bm.F_RECURRING = F_RECURRING; bm.F_MISMATCH = F_MISMATCH;
   bm.F_INVALID = F_INVALID;
 })(window.battlemap);

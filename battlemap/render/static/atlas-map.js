@@ -14,7 +14,7 @@
 
   var el = bm.el, append = bm.append, row = bm.row, pct = bm.pct, stat = bm.stat;
   var pageHref = bm.pageHref, levelLabel = bm.levelLabel, escapeHtml = bm.escapeHtml;
-  var setRateBreaks = bm.setRateBreaks, rateColor = bm.rateColor;
+  var setRateLevel = bm.setRateLevel, rateColor = bm.rateColor;
 
   var unitRenderer = null, ctxRenderer = null, topRenderer = null;
 
@@ -117,13 +117,13 @@
 
   function drawUnits() {
     var childLevel = bm.D.childLevel;
-    setRateBreaks((bm.D.children || []).map(function (c) { return stat(c.stats, 'closed_rate'); }));
+    setRateLevel(childLevel);
     (bm.D.children || []).forEach(function (child) {
       var geom = child.g || (childLevel === 'town' ? bm.S.towns.g[child.i] : null);
       if (!geom) return;
       var rate = stat(child.stats, 'closed_rate');
       var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1,
-        fillColor: rateColor(rate), fillOpacity: bm.S.basemap ? 0.5 : 0.85 }).addTo(bm.map);
+        fillColor: rateColor(child.stats), fillOpacity: bm.S.basemap ? 0.5 : 0.85 }).addTo(bm.map);
       poly.bindTooltip(unitContent(childLevel, child.name, child.chief, child.stats),
         { sticky: true, direction: 'top', offset: [0, -12], className: 'bm-unit-tip', opacity: 1 });
       poly.on('mouseover', function () { poly.setStyle({ weight: 3, color: '#111' }); });

@@ -12,7 +12,9 @@
   var el = bm.el, append = bm.append, chip = bm.chip, pct = bm.pct, stat = bm.stat;
   var pageHref = bm.pageHref, levelLabel = bm.levelLabel, dayToDate = bm.dayToDate;
   var contextKinds = bm.contextKinds;
-  var rateColor = bm.rateColor, rateLegend = bm.rateLegend, RATE_NONE = bm.RATE_NONE;
+  // the cases the figures leave out (invalid tips, status void), in the stats stage's words
+  function uncountedNote() { return bm.D.uncountedNote ? bm.D.uncountedNote + '（未绘出）。' : ''; }
+  var rateColor = bm.rateColor, rateLegend = bm.rateLegend, rateRule = bm.rateRule;
   var F_OVERDUE = bm.F_OVERDUE;
 
   var legendCounts = {}, shownNode = null;
@@ -37,7 +39,7 @@
     var s = bm.D.stats, box = el('div', 'bm-summary');
     var items = [
       ['案件总数', stat(s, 'total'), ''], ['销号率', pct(stat(s, 'closed_rate')), 'bm-good'],
-      [bm.S.labels.overdue, stat(s, 'overdue'), 'bm-bad'], [bm.S.labels.recurring || '反复', stat(s, 'recurring'), ''],
+      ['其中' + bm.S.labels.overdue, stat(s, 'overdue'), 'bm-bad'], ['其中' + (bm.S.labels.recurring || '反复'), stat(s, 'recurring'), ''],
       ['本期新增', stat(s, 'new_in_period'), ''], ['本期销号', stat(s, 'closed_in_period'), '']];
     items.forEach(function (it) {
       append(box, append(el('div', 'bm-kpi ' + it[2]), el('b', null, it[1]), el('span', null, it[0])));
@@ -82,15 +84,13 @@
     legendItem(list, 'recurring', '其中' + (bm.S.labels.recurring || '反复') + '（黑圈）', null, 'ring', null)
       .classList.add('bm-leg-sub');
     sec.appendChild(list);
-    sec.appendChild(el('div', 'bm-note bm-rule', '计数口径：' + bm.S.states.map(function (s) { return bm.S.labels[s]; })
-      .join('、') + ' 合计为案件总数；' + bm.S.labels.overdue + '、' + (bm.S.labels.recurring || '反复') +
-      '为其中的案件，已含在各状态内。'));
+    sec.appendChild(el('div', 'bm-note bm-rule', bm.S.countRule + '。' + uncountedNote()));
     shownNode = el('div', 'bm-note');
     sec.appendChild(shownNode);
     var other = el('ul', 'bm-legend bm-legend-static');
     if (bm.D.childLevel) {
       var ramp = el('li', 'bm-ramp');
-      ramp.appendChild(el('span', 'bm-leg-label', levelLabel(bm.D.childLevel) + '销号率（按本级分档，越绿越好）'));
+      ramp.appendChild(el('span', 'bm-leg-label', levelLabel(bm.D.childLevel) + '销号率（' + (rateRule() || '按本级分档') + '，越绿越好）'));
       var bar = el('div', 'bm-ramp-bar');
       rateLegend().forEach(function (item) {
         var cellNode = el('span', null, item[1]);
@@ -98,7 +98,7 @@
         bar.appendChild(cellNode);
       });
       var none = el('span', null, '无案件');
-      none.style.background = RATE_NONE;
+      none.style.background = bm.S.closureNone || bm.RATE_NONE;
       bar.appendChild(none);
       ramp.appendChild(bar);
       other.appendChild(ramp);
@@ -137,7 +137,7 @@
       var bar = el('span', 'bm-bar');
       var fill = el('i');
       fill.style.width = rate === null ? '0' : (rate * 100).toFixed(1) + '%';
-      fill.style.background = rateColor(rate);
+      fill.style.background = rateColor(child.stats);
       bar.appendChild(fill);
       var rateCell = append(el('td', 'bm-rate'), bar, el('span', null, pct(rate)));
       append(tr, el('td', 'bm-num', stat(child.stats, 'rank')), append(el('td'), a), rateCell,
