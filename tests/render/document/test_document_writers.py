@@ -145,3 +145,21 @@ def test_docx_fonts_on_every_run_header_rows_repeat(tmp_path, font) -> None:
 def test_a_row_must_fit_its_columns() -> None:
     with pytest.raises(ValueError, match="2 cells in a table of 1 columns"):
         Table((Column("a"),), ((Cell("1"), Cell("2")),))
+
+
+def _fonts(path: Path) -> list[str]:
+    """Font names as pdffonts lists them, one line per font object of the file."""
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) not installed")
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+
+
+def test_pdf_writes_each_font_once_for_all_its_pages(tmp_path, font) -> None:
+    path = write_pdf(_document(), tmp_path / "x.pdf", font)
+    pages = [p for p in _pdftext(path).split("\f") if p.strip()]
+    names = _fonts(path)
+    assert len(pages) >= 3 and names
+    assert len(names) == len(set(names))          # no font subset repeated page by page
+    assert len(names) <= 2                        # one poster font, 256 glyphs a subset
