@@ -137,7 +137,9 @@ def serialise(objects: dict[int, bytes], renum: dict[int, int], info: int) -> by
     offsets = []
     for num in range(1, len(objects) + 1):
         offsets.append(out.tell())
-        out.write(b"%d 0 obj" % num + objects[num] + b"endobj\n")
+        body = objects[num]
+        out.write(b"%d 0 obj" % num + body + (b"endobj\n" if body.endswith(b"\n") else
+                                               b"\nendobj\n"))
     xref = out.tell()
     size = len(objects) + 1
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
