@@ -34,7 +34,7 @@ from battlemap.load import (
     read_case_table,
 )
 from battlemap.privacy import masked_counts
-from battlemap.report import nothing_mapped, write_report_files
+from battlemap.report import nothing_mapped, output_sizes, write_report_files
 from battlemap.stats import RANKING_RULE, build_atlas
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
@@ -306,6 +306,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "rejected": rejected.to_dict(orient="records"),
         "outputs": dict(written or {}),
         "timings_s": prepared.timings,
+        "output_sizes": output_sizes(out),
     }
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)

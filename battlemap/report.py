@@ -36,6 +36,34 @@ def nothing_mapped(report: dict[str, Any]) -> str | None:
             "see rejected_cases.csv")
 
 
+OUTPUT_KINDS = {"posters/atlas": "atlas", "posters": "posters", "bulletin": "bulletin",
+                "index.html": "web", "assets": "web", "data": "web", "district": "web",
+                "town": "web", "village": "web", "grid": "web", "river": "web", "section": "web",
+                "battlemap.gpkg": "exports", "statistics.xlsx": "exports",
+                "rejected_cases.csv": "exports", "history": "history"}
+"""Kind of output of each top-level entry of the output folder (the atlas apart from posters)."""
+
+
+def output_sizes(out: Path) -> dict[str, int]:
+    """Bytes in ``out`` per kind of output (:data:`OUTPUT_KINDS`; anything else is "other").
+
+    Returns
+    -------
+    dict
+        Kind → bytes, only kinds present, and "total" (the whole folder).
+    """
+    sizes: Counter[str] = Counter()
+    if not out.is_dir():
+        return {}
+    for path in out.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(out).as_posix()
+            kind = next((kind for top, kind in OUTPUT_KINDS.items()
+                         if rel == top or rel.startswith(top + "/")), "other")
+            sizes[kind] += path.stat().st_size
+    return {**dict(sorted(sizes.items())), "total": sum(sizes.values())}
+
+
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
                        out: Path) -> None:
     """Write the three report files atomically."""
@@ -74,12 +102,20 @@ def _html(report: dict[str, Any]) -> str:
                [(r["source_row"], r["case_id"], r["reason"], r["detail"])
                 for r in report["rejected"]]),
         "<h2>用时 Timings (s)</h2>", _table(["阶段 stage", "秒"], report["timings_s"].items()),
+        _sizes(report.get("output_sizes")),
     ]
     return (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
         f"<title>{escape(report['district'])} 构建报告</title><style>{_CSS}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     )
+
+
+def _sizes(sizes: dict[str, int] | None) -> str:
+    if not sizes:
+        return ""
+    return "<h2>输出大小 Output size</h2>" + _table(
+        ["类别 kind", "MB"], [(kind, f"{size / 1e6:,.1f}") for kind, size in sizes.items()])
 
 
 def _status(report: dict[str, Any]) -> str:
