@@ -126,7 +126,7 @@ def _draw(file: _File, fig: Figure, m: Metrics, under: Layer | None,
         file.newPage(width, height)
         if under is not None:
             file.stamp(under)
-        file.write(b"q\n")   # the figure inside q … Q: the layer above starts from the initial state
+        file.write(b"q\n")   # the figure inside q … Q: the layer over it starts from scratch
         renderer = MixedModeRenderer(fig, width, height, dpi,
                                      _Renderer(file, dpi, height, width, m))
         fig.draw(renderer)

@@ -90,6 +90,7 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
         target.write(data)
     return count
 
+
 def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[bytes, int]:
     """The joined PDF of ``files`` (see :func:`classic_objects`) and its page count."""
     objects: dict[int, bytes] = {}    # the joined file's objects by number; 1 and 2 reserved
@@ -127,6 +128,7 @@ def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[b
         "utf-16-be").hex().encode("ascii")) for k, v in metadata.items()) + b" >>")
     return serialise(*share(objects, keep={1, 2, info, *kids}), info), len(kids)
 
+
 def _page_head(objects, page: int, index: int, page_size, new, stamp) -> bytes:
     """A page dictionary under the new page tree, scaled to ``page_size`` and numbered if asked.
 
@@ -163,6 +165,7 @@ def _page_head(objects, page: int, index: int, page_size, new, stamp) -> bytes:
             b" ] /Resources << /XObject << /BmPage %d 0 R >>%s >> /Contents %d 0 R >>\n" % (
                 form, fonts, content))
 
+
 def _fit_transform(x0, y0, x1, y1, page_size):
     """Scale and offsets that centre a (x0, y0, x1, y1) page on ``page_size``, same orientation."""
     w, h = x1 - x0, y1 - y0
@@ -170,8 +173,6 @@ def _fit_transform(x0, y0, x1, y1, page_size):
     tw, th = (long, short) if w > h else (short, long)
     factor = min(tw / w, th / h)
     return factor, (tw - w * factor) / 2 - x0 * factor, (th - h * factor) / 2 - y0 * factor, tw, th
-
-
 
 
 def concatenate_pypdf(datas: Iterable[bytes], target: Path | io.BufferedIOBase,

@@ -31,6 +31,7 @@ class Stamp:
         return (b"q 0.33 g BT /BmNum " + nums(self.SIZE) + b" Tf " + nums(x, 12) +
                 b" Td (" + text + b") Tj ET Q\n")
 
+
 @dataclass(frozen=True)
 class Navigation:
     """What a reader uses to find a page: numbers, an outline, links.
@@ -117,6 +118,7 @@ def _outline(objects, kids: list[int], nav: Navigation, new) -> int:
             links(node) + b" /Dest [ %d 0 R /Fit ] >>\n" % kids[node["page"]])
     objects[root] = b"\n<< /Type /Outlines" + links(parents[0]) + b" >>\n"
     return root
+
 
 def navigate_pypdf(writer, nav: Navigation) -> None:
     """:class:`Navigation` through pypdf's public API."""

@@ -23,8 +23,8 @@ def nums(*values: float) -> bytes:
 
 def split_stream(body: bytes) -> tuple[bytes, bytes]:
     """(dictionary part, stream data part) of an object body; references live only in the first."""
-    stream = _STREAM.search(body)
-    return (body[:stream.end()], body[stream.end():]) if stream else (body, b"")
+    found = _STREAM.search(body)
+    return (body[:found.end()], body[found.end():]) if found else (body, b"")
 
 
 class NotClassicError(ValueError):
@@ -88,6 +88,7 @@ def classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]]
     skip = {int(root[1]), pages_node} | ({int(info[1])} if info else set())
     return objects, pages, skip
 
+
 def share(objects: Mapping[int, bytes], keep: Iterable[int] = ()) -> tuple[dict[int, bytes],
                                                                           dict[int, int]]:
     """``objects`` with every repeated object written once; (objects renumbered, old → new).
@@ -132,6 +133,7 @@ def share(objects: Mapping[int, bytes], keep: Iterable[int] = ()) -> tuple[dict[
 
 
 def serialise(objects: dict[int, bytes], renum: dict[int, int], info: int) -> bytes:
+    """A PDF file of ``objects`` (numbered 1…n); its catalog is ``renum[1]``, info ``renum[info]``."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xac\xdc \xab\xba\n")
     offsets = []
@@ -148,6 +150,8 @@ def serialise(objects: dict[int, bytes], renum: dict[int, int], info: int) -> by
         size, renum[1], renum[info], xref))
     return out.getvalue()
 
+
 def stream(data: bytes) -> bytes:
+    """A stream object's body holding ``data`` uncompressed."""
     return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
 
