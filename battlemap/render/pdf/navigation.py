@@ -136,7 +136,8 @@ def navigate_pypdf(writer, nav: Navigation) -> None:
     for depth, title, at in nav.outline:
         while parents and parents[-1][0] >= depth:
             parents.pop()
-        item = writer.add_outline_item(title, at, parent=parents[-1][1] if parents else None)
+        item = writer.add_outline_item(title=title, page_number=at,
+                                       parent=parents[-1][1] if parents else None)
         parents.append((depth, item))
     for on, rect, to in nav.links:
         writer.add_annotation(on, Link(rect=rect, target_page_index=to))

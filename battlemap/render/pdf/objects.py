@@ -133,7 +133,7 @@ def share(objects: Mapping[int, bytes], keep: Iterable[int] = ()) -> tuple[dict[
 
 
 def serialise(objects: dict[int, bytes], renum: dict[int, int], info: int) -> bytes:
-    """A PDF file of ``objects`` (numbered 1…n); its catalog is ``renum[1]``, info ``renum[info]``."""
+    """A PDF file of ``objects`` (numbered 1…n), catalog ``renum[1]``, info ``renum[info]``."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xac\xdc \xab\xba\n")
     offsets = []
