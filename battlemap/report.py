@@ -15,7 +15,7 @@ from battlemap._findings import REJECT_REASONS
 from battlemap._io import atomic_path, write_text
 from battlemap._sheets import inert_csv_frame
 
-__all__ = ["nothing_mapped", "write_report_files"]
+__all__ = ["OUTPUT_KINDS", "nothing_mapped", "output_sizes", "write_report_files"]
 
 
 def nothing_mapped(report: dict[str, Any]) -> str | None:
