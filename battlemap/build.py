@@ -37,7 +37,7 @@ from battlemap.load import (
 from battlemap.monitoring import monitoring_statistics
 from battlemap.privacy import masked_counts
 from battlemap.register import letters_on, read_history
-from battlemap.report import nothing_mapped, write_report_files
+from battlemap.report import nothing_mapped, output_sizes, write_report_files
 from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
@@ -344,6 +344,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "outputs": dict(written or {}),
         "letters": letters_on(out, atlas.as_of),
         "timings_s": prepared.timings,
+        "output_sizes": output_sizes(out),
     }
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)

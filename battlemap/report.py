@@ -15,7 +15,7 @@ from battlemap._findings import REJECT_REASONS
 from battlemap._io import atomic_path, write_text
 from battlemap._sheets import inert_csv_frame
 
-__all__ = ["nothing_mapped", "write_report_files"]
+__all__ = ["OUTPUT_KINDS", "nothing_mapped", "output_sizes", "write_report_files"]
 
 
 def nothing_mapped(report: dict[str, Any]) -> str | None:
@@ -34,6 +34,34 @@ def nothing_mapped(report: dict[str, Any]) -> str | None:
     share = f"all {count:,}" if count == cases_in else f"most ({count:,})"
     return (f"0 of {cases_in:,} cases mapped: {share} rejected for {REJECT_REASONS[code]}; "
             "see rejected_cases.csv")
+
+
+OUTPUT_KINDS = {"posters/atlas": "atlas", "posters": "posters", "bulletin": "bulletin",
+                "index.html": "web", "assets": "web", "data": "web", "district": "web",
+                "town": "web", "village": "web", "grid": "web", "river": "web", "section": "web",
+                "battlemap.gpkg": "exports", "statistics.xlsx": "exports",
+                "rejected_cases.csv": "exports", "history": "history"}
+"""Kind of output of each top-level entry of the output folder (the atlas apart from posters)."""
+
+
+def output_sizes(out: Path) -> dict[str, int]:
+    """Bytes in ``out`` per kind of output (:data:`OUTPUT_KINDS`; anything else is "other").
+
+    Returns
+    -------
+    dict
+        Kind → bytes, only kinds present, and "total" (the whole folder).
+    """
+    sizes: Counter[str] = Counter()
+    if not out.is_dir():
+        return {}
+    for path in out.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(out).as_posix()
+            kind = next((kind for top, kind in OUTPUT_KINDS.items()
+                         if rel == top or rel.startswith(top + "/")), "other")
+            sizes[kind] += path.stat().st_size
+    return {**dict(sorted(sizes.items())), "total": sum(sizes.values())}
 
 
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,
@@ -79,6 +107,7 @@ def _html(report: dict[str, Any]) -> str:
                 for r in report["rejected"]]),
         "<h2>公文 Letters written</h2>", _letters(report.get("letters") or []),
         "<h2>用时 Timings (s)</h2>", _table(["阶段 stage", "秒"], report["timings_s"].items()),
+        _sizes(report.get("output_sizes")),
     ]
     return (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
@@ -97,6 +126,11 @@ def _monitoring(ledger: dict[str, Any] | None) -> str:
     rows = [(r["source_row"], r["section"], r["reason"], r["detail"]) for r in ledger["rejected"]]
     return ("<h2>水质监测样本 Monitoring samples</h2>" + _table(["", "数量"], counts)
             + _table(["原始行号 row", "断面 section", "原因 reason", "说明 detail"], rows))
+def _sizes(sizes: dict[str, int] | None) -> str:
+    if not sizes:
+        return ""
+    return "<h2>输出大小 Output size</h2>" + _table(
+        ["类别 kind", "MB"], [(kind, f"{size / 1e6:,.1f}") for kind, size in sizes.items()])
 
 
 def _status(report: dict[str, Any]) -> str:

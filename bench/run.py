@@ -103,6 +103,18 @@ def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str,
     row.update(_naive_web(config, work, args.runs))
     row["web page ratio (naive/ours)"] = round(row["naive folium page (MB)"] / (page / 1e6), 1)
     row.update(_posters(config, work, args))
+    row.update(_output_sizes(out))
+    return row
+
+
+def _output_sizes(out: Path) -> dict[str, object]:
+    """The output folder per kind of file (as report.json gives it) and the largest atlas."""
+    from battlemap.report import output_sizes
+
+    row: dict[str, object] = {f"output {kind} (MB)": round(size / 1e6, 1)
+                              for kind, size in output_sizes(out).items()}
+    atlases = [p.stat().st_size for p in (out / "posters" / "atlas").glob("*.pdf")]
+    row["largest meeting atlas (MB)"] = round(max(atlases, default=0) / 1e6, 2)
     return row
 
 

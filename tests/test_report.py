@@ -158,8 +158,9 @@ def test_report_of_the_tiny_district(tiny_prepared, tmp_path) -> None:
     report = write_report(tiny_prepared, tmp_path)
     assert report["cases_in"] == report["cases_mapped"] + report["cases_rejected"]
     html = _html(tmp_path)
-    assert re.findall(r"<h2>(.*?)</h2>", html) == SECTIONS
-    listed = [row[1] for row in _tables(html)[-2]]
+    assert re.findall(r"<h2>(.*?)</h2>", html) == [*SECTIONS, "输出大小 Output size"]
+    assert report["output_sizes"]["total"] == 0               # measured before its own files
+    listed = [row[1] for row in _tables(html)[-3]]
     assert sorted(listed) == sorted(r["case_id"] for r in report["rejected"])
     csv_rows = pd.read_csv(tmp_path / "rejected_cases.csv", dtype=str, encoding="utf-8-sig")
     assert len(csv_rows) == report["cases_rejected"]
@@ -246,3 +247,18 @@ def test_the_tiny_report_lists_its_declared_place_mismatch(tmp_path) -> None:
     report = write(prepare(config), tmp_path / "out")
     assert [r["case_id"] for r in report["declared_mismatch_cases"]] == ["C04"]
     assert report["declared_mismatch_cases"][0]["village"] == "乙二村"
+def test_output_sizes_per_kind_of_file_reach_the_html(tmp_path) -> None:
+    from battlemap.report import output_sizes
+
+    out = tmp_path / "out"
+    for rel, size in [("posters/grid/a_A4.pdf", 300), ("posters/atlas/t.pdf", 1000),
+                      ("bulletin/b.pdf", 70), ("index.html", 5), ("town/t.html", 20),
+                      ("statistics.xlsx", 9), ("odd.txt", 1)]:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(b"x" * size)
+    sizes = output_sizes(out)
+    assert sizes == {"atlas": 1000, "bulletin": 70, "exports": 9, "other": 1, "posters": 300,
+                     "web": 25, "total": 1405}
+    html = _html(_write(tmp_path, _report(output_sizes={"atlas": 12_300_000, "total": 10**8})))
+    assert "输出大小 Output size" in html
+    assert _tables(html)[-1] == [["atlas", "12.3"], ["total", "100.0"]]

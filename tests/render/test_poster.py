@@ -225,6 +225,91 @@ def test_meeting_atlases_refuse_an_unknown_town(tiny_atlas, tmp_path):
         render_meeting_atlases(tiny_atlas, tmp_path, ["nope"])
 
 
+@pytest.fixture
+def joined_atlas(tiny_atlas, tmp_path) -> tuple[Path, list[Path]]:
+    """The 乙镇 meeting atlas joined from written posters, and those posters (town, villages, grids)."""
+    town = "440118002"
+    units = [("town", town), *((lvl, u) for lvl in ("village", "grid")
+                               for u in tiny_atlas.units[lvl].index if u.startswith(town))]
+    posters = render_posters(tiny_atlas, tmp_path, units)
+    [pdf] = render_meeting_atlases(tiny_atlas, tmp_path, [town])
+    return pdf, posters
+
+
+def _outline_titles(reader, items, depth=0) -> list[tuple[int, str, int]]:
+    out = []
+    for item in items:
+        if isinstance(item, list):
+            out += _outline_titles(reader, item, depth + 1)
+        else:
+            out.append((depth, item.title, reader.get_destination_page_number(item)))
+    return out
+
+
+@needs_poppler
+def test_meeting_atlas_has_page_numbers_outline_and_contents_links(tiny_atlas, joined_atlas):
+    from pypdf import PdfReader
+
+    pdf, _ = joined_atlas
+    reader = PdfReader(pdf)
+    total = len(reader.pages)
+    for number in (1, 2, total):
+        page = run("pdftotext", "-f", number, "-l", number, pdf, "-")
+        assert f"{number} / {total}" in page
+    assert reader.page_labels[:3] == ["1", "2", "3"]
+    outline = _outline_titles(reader, reader.outline)
+    flat = [re.sub(r"\s+", "", p) for p in run("pdftotext", pdf, "-").split("\f")]
+    town = next(o for o in outline if o[1] == "乙镇 作战图")
+    assert town[0] == 0 and "乙镇河长制挂图作战作战图" in flat[town[2]]
+    villages = [o for o in outline if o[0] == 1]
+    grids = [o for o in outline if o[0] == 2]
+    assert len(villages) == 2 and len(grids) == 4
+    for _, title, page in villages + grids:          # each bookmark opens its own map
+        assert f"{title}河长制挂图作战" in flat[page], title
+    assert outline[-1][1] == "统计表" and "村居统计" in flat[outline[-1][2]]
+    links = [a.get_object() for a in reader.pages[0].get("/Annots", [])]
+    refs = [page.indirect_reference for page in reader.pages]
+    targets = [refs.index(link["/Dest"][0]) for link in links]
+    assert targets == [0, 1, 2, 4, 8]                # cover, town, villages, grids, tables
+
+
+@needs_poppler
+def test_meeting_atlas_writes_what_its_pages_share_once(joined_atlas, tmp_path):
+    pdf, posters = joined_atlas
+    fonts = [line.split()[0] for line in run("pdffonts", pdf).splitlines()[2:] if line.strip()]
+    assert len(fonts) == len(set(fonts))             # no font object repeated page by page
+    in_posters = sum(len(run("pdffonts", p).splitlines()[2:]) for p in posters)
+    assert len(fonts) < in_posters
+    assert pdf.stat().st_size < 0.6 * sum(p.stat().st_size for p in posters)
+    assert "乙一村第2网格" in text_of(pdf)             # the text is still text
+
+
+def _raster(pdf: Path, page: int, stem: Path, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    done = subprocess.run([str(a) for a in ("pdftoppm", "-f", page, "-l", page, "-scale-to-x",
+                                            size[0], "-scale-to-y", size[1], "-png",
+                                            "-singlefile", pdf, stem)],
+                          check=True, capture_output=True, text=True)
+    assert "Error" not in done.stderr, done.stderr      # a well-formed file, not a tolerated one
+    return np.asarray(Image.open(f"{stem}.png").convert("L"), dtype=float)
+
+
+@needs_poppler
+def test_meeting_atlas_pages_look_like_the_posters(joined_atlas, tmp_path):
+    pdf, posters = joined_atlas
+    town, village = (next(p for p in posters if p.parent.name == level and p.stem.endswith("_A3"))
+                     for level in ("town", "village"))
+    for poster, page in ((town, 2), (village, 3)):
+        size = (600, 424)                            # landscape A-paper at the same pixels
+        atlas_page = _raster(pdf, page, tmp_path / f"a{page}", size)
+        alone = _raster(poster, 1, tmp_path / f"p{page}", size)
+        assert atlas_page.shape == alone.shape
+        differs = np.abs(atlas_page - alone) > 48
+        assert differs.mean() < 0.01, poster.name    # the page number is the only addition
+        assert (alone < 200).mean() > 0.02           # a page with something on it
+
+
 @needs_poppler
 def test_pypdf_join_gives_the_same_pages_as_the_byte_join(tiny_atlas, tmp_path):
     from battlemap.render.pdf.join import concatenate, concatenate_pypdf

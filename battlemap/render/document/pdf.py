@@ -9,7 +9,6 @@ the pages are joined.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from battlemap.render.fonts import (
     rc_params,
     wrap_to_width,
 )
-from battlemap.render.pdf import TextBatch, concatenate, save_pdf
+from battlemap.render.pdf import TextBatch, save_pages
 
 __all__ = ["write_pdf"]
 
@@ -304,7 +303,7 @@ class _Flow:
     def save(self, path: Path, font: FontSpec) -> Path:
         total = len(self.pages)
         meta = {"Title": self.doc.title, "Creator": self.doc.creator}
-        parts = []
+        figs = []
         for number, ((fig, ax, texts), boxes) in enumerate(
                 zip(self.pages, self.boxes_of_page, strict=True), start=1):
             if boxes:
@@ -314,11 +313,9 @@ class _Flow:
                     linewidths=[0.6 if b[5] != "none" else 0 for b in boxes], zorder=1))
             texts.add(PAGE_W - MARGIN, 26, f"第 {number} 页 / 共 {total} 页", 6.5, color=GREY,
                       ha="right")
-            buffer = io.BytesIO()
-            save_pdf(fig, buffer, {**meta, "CreationDate": None}, font.path)
-            parts.append(buffer.getvalue())
+            figs.append(fig)
         with atomic_path(path) as tmp:
-            concatenate(parts, tmp, meta)
+            save_pages(figs, tmp, {**meta, "CreationDate": None}, font.path)
         return path
 
 

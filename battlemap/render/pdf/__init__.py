@@ -2,11 +2,14 @@
 
 What the renderers use:
 
-- :func:`save_pdf` writes a figure as a one-page PDF; :func:`make_layer`
+- :func:`save_pdf` writes a figure as a one-page PDF, :func:`save_pages`
+  figures as the pages of one PDF with one set of fonts; :func:`make_layer`
   turns a figure into a :class:`Layer` stamped under or over many pages;
 - :class:`TextBatch` and :class:`ShapeBatch` draw many labels or shapes as
   one artist;
-- :func:`concatenate` joins pages into one PDF (the meeting atlas).
+- :func:`concatenate` joins pages into one PDF (the meeting atlas), each
+  object the pages share written once, with page numbers, an outline and
+  links (:class:`Navigation`).
 
 Two ways to write a page, the same page either way:
 
@@ -34,20 +37,21 @@ so threads writing posters side by side do not meet.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from battlemap.render.pdf import _mpl
 from battlemap.render.pdf._mpl import FastPathWarning
 from battlemap.render.pdf.artists import ShapeBatch, TextBatch
-from battlemap.render.pdf.join import NotClassicError, concatenate
+from battlemap.render.pdf.join import Navigation, NotClassicError, concatenate
 from battlemap.render.pdf.layer import Layer, stack
 
-__all__ = ["FAST_TEXT", "FastPathWarning", "Layer", "ShapeBatch", "TextBatch", "concatenate",
-           "fast_path", "make_layer", "save_pdf"]
+__all__ = ["FAST_TEXT", "FastPathWarning", "Layer", "Navigation", "ShapeBatch", "TextBatch",
+           "concatenate", "fast_path", "make_layer", "save_pages", "save_pdf"]
 
 FAST_TEXT = ".".join(_mpl.VERSION.split(".")[:2]) in _mpl.TESTED
 """Whether this matplotlib is one the fast path was written for (see :func:`fast_path`)."""
@@ -90,6 +94,41 @@ def save_pdf(fig: Figure, target: Path | BinaryIO, metadata: Mapping[str, object
                            "that fail the same way are written through the slower public path.")
     if data is None:
         data = _public(fig, metadata, under, over)
+    if isinstance(target, (str, Path)):
+        Path(target).write_bytes(data)
+    else:
+        target.write(data)
+
+
+def save_pages(figs: Sequence[Figure], target: Path | BinaryIO, metadata: Mapping[str, object],
+               font_path: Path) -> None:
+    """Write ``figs`` as the pages of one PDF, each font written once for all of them.
+
+    Parameters
+    ----------
+    figs
+        The figures, one a page; each one's size is its page's size.
+    target
+        A path or a binary file object.
+    metadata
+        The document information (``Title``, ``Creator``; ``None`` leaves one out).
+    font_path
+        The poster font (see :func:`save_pdf`).
+    """
+    data = None
+    if _mpl.enabled():
+        try:
+            data = _mpl.write_pages([(fig, None, None) for fig in figs], metadata, str(font_path))
+        except (TypeError, AttributeError) as err:
+            _mpl.warn_once("fallback", f"battlemap's fast PDF path failed with matplotlib "
+                           f"{_mpl.VERSION} ({type(err).__name__}: {err}); this file and any "
+                           "that fail the same way are written through the slower public path.")
+    if data is None:
+        buffer = io.BytesIO()
+        with PdfPages(buffer, metadata=dict(metadata)) as pdf:
+            for fig in figs:
+                pdf.savefig(fig)
+        data = buffer.getvalue()
     if isinstance(target, (str, Path)):
         Path(target).write_bytes(data)
     else:

@@ -40,7 +40,7 @@ import math
 import threading
 import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 from matplotlib import font_manager
@@ -50,11 +50,11 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import findfont, get_font
 
 from battlemap.render.pdf._metrics import Metrics, metrics
-from battlemap.render.pdf.join import _REF, nums
 from battlemap.render.pdf.layer import Layer
+from battlemap.render.pdf.objects import _REF, nums
 
 __all__ = ["TESTED", "FastPathWarning", "draw_shapes", "enabled", "fast_renderer", "warn_once",
-           "write"]
+           "write", "write_pages"]
 
 TESTED = ("3.11",)
 """matplotlib release series the private path was written and tested for."""
@@ -96,38 +96,46 @@ def enabled() -> bool:
 def write(fig: Figure, metadata: Mapping[str, object], font_path: str,
           under: Layer | None = None, over: Layer | None = None) -> bytes:
     """``fig`` as a one-page PDF, text in ``font_path`` on the fast path, layers stamped."""
+    return write_pages([(fig, under, over)], metadata, font_path)
+
+
+def write_pages(pages: Sequence[tuple[Figure, Layer | None, Layer | None]],
+                metadata: Mapping[str, object], font_path: str) -> bytes:
+    """(figure, layer under, layer over) as the pages of one PDF, its fonts shared by all."""
     m = metrics(font_path)
-    dpi = fig.dpi
-    fig.dpi = 72                      # PDF points, as FigureCanvasPdf.print_pdf does
-    width, height = fig.get_size_inches()
     buffer = io.BytesIO()
+    file = _File(buffer, metadata=dict(metadata), metrics=m)
     try:
-        file = _File(buffer, metadata=dict(metadata), metrics=m)
-        try:
-            _draw(file, fig, width, height, dpi, m, under, over)
-        except BaseException:
-            with contextlib.suppress(Exception):   # keep the first error, not close()'s
-                file.close()
-            raise
-        file.close()
-    finally:
-        fig.dpi = dpi
+        for fig, under, over in pages:
+            _draw(file, fig, m, under, over)
+        file.finalize()
+    except BaseException:
+        with contextlib.suppress(Exception):   # keep the first error, not close()'s
+            file.close()
+        raise
+    file.close()
     return buffer.getvalue()
 
 
-def _draw(file: _File, fig: Figure, width: float, height: float, dpi: float, m: Metrics,
-          under: Layer | None, over: Layer | None) -> None:
-    file.newPage(width, height)
-    if under is not None:
-        file.stamp(under)
-    file.write(b"q\n")   # the figure inside q … Q: the layer above starts from the initial state
-    renderer = MixedModeRenderer(fig, width, height, dpi, _Renderer(file, dpi, height, width, m))
-    fig.draw(renderer)
-    renderer.finalize()
-    file.write(b"Q\n")
-    if over is not None:
-        file.stamp(over)
-    file.finalize()
+def _draw(file: _File, fig: Figure, m: Metrics, under: Layer | None,
+          over: Layer | None) -> None:
+    dpi = fig.dpi
+    fig.dpi = 72                      # PDF points, as FigureCanvasPdf.print_pdf does
+    try:
+        width, height = fig.get_size_inches()
+        file.newPage(width, height)
+        if under is not None:
+            file.stamp(under)
+        file.write(b"q\n")   # the figure inside q … Q: the layer over it starts from scratch
+        renderer = MixedModeRenderer(fig, width, height, dpi,
+                                     _Renderer(file, dpi, height, width, m))
+        fig.draw(renderer)
+        renderer.finalize()
+        file.write(b"Q\n")
+        if over is not None:
+            file.stamp(over)
+    finally:
+        fig.dpi = dpi
 
 
 def fast_renderer(renderer) -> _Renderer | None:

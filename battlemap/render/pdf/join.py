@@ -10,9 +10,11 @@ dependency, and the path is taken only for files we did not write, where
 its speed does not matter; pikepdf would add a compiled qpdf binding to save
 milliseconds on a path the build never takes on its own files.
 
-Content streams are never parsed on the byte path: scaling a page to the
-atlas paper wraps its content between two small new streams (``q … cm`` and
-``Q``).
+Content streams are never parsed on the byte path: a page scaled to the
+atlas paper or numbered becomes a form drawn by a small new content stream.
+Every object that the joined files have in common (glyph procedures, font
+dictionaries, layer forms, images) is written once (:func:`.objects.share`):
+the 289 posters of the 石滩镇 atlas took 46 MB as copies, 7 MB shared.
 """
 
 from __future__ import annotations
@@ -22,12 +24,33 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["NotClassicError", "classic_objects", "concatenate", "concatenate_pypdf", "nums",
-           "split_stream"]
+from battlemap.render.pdf.navigation import (
+    Navigation,
+    Stamp,
+    catalog_entries,
+    link_pages,
+    navigate_pypdf,
+)
+from battlemap.render.pdf.objects import (
+    _CONTENTS,
+    _MEDIABOX,
+    _REF,
+    NotClassicError,
+    classic_objects,
+    nums,
+    serialise,
+    share,
+    split_stream,
+    stream,
+)
+
+__all__ = ["Navigation", "NotClassicError", "classic_objects", "concatenate", "concatenate_pypdf",
+           "nums", "share", "split_stream"]
 
 
 def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
-                metadata: Mapping[str, str], page_size: tuple[float, float] | None = None) -> int:
+                metadata: Mapping[str, str], page_size: tuple[float, float] | None = None,
+                nav: Navigation | None = None) -> int:
     """Join the pages of ``parts`` (files or PDF bytes) into ``target``; return the page count.
 
     Parameters
@@ -42,6 +65,8 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
         (short side, long side) in points. Every page is then scaled to that
         paper, keeping its orientation: an A3 poster becomes an A4 page that
         looks the same, only smaller.
+    nav
+        Page numbers, outline and links (see :class:`Navigation`).
 
     Returns
     -------
@@ -56,168 +81,89 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
     datas = [part if isinstance(part, bytes) else Path(part).read_bytes() for part in parts]
     try:
         files = [classic_objects(data) for data in datas]
+        data, count = _write_joined(files, metadata, page_size, nav)
     except NotClassicError:
-        return concatenate_pypdf(datas, target, metadata, page_size)
-    return _write_joined(files, target, metadata, page_size)
+        return concatenate_pypdf(datas, target, metadata, page_size, nav)
+    if isinstance(target, (str, Path)):
+        Path(target).write_bytes(data)
+    else:
+        target.write(data)
+    return count
 
 
-def nums(*values: float) -> bytes:
-    """Numbers as PDF content-stream operands (at most four decimals, no trailing zeros)."""
-    return " ".join(f"{v:.4f}".rstrip("0").rstrip(".") if v % 1 else str(int(v))
-                    for v in values).encode("ascii")
-
-
-def split_stream(body: bytes) -> tuple[bytes, bytes]:
-    """(dictionary part, stream data part) of an object body; references live only in the first."""
-    stream = _STREAM.search(body)
-    return (body[:stream.end()], body[stream.end():]) if stream else (body, b"")
-
-
-class NotClassicError(ValueError):
-    """A PDF with a structure the byte-level joiner does not handle."""
-
-
-_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
-_REF = re.compile(rb"(?<![\d.])(\d+) 0 R(?![\w])")
-_STREAM = re.compile(rb">>\s*stream\r?\n")
-_KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
-_MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.\s]+)\]")
-_CONTENTS = re.compile(rb"/Contents\s+(\d+ 0 R|\[[^\]]*\])")
-
-
-def classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]]:
-    """(objects by number, page numbers, numbers not to copy) of a simple PDF."""
-    end = _STARTXREF.search(data[-64:])
-    if not end:
-        raise NotClassicError("no startxref")
-    at = int(end[1])
-    if not data.startswith(b"xref", at):
-        raise NotClassicError("cross-reference stream")
-    head, _, trailer = data[at:].partition(b"trailer")
-    offsets: dict[int, int] = {}
-    lines = head.split(b"\n")[1:]
-    k = 0
-    while k < len(lines) and lines[k].strip():
-        first, count = (int(v) for v in lines[k].split())
-        for i in range(count):
-            entry = lines[k + 1 + i].split()
-            if entry[2] == b"n":
-                offsets[first + i] = int(entry[0])
-        k += 1 + count
-    if b"/Prev" in trailer or b"/Encrypt" in trailer:
-        raise NotClassicError("incremental update or encryption")
-    root = re.search(rb"/Root\s+(\d+) 0 R", trailer)
-    info = re.search(rb"/Info\s+(\d+) 0 R", trailer)
-    if not root:
-        raise NotClassicError("no /Root")
-    order = sorted(offsets, key=offsets.get)
-    objects: dict[int, bytes] = {}
-    for i, num in enumerate(order):
-        stop = offsets[order[i + 1]] if i + 1 < len(order) else at
-        chunk = data[offsets[num]:stop]
-        prefix = b"%d 0 obj" % num
-        if not chunk.startswith(prefix):
-            raise NotClassicError(f"object {num} not at its offset")
-        body = chunk[len(prefix):chunk.rindex(b"endobj")]
-        if b"/ObjStm" in body[:200]:
-            raise NotClassicError("object stream")
-        objects[num] = body
-    catalog = objects[int(root[1])]
-    pages_ref = re.search(rb"/Pages\s+(\d+) 0 R", catalog)
-    if not pages_ref:
-        raise NotClassicError("no page tree")
-    pages_node = int(pages_ref[1])
-    kids = _KIDS.search(objects[pages_node])
-    pages = [int(n) for n in _REF.findall(kids[1])] if kids else []
-    if not pages or any(b"/Type /Pages" in objects.get(n, b"") for n in pages):
-        raise NotClassicError("nested page tree")
-    skip = {int(root[1]), pages_node} | ({int(info[1])} if info else set())
-    return objects, pages, skip
-
-
-def _write_joined(files, target, metadata, page_size) -> int:
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xac\xdc \xab\xba\n")
-    offsets: list[int] = [0]          # object 0 is the free head
+def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[bytes, int]:
+    """The joined PDF of ``files`` (see :func:`classic_objects`) and its page count."""
+    objects: dict[int, bytes] = {}    # the joined file's objects by number; 1 and 2 reserved
+    top = [2]
 
     def new(body: bytes) -> int:
-        offsets.append(out.tell())
-        num = len(offsets) - 1
-        out.write(b"%d 0 obj\n" % num + body + b"\nendobj\n")
-        return num
+        top[0] += 1
+        objects[top[0]] = body
+        return top[0]
 
-    catalog, pages_num = 1, 2
-    offsets += [0, 0]                 # reserved: catalog and page tree, written last
     kids: list[int] = []
-    for objects, pages, skip in files:
-        first, last = min(objects), max(objects)
-        base = len(offsets) - first   # old number n becomes n + base
-        extra: list[bytes] = []       # new objects of this file, numbered after its own
-
-        def add(body: bytes, extra=extra, after=last + base) -> int:
-            extra.append(body)
-            return after + len(extra)
+    for source, pages, skip in files:
+        base = top[0] + 1 - min(source)   # old number n becomes n + base
 
         def renumber(text: bytes, base=base) -> bytes:
             return _REF.sub(lambda m: b"%d 0 R" % (int(m[1]) + base), text)
 
-        for num in range(first, last + 1):
-            offsets.append(out.tell())
-            body = objects.get(num)
-            if body is None or num in skip:
-                out.write(b"%d 0 obj\nnull\nendobj\n" % (num + base))
-                continue
-            head, tail = split_stream(body)
-            head = renumber(head)
-            if num in pages:
-                head = _page_head(head, pages_num, page_size, add)
-            out.write(b"%d 0 obj" % (num + base) + head + tail + b"endobj\n")
-        for body in extra:
-            new(body)
+        for num, body in source.items():
+            if num not in skip:
+                head, tail = split_stream(body)
+                objects[num + base] = renumber(head) + tail
+        top[0] = max(source) + base
         kids += [n + base for n in pages]
-    offsets[catalog] = out.tell()
-    out.write(b"%d 0 obj\n<< /Type /Catalog /Pages %d 0 R >>\nendobj\n" % (catalog, pages_num))
-    offsets[pages_num] = out.tell()
-    out.write(b"%d 0 obj\n<< /Type /Pages /Kids [ %s ] /Count %d >>\nendobj\n" % (
-        pages_num, b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
+    kids = [k for k in kids if k in objects]
+    stamp = Stamp(new, len(kids)) if nav is not None and nav.numbers else None
+    for index, page in enumerate(kids):
+        objects[page] = _page_head(objects, page, index, page_size, new, stamp)
+    if nav is not None:
+        link_pages(objects, kids, nav, new)
+    objects[1] = (b"\n<< /Type /Catalog /Pages 2 0 R" + catalog_entries(nav, objects, kids, new)
+                  + b" >>\n")
+    objects[2] = b"\n<< /Type /Pages /Kids [ %s ] /Count %d >>\n" % (
+        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     info = new(b"<< " + b" ".join(b"/%s <%s>" % (k.encode("ascii"), ("\ufeff" + str(v)).encode(
         "utf-16-be").hex().encode("ascii")) for k, v in metadata.items()) + b" >>")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % len(offsets))
-    out.write(b"".join(b"%010d 00000 n \n" % off for off in offsets[1:]))
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(offsets), catalog, info, xref))
-    if isinstance(target, (str, Path)):
-        Path(target).write_bytes(out.getvalue())
-    else:
-        target.write(out.getvalue())
-    return len(kids)
+    return serialise(*share(objects, keep={1, 2, info, *kids}), info), len(kids)
 
 
-def _page_head(head: bytes, parent: int, page_size, new) -> bytes:
-    """A page dictionary under the new page tree, scaled to ``page_size`` if given."""
-    head = re.sub(rb"/Parent\s+\d+ 0 R", b"/Parent %d 0 R" % parent, head)
-    if page_size is None:
-        return head
+def _page_head(objects, page: int, index: int, page_size, new, stamp) -> bytes:
+    """A page dictionary under the new page tree, scaled to ``page_size`` and numbered if asked.
+
+    A page that is scaled or numbered is made anew: its content becomes a
+    form drawn (scaled) by a small new content stream, beside its number.
+    """
+    head = re.sub(rb"/Parent\s+\d+ 0 R", b"/Parent 2 0 R", objects[page])
     box = _MEDIABOX.search(head)
-    contents = _CONTENTS.search(head)
-    if not box or not contents:
-        raise NotClassicError("page without /MediaBox or /Contents")
+    if box is None:
+        raise NotClassicError("page without /MediaBox")
     x0, y0, x1, y1 = (float(v) for v in box[1].split())
-    factor, dx, dy, tw, th = _fit_transform(x0, y0, x1, y1, page_size)
-    if abs(factor - 1) < 1e-3:
+    factor, dx, dy, tw, th = (_fit_transform(x0, y0, x1, y1, page_size) if page_size
+                              else (1.0, 0.0, 0.0, x1 - x0, y1 - y0))
+    if stamp is None and abs(factor - 1) < 1e-3:
         return head
-    refs = contents[1].strip(b"[] ")
-    q = new(_stream(b"q " + nums(factor, 0, 0, factor, dx, dy) + b" cm\n"))
-    end = new(_stream(b"\nQ\n"))
-    head = head[:contents.start()] + b"/Contents [ %d 0 R %s %d 0 R ]" % (q, refs, end) + \
-        head[contents.end():]
-    box = _MEDIABOX.search(head)
-    return head[:box.start()] + b"/MediaBox [ 0 0 " + nums(tw, th) + b" ]" + head[box.end():]
-
-
-def _stream(data: bytes) -> bytes:
-    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+    contents = _CONTENTS.search(head)
+    resources = re.search(rb"/Resources\s+(\d+ 0 R)", head)
+    annots = re.search(rb"/Annots\s+(\d+) 0 R", head)
+    if (not contents or b"[" in contents[1] or not resources or b"/Annots [" in head
+            or (annots and objects.get(int(annots[1]), b"[]").strip() not in (b"[]", b"[ ]"))):
+        raise NotClassicError("page without one content stream, or with annotations")
+    form = int(contents[1].split()[0])
+    body = objects[form]
+    start = body.index(b"<<") + 2
+    objects[form] = (body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip()
+                     + b" ] /Resources " + resources[1] + body[start:])
+    ops = b"q " + nums(factor, 0, 0, factor, dx, dy) + b" cm /BmPage Do Q\n"
+    fonts = b""
+    if stamp is not None:
+        ops += stamp.ops(index, tw)
+        fonts = b" /Font << /BmNum %d 0 R >>" % stamp.font
+    content = new(stream(ops))
+    return (b"\n<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 " + nums(tw, th) +
+            b" ] /Resources << /XObject << /BmPage %d 0 R >>%s >> /Contents %d 0 R >>\n" % (
+                form, fonts, content))
 
 
 def _fit_transform(x0, y0, x1, y1, page_size):
@@ -229,11 +175,10 @@ def _fit_transform(x0, y0, x1, y1, page_size):
     return factor, (tw - w * factor) / 2 - x0 * factor, (th - h * factor) / 2 - y0 * factor, tw, th
 
 
-
-
 def concatenate_pypdf(datas: Iterable[bytes], target: Path | io.BufferedIOBase,
                       metadata: Mapping[str, str],
-                      page_size: tuple[float, float] | None = None) -> int:
+                      page_size: tuple[float, float] | None = None,
+                      nav: Navigation | None = None) -> int:
     """:func:`concatenate` through pypdf's public API, for PDFs not written by us.
 
     Tens of milliseconds a page: pypdf parses every object, and scaling a
@@ -258,6 +203,9 @@ def concatenate_pypdf(datas: Iterable[bytes], target: Path | io.BufferedIOBase,
             for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
                 if name in added:
                     del added[name]
+    if nav is not None:
+        navigate_pypdf(writer, nav)
     writer.add_metadata({f"/{k}": str(v) for k, v in metadata.items()})
     writer.write(target)
     return len(writer.pages)
+

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 
-from battlemap.render.pdf.join import (
+from battlemap.render.pdf.objects import (
     _CONTENTS,
     _MEDIABOX,
     _STREAM,

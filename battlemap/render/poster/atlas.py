@@ -3,7 +3,10 @@
 One multi-page A4 PDF. The map pages reuse the posters already written
 (the town's and villages' A3, the grids' A4, scaled to A4) or are drawn
 here when a poster is missing; the cover and the statistics tables are
-plain A4 pages drawn with ordinary matplotlib text.
+plain A4 pages drawn with ordinary matplotlib text. Every page is numbered,
+the outline has a bookmark per village and grid under the town, the
+contents lines on the cover are links, and what the posters share (glyph
+procedures, static layers) is written once (:func:`~battlemap.render.pdf.concatenate`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from matplotlib.patches import Rectangle
 from battlemap import STATES, __version__
 from battlemap._io import atomic_path
 from battlemap.render.fonts import check_text, clip_to_width
-from battlemap.render.pdf import concatenate, save_pdf
+from battlemap.render.pdf import Navigation, concatenate, save_pages
 from battlemap.render.poster.layout import PAPER_MM, PT_PER_MM, Layout, layout, orientation
 from battlemap.render.poster.sheet import Sheet
 from battlemap.render.poster.style import GREY, INK, SAMPLE_RED
@@ -65,19 +68,42 @@ def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
         sheets[key].save(view, path, pdf=buffer)
         return buffer.getvalue()
 
-    parts = [_figure_bytes(ctx, _cover(ctx, town, len(village_views), len(grid_views)))]
-    parts += [page(view) for view in [town, *village_views, *grid_views]]
-    parts += [_figure_bytes(ctx, fig) for fig in _statistics_pages(ctx, town, village_views)]
+    cover, links = _cover(ctx, town, len(village_views), len(grid_views))
+    tables = list(_statistics_pages(ctx, town, village_views))
+    maps = [page(view) for view in [town, *village_views, *grid_views]]
+    parts = [_figures_bytes(ctx, [cover]), *maps, _figures_bytes(ctx, tables)]
+    nav = Navigation(numbers=True, outline=_outline(town, village_views, grid_views,
+                                                    len(maps) + 1),
+                     links=[(0, rect, to) for rect, to in links])
     with atomic_path(path) as tmp:
-        concatenate(parts, tmp, meta,
+        concatenate(parts, tmp, meta, nav=nav,
                     page_size=tuple(v * PT_PER_MM for v in PAPER_MM[ATLAS_PAPER]))
     return path
 
 
-def _figure_bytes(ctx: Context, fig: Figure) -> bytes:
+def _outline(town: View, villages: list[View], grids: list[View],
+             tables: int) -> list[tuple[int, str, int]]:
+    """Bookmarks: cover, the town with its villages and each village's grids, the tables.
+
+    Page indices follow the atlas order: cover, town, villages, grids, tables
+    (the first table page at index ``tables``).
+    """
+    at = {view.unit_id: 2 + k for k, view in enumerate(villages)}
+    at_grid = {view.unit_id: 2 + len(villages) + k for k, view in enumerate(grids)}
+    outline = [(0, "封面", 0), (0, f"{town.name} 作战图", 1)]
+    for village in villages:
+        outline.append((1, f"{village.name}", at[village.unit_id]))
+        outline += [(2, f"{grid.name}", at_grid[grid.unit_id]) for grid in grids
+                    if grid.unit_id in village.children.index]
+    outline.append((0, "统计表", tables))
+    return outline
+
+
+def _figures_bytes(ctx: Context, figs: list[Figure]) -> bytes:
+    """``figs`` as one PDF, its fonts written once for all of them."""
     buffer = io.BytesIO()
-    save_pdf(fig, buffer, {"Creator": f"battlemap {__version__}", "CreationDate": None},
-             ctx.font.path)
+    save_pages(figs, buffer, {"Creator": f"battlemap {__version__}", "CreationDate": None},
+               ctx.font.path)
     return buffer.getvalue()
 
 
@@ -107,8 +133,12 @@ def _t(ctx: Context, ax, x, y, text, size, **kw):
     return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
 
 
-def _cover(ctx: Context, town: View, n_villages: int, n_grids: int) -> Figure:
-    """The town's name, its figures and rank, and the contents."""
+def _cover(ctx: Context, town: View, n_villages: int,
+           n_grids: int) -> tuple[Figure, list[tuple[tuple[float, float, float, float], int]]]:
+    """The town's name, its figures and rank, and the contents; (page, its links).
+
+    Each contents line is a link (its area in points, the page index it goes to).
+    """
     fig, ax, lay = _blank_page(ctx)
     st, w, h = town.stats, lay.width, lay.height
     atlas = ctx.atlas
@@ -132,15 +162,20 @@ def _cover(ctx: Context, town: View, n_villages: int, n_grids: int) -> Figure:
         y -= 24
     y -= 16
     _t(ctx, ax, w * 0.22, y, "目录", 12)
-    contents = ["1  封面", f"2  {town.name} 作战图",
-                f"3–{2 + n_villages}  村居作战图（{n_villages} 个，按排名）" if n_villages else "",
-                f"{3 + n_villages}–{2 + n_villages + n_grids}  网格作战图（{n_grids} 个）"
-                if n_grids else "",
-                f"{3 + n_villages + n_grids} 起  统计表：村居统计、问题类型、超期案件"]
-    for line in filter(None, contents):
-        y -= 17
-        _t(ctx, ax, w * 0.24, y, line, 9.5, color="#333333")
-    return fig
+    contents = [("1  封面", 0), (f"2  {town.name} 作战图", 1),
+                (f"3–{2 + n_villages}  村居作战图（{n_villages} 个，按排名）" if n_villages else "",
+                 2),
+                (f"{3 + n_villages}–{2 + n_villages + n_grids}  网格作战图（{n_grids} 个）"
+                 if n_grids else "", 2 + n_villages),
+                (f"{3 + n_villages + n_grids} 起  统计表：村居统计、问题类型、超期案件",
+                 2 + n_villages + n_grids)]
+    links = []
+    for line, to in contents:
+        if line:
+            y -= 17
+            _t(ctx, ax, w * 0.24, y, line, 9.5, color="#333333")
+            links.append(((w * 0.24 - 2, y - 4, w * 0.78, y + 12), to))
+    return fig, links
 
 
 def _statistics_pages(ctx: Context, town: View, villages: list[View]) -> Iterable[Figure]:

@@ -178,3 +178,19 @@ def test_letter_blocks_in_every_writer(tmp_path, font) -> None:
     assert rule is not None and rule.get(f"{W}color").upper() == "D40000"
     signature = word.paragraphs[paragraphs.index("2026年11月27日")]
     assert signature.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
+def _fonts(path: Path) -> list[str]:
+    """Font names as pdffonts lists them, one line per font object of the file."""
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) not installed")
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+
+
+def test_pdf_writes_each_font_once_for_all_its_pages(tmp_path, font) -> None:
+    path = write_pdf(_document(), tmp_path / "x.pdf", font)
+    pages = [p for p in _pdftext(path).split("\f") if p.strip()]
+    names = _fonts(path)
+    assert len(pages) >= 3 and names
+    assert len(names) == len(set(names))          # no font subset repeated page by page
+    assert len(names) <= 2                        # one poster font, 256 glyphs a subset
