@@ -14,6 +14,8 @@ import pytest
 
 from battlemap.config import EscalationConfig
 from battlemap.render.bulletin import REMINDER, WARNING, bulletin_data, escalations, render_bulletin
+from battlemap.render.bulletin.document import bulletin_document
+from battlemap.render.document import Heading
 from battlemap.stats import by_category, previous_ranks
 
 
@@ -240,7 +242,10 @@ def test_html_opens_offline_in_chromium(tiny_atlas, tmp_path) -> None:
         context = chromium.new_context(viewport={"width": 1100, "height": 900})
         page = open_offline(context, page_path, log, wait_ready=False)
         assert page.locator("h1").inner_text().startswith("测试区 河长制 挂图作战 工作通报")
-        assert page.locator("section").count() == 7
+        document = bulletin_document(bulletin_data(tiny_atlas))
+        headings = [b for b in document.blocks if isinstance(b, Heading) and b.level == 1]
+        assert len(headings) >= 9              # seven sections, 整改情况 and 责任追究线索
+        assert page.locator("section").count() == len(headings)
         images = page.eval_on_selector_all(
             "img.chart", "els => els.map(e => e.complete && e.naturalWidth > 100)")
         assert images and all(images)
