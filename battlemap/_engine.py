@@ -12,12 +12,14 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from multiprocessing import get_context
 from pathlib import Path
 
+from battlemap._io import writing_into
 from battlemap._model import Atlas
 from battlemap.errors import ConfigError
 
@@ -110,6 +112,22 @@ def _collect_finished(futures: dict, collected: set, collect: Collect) -> None:
             collect(batch, future.result())
 
 
+_DASK_LOCK = threading.Lock()
+
+
+def _on_dask_worker(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job]) -> list[Path]:
+    """Render a batch on a Dask worker: one batch at a time per process, writes kept in ``out``.
+
+    Rendering changes process-wide state (matplotlib's rcParams through
+    ``rc_context``, the output folder of :func:`battlemap._io.writing_into`),
+    so a worker started with several threads renders its batches one after
+    another; start workers with ``--nthreads 1`` and as many ``--nworkers``
+    as there are cores.
+    """
+    with _DASK_LOCK, writing_into(out):
+        return render(atlas, out, batch)
+
+
 def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
               executor: str, collect: Collect) -> None:
     try:
@@ -134,7 +152,8 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
         raise ConfigError(f"--executor {executor!r}: use process, dask-local or dask://HOST:PORT")
     try:
         shared = client.scatter(atlas, broadcast=True)
-        futures = [client.submit(render, shared, out, batch, pure=False) for batch in batches]
+        futures = [client.submit(_on_dask_worker, render, shared, out, batch, pure=False)
+                   for batch in batches]
         batch_of = {f.key: b for f, b in zip(futures, batches, strict=True)}
         for future in dask_completed(futures):
             collect(batch_of[future.key], future.result())
