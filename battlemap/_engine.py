@@ -2,8 +2,10 @@
 
 The atlas is shared with pool workers by fork (set once as a module global
 before the pool starts, never pickled per unit); on Dask it is scattered to
-the workers once. Jobs go out in batches, so each worker call renders many
-units.
+the workers once. Jobs go out in batches of one level each, so each worker
+call renders many units of the same kind; one job of every level goes first,
+alone, so a report comes soon and each level's cost is known early. Every batch reports the seconds it
+took, from which :class:`Progress` estimates the time left per level.
 """
 
 from __future__ import annotations
@@ -14,22 +16,29 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TextIO
 
 from battlemap._io import writing_into
 from battlemap._model import Atlas
 from battlemap.errors import ConfigError
 
-__all__ = ["Progress", "run_jobs"]
+__all__ = ["LEVEL_WEIGHT", "Progress", "run_jobs"]
 
 Job = tuple[str, str]          # (level, unit id)
 RenderFn = Callable[[Atlas, Path, Sequence[Job]], list[Path]]
 OnBatch = Callable[[list[Job], list[Path]], None]
+Timed = tuple[list[Path], float]  # the paths a batch wrote, and the seconds it took
+
+LEVEL_WEIGHT = {"district": 40.0, "town": 8.0, "river": 3.0, "village": 2.0, "grid": 1.0}
+"""How much one job of a level costs against a grid's, until a batch of that level has been timed."""
 
 _ATLAS: Atlas | None = None    # set in the parent before fork; inherited by pool workers
+_TICK = 0.5                    # seconds between the heartbeat's looks at the clock
 
 
 def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, workers: int,
@@ -43,44 +52,66 @@ def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, work
     """
     if not jobs:
         return []
-    batches = _batches(jobs, workers)
     written: list[Path] = []
 
-    def collect(batch: list[Job], paths: list[Path]) -> None:
+    def collect(batch: list[Job], timed: Timed) -> None:
+        paths, seconds = timed
         written.extend(paths)
         if on_batch:
             on_batch(batch, paths)
         if progress:
-            progress.advance(len(batch))
+            progress.finished(batch, seconds)
 
-    if executor.startswith("dask"):
-        _run_dask(render, atlas, out, batches, executor, collect)
-    elif workers <= 1 or len(batches) == 1:
-        _run_here(render, atlas, out, batches, collect)
-    else:
-        _run_pool(render, atlas, out, batches, workers, collect)
+    if progress:
+        progress.expect(jobs, parallel=max(1, workers))
+    with _heartbeat(progress):
+        if executor.startswith("dask"):
+            _run_dask(render, atlas, out, jobs, executor, collect, progress)
+        elif workers <= 1 or len(jobs) == 1:
+            _run_here(render, atlas, out, _batches(jobs, 1), collect)
+        else:
+            _run_pool(render, atlas, out, _batches(jobs, workers), workers, collect)
     return written
 
 
 def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """About four batches per worker, so progress moves and the load evens out."""
-    count = max(1, min(len(jobs), workers * 4))
-    size = math.ceil(len(jobs) / count)
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    """Batches of one level each: first one job of every level, cheapest first, so that the
+    first report comes soon and every level is timed early; then each level's jobs in batches
+    of a quarter of the jobs left per worker (no smaller than a sixteenth of the level's jobs
+    per worker), levels in the order of their first job.
+    """
+    levels: dict[str, list[Job]] = {}
+    for job in jobs:
+        levels.setdefault(job[0], []).append(job)
+    firsts = sorted(levels, key=lambda level: LEVEL_WEIGHT.get(level, 1.0))
+    batches = [levels[level][:1] for level in firsts]
+    for level_jobs in levels.values():
+        rest, floor = level_jobs[1:], math.ceil(len(level_jobs) / (workers * 16))
+        while rest:  # shrinking batches: the last ones end close together
+            size = max(1, floor, math.ceil(len(rest) / (workers * 4)))
+            batches.append(rest[:size])
+            rest = rest[size:]
+    return batches
 
 
-Collect = Callable[[list[Job], list[Path]], None]
+Collect = Callable[[list[Job], Timed], None]
+
+
+def _timed(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job]) -> Timed:
+    start = time.perf_counter()
+    paths = render(atlas, out, batch)
+    return paths, time.perf_counter() - start
 
 
 def _run_here(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
               collect: Collect) -> None:
     for batch in batches:
-        collect(batch, render(atlas, out, batch))
+        collect(batch, _timed(render, atlas, out, batch))
 
 
-def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> list[Path]:
+def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> Timed:
     assert _ATLAS is not None, "the atlas is inherited by fork"
-    return render(_ATLAS, out, batch)
+    return _timed(render, _ATLAS, out, batch)
 
 
 def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]], workers: int,
@@ -90,11 +121,14 @@ def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             futures = {pool.submit(_in_worker, render, out, batch): batch for batch in batches}
-            collected = set()
+            collected: set = set()
             try:
-                for future in as_completed(futures):
-                    collected.add(future)
-                    collect(futures[future], future.result())
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        collected.add(future)
+                        collect(futures[future], future.result())
             except BaseException:
                 _collect_finished(futures, collected, collect)
                 raise
@@ -115,7 +149,7 @@ def _collect_finished(futures: dict, collected: set, collect: Collect) -> None:
 _DASK_LOCK = threading.Lock()
 
 
-def _on_dask_worker(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job]) -> list[Path]:
+def _on_dask_worker(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job]) -> Timed:
     """Render a batch on a Dask worker: one batch at a time per process, writes kept in ``out``.
 
     Rendering changes process-wide state (matplotlib's rcParams through
@@ -125,11 +159,11 @@ def _on_dask_worker(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job])
     as there are cores.
     """
     with _DASK_LOCK, writing_into(out):
-        return render(atlas, out, batch)
+        return _timed(render, atlas, out, batch)
 
 
-def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]],
-              executor: str, collect: Collect) -> None:
+def _run_dask(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job],
+              executor: str, collect: Collect, progress: Progress | None) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -151,6 +185,10 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
     else:
         raise ConfigError(f"--executor {executor!r}: use process, dask-local or dask://HOST:PORT")
     try:
+        parallel = max(1, len(client.nthreads()))  # one batch at a time per worker process
+        if progress:
+            progress.parallel = parallel
+        batches = _batches(jobs, parallel)
         shared = client.scatter(atlas, broadcast=True)
         futures = [client.submit(_on_dask_worker, render, shared, out, batch, pure=False)
                    for batch in batches]
@@ -163,20 +201,103 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
             cluster.close()
 
 
-class Progress:
-    """A progress line per stage: count, share and time left; silent when quiet."""
+@contextmanager
+def _heartbeat(progress: Progress | None) -> Iterator[None]:
+    """Let ``progress`` show a line while no batch has finished (a thread looking at the clock)."""
+    if progress is None or progress.quiet:
+        yield
+        return
+    stop = threading.Event()
 
-    def __init__(self, stage: str, total: int, *, quiet: bool = False) -> None:
+    def beat() -> None:
+        while not stop.wait(_TICK):
+            progress.tick()
+
+    thread = threading.Thread(target=beat, name="battlemap-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+class Progress:
+    """A progress line per stage: count, share and time left; silent when quiet.
+
+    The time left: each job left weighs the measured seconds per job of its
+    level (from the finished batches), or, for a level not yet timed, its
+    :data:`LEVEL_WEIGHT` scaled by the levels already timed; their sum is
+    shared by the workers. Not on a terminal, a line is written at
+    each tenth of the jobs, and when nothing was written for a while: after
+    ``first`` seconds at the start, then every ``every`` seconds.
+    """
+
+    def __init__(self, stage: str, total: int, *, quiet: bool = False,
+                 clock: Callable[[], float] = time.perf_counter, stream: TextIO | None = None,
+                 first: float = 2.0, every: float = 15.0) -> None:
         self.stage, self.total, self.done = stage, total, 0
         self.quiet = quiet
-        self.start = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-        self._last_tenth = -1
-        self._show()
+        self.clock, self.stream = clock, stream or sys.stderr
+        self.first, self.every = first, every
+        self.start = self.clock()
+        self.tty = self.stream.isatty()
+        self._last_tenth, self._last_line, self._estimated = -1, self.start, False
+        self._lock = threading.Lock()
+        self._left: dict[str, int] = {}
+        self._seconds: dict[str, float] = {}   # level: worker seconds of its finished jobs
+        self._count: dict[str, int] = {}       # level: its finished jobs
+        self.parallel = 1
+        self._show(force=True)
+
+    def expect(self, jobs: Sequence[Job], parallel: int = 1) -> None:
+        """The jobs this stage will run on ``parallel`` workers, to weigh them by level."""
+        self.parallel = parallel
+        for level, _ in jobs:
+            self._left[level] = self._left.get(level, 0) + 1
+
+    def finished(self, jobs: Sequence[Job], seconds: float | None = None) -> None:
+        """A batch of ``jobs`` finished, having taken ``seconds`` of a worker's time."""
+        with self._lock:
+            self.done += len(jobs)
+            for level, _ in jobs:
+                self._left[level] = max(0, self._left.get(level, 1) - 1)
+            for level, _ in jobs if seconds is not None else ():
+                self._seconds[level] = self._seconds.get(level, 0.0) + seconds / len(jobs)
+                self._count[level] = self._count.get(level, 0) + 1
+            self._show()
 
     def advance(self, count: int = 1) -> None:
-        self.done += count
-        self._show()
+        """``count`` jobs of no known level or cost finished."""
+        with self._lock:
+            self.done += count
+            self._show()
+
+    def tick(self) -> None:
+        """Write a line if nothing was written for a while (called by a heartbeat)."""
+        with self._lock:
+            now = self.clock()
+            wait_for = self.first if self.done == 0 else self.every
+            if self.tty or now - self._last_line >= wait_for:
+                self._show(force=True)
+
+    def left(self) -> float | None:
+        """Seconds left, estimated; None before any job finished.
+
+        The worker seconds the jobs left will take, by level, over the
+        number of workers; by count when no batch was timed.
+        """
+        if not self.done:
+            return None
+        if not self._count or not self._left:
+            return (self.clock() - self.start) / self.done * (self.total - self.done)
+        per_job = {level: self._seconds[level] / n for level, n in self._count.items()}
+        timed = [level for level in per_job if level in LEVEL_WEIGHT]
+        per_weight = (sum(per_job[level] / LEVEL_WEIGHT[level] for level in timed) / len(timed)
+                      if timed else sum(per_job.values()) / len(per_job))
+        work = sum(n * per_job.get(level, LEVEL_WEIGHT.get(level, 1.0) * per_weight)
+                   for level, n in self._left.items())
+        return work / self.parallel
 
     @staticmethod
     def stage_done(stage: str, seconds: float) -> None:
@@ -186,19 +307,22 @@ class Progress:
 
     def close(self) -> None:
         if not self.quiet and self.tty:
-            sys.stderr.write("\n")
+            self.stream.write("\n")
 
-    def _show(self) -> None:
+    def _show(self, force: bool = False) -> None:
         if self.quiet:
             return
         tenth = 10 * self.done // max(self.total, 1)
-        if not self.tty and tenth == self._last_tenth and self.done < self.total:
+        first_estimate = self.done > 0 and not self._estimated
+        if (not (force or self.tty or first_estimate) and tenth == self._last_tenth
+                and self.done < self.total):
             return
-        self._last_tenth = tenth
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
-        eta = f", ~{left:.0f} s left" if self.done and self.done < self.total else ""
+        self._last_tenth, self._estimated = tenth, self.done > 0
+        now = self.clock()
+        self._last_line = now
+        left = self.left() if self.done < self.total else None
+        eta = f", ~{left:.0f} s left" if left is not None else ""
         line = (f"{self.stage:<9} {self.done:>5}/{self.total} "
-                f"{100 * self.done / max(self.total, 1):5.1f}% {elapsed:6.1f} s{eta}")
-        sys.stderr.write(("\r" + line.ljust(60)) if self.tty else line + "\n")
-        sys.stderr.flush()
+                f"{100 * self.done / max(self.total, 1):5.1f}% {now - self.start:6.1f} s{eta}")
+        self.stream.write(("\r" + line.ljust(60)) if self.tty else line + "\n")
+        self.stream.flush()
