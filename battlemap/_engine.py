@@ -3,8 +3,8 @@
 The atlas is shared with pool workers by fork (set once as a module global
 before the pool starts, never pickled per unit); on Dask it is scattered to
 the workers once. Jobs go out in batches of one level each, so each worker
-call renders many units of the same kind; one job of every level goes first,
-alone, so a report comes soon and each level's cost is known early. Every batch reports the seconds it
+call renders many units of the same kind, the first of each level small, so
+a report comes soon and each level's cost is known early. Every batch reports the seconds it
 took, from which :class:`Progress` estimates the time left per level.
 """
 
@@ -64,34 +64,42 @@ def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, work
 
     if progress:
         progress.expect(jobs, parallel=max(1, workers))
-    with _heartbeat(progress):
-        if executor.startswith("dask"):
+    if executor.startswith("dask"):
+        with _heartbeat(progress):
             _run_dask(render, atlas, out, jobs, executor, collect, progress)
-        elif workers <= 1 or len(jobs) == 1:
+    elif workers <= 1 or len(jobs) == 1:
+        with _heartbeat(progress):
             _run_here(render, atlas, out, _batches(jobs, 1), collect)
-        else:
-            _run_pool(render, atlas, out, _batches(jobs, workers), workers, collect)
+    else:  # the heartbeat's thread starts once the workers are forked
+        _run_pool(render, atlas, out, _batches(jobs, workers), workers, collect, progress)
     return written
 
 
 def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """Batches of one level each: first one job of every level, cheapest first, so that the
-    first report comes soon and every level is timed early; then each level's jobs in batches
-    of a quarter of the jobs left per worker (no smaller than a sixteenth of the level's jobs
-    per worker), levels in the order of their first job.
+    """Batches of one level each.
+
+    First a small batch of every level (a sixteenth of its jobs per worker),
+    the most numerous level first, so a report comes soon and each level is
+    timed early; then, level by level in the order of their first job,
+    batches of a quarter of the jobs left per worker, shrinking so the last
+    ones end close together, never smaller than the first (each call costs a
+    set-up).
     """
     levels: dict[str, list[Job]] = {}
     for job in jobs:
         levels.setdefault(job[0], []).append(job)
-    firsts = sorted(levels, key=lambda level: LEVEL_WEIGHT.get(level, 1.0))
-    batches = [levels[level][:1] for level in firsts]
+    firsts, batches = [], []
+    for level_jobs in sorted(levels.values(), key=len, reverse=True):
+        floor = math.ceil(len(level_jobs) / (workers * 16))
+        firsts.append(level_jobs[:floor])
     for level_jobs in levels.values():
-        rest, floor = level_jobs[1:], math.ceil(len(level_jobs) / (workers * 16))
-        while rest:  # shrinking batches: the last ones end close together
-            size = max(1, floor, math.ceil(len(rest) / (workers * 4)))
+        floor = math.ceil(len(level_jobs) / (workers * 16))
+        rest = level_jobs[floor:]
+        while rest:
+            size = max(floor, math.ceil(len(rest) / (workers * 4)))
             batches.append(rest[:size])
             rest = rest[size:]
-    return batches
+    return firsts + batches
 
 
 Collect = Callable[[list[Job], Timed], None]
@@ -115,7 +123,7 @@ def _in_worker(render: RenderFn, out: Path, batch: list[Job]) -> Timed:
 
 
 def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]], workers: int,
-              collect: Collect) -> None:
+              collect: Collect, progress: Progress | None) -> None:
     global _ATLAS
     _ATLAS = atlas
     try:
@@ -123,12 +131,13 @@ def _run_pool(render: RenderFn, atlas: Atlas, out: Path, batches: list[list[Job]
             futures = {pool.submit(_in_worker, render, out, batch): batch for batch in batches}
             collected: set = set()
             try:
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        collected.add(future)
-                        collect(futures[future], future.result())
+                with _heartbeat(progress):  # its thread starts after the first submit forked
+                    pending = set(futures)
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            collected.add(future)
+                            collect(futures[future], future.result())
             except BaseException:
                 _collect_finished(futures, collected, collect)
                 raise
@@ -172,7 +181,7 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job],
                           "pip install 'battlemap[dask]'") from None
     if executor == "dask-local":
         cluster = LocalCluster(n_workers=os.cpu_count() or 2, threads_per_worker=1,
-                               processes=True, dashboard_address=None,
+                               processes=True, dashboard_address=":0",  # 8787 may be taken
                                silence_logs=logging.ERROR)
         client = Client(cluster)
     elif executor.startswith("dask://"):
@@ -243,6 +252,7 @@ class Progress:
         self.start = self.clock()
         self.tty = self.stream.isatty()
         self._last_tenth, self._last_line, self._estimated = -1, self.start, False
+        self._lines = 0
         self._lock = threading.Lock()
         self._left: dict[str, int] = {}
         self._seconds: dict[str, float] = {}   # level: worker seconds of its finished jobs
@@ -277,7 +287,7 @@ class Progress:
         """Write a line if nothing was written for a while (called by a heartbeat)."""
         with self._lock:
             now = self.clock()
-            wait_for = self.first if self.done == 0 else self.every
+            wait_for = self.first if self._lines == 1 else self.every
             if self.tty or now - self._last_line >= wait_for:
                 self._show(force=True)
 
@@ -319,7 +329,7 @@ class Progress:
             return
         self._last_tenth, self._estimated = tenth, self.done > 0
         now = self.clock()
-        self._last_line = now
+        self._last_line, self._lines = now, self._lines + 1
         left = self.left() if self.done < self.total else None
         eta = f", ~{left:.0f} s left" if left is not None else ""
         line = (f"{self.stage:<9} {self.done:>5}/{self.total} "
