@@ -173,9 +173,9 @@ def _progress(clock: _Clock, total: int) -> tuple[Progress, io.StringIO]:
     return Progress("posters", total, clock=clock, stream=stream), stream
 
 
-COST = {"district": 30.0, "town": 5.0, "village": 1.2, "grid": 0.25, "river": 0.8}
-"""Seconds per poster of each level in the simulation (the real ratios are of this order)."""
-OVERHEAD = 4.0
+COST = {"district": 7.0, "town": 4.8, "village": 0.35, "grid": 0.45, "river": 0.7}
+"""Seconds per poster of each level in the simulation (as measured at ×1, see LEVEL_WEIGHT)."""
+OVERHEAD = 3.0
 """Seconds each batch costs before its first job (the renderer's set-up)."""
 
 
