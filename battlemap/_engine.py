@@ -262,7 +262,7 @@ class Progress:
         self._left: dict[str, int] = {}
         self._seconds: dict[str, float] = {}   # level: worker seconds of its finished jobs
         self._count: dict[str, int] = {}       # level: its finished jobs
-        self.parallel = 1
+        self.parallel, self._finished_at = 1, self.start
         self._show(force=True)
 
     def expect(self, jobs: Sequence[Job], parallel: int = 1) -> None:
@@ -274,7 +274,7 @@ class Progress:
     def finished(self, jobs: Sequence[Job], seconds: float | None = None) -> None:
         """A batch of ``jobs`` finished, having taken ``seconds`` of a worker's time."""
         with self._lock:
-            self.done += len(jobs)
+            self.done, self._finished_at = self.done + len(jobs), self.clock()
             for level, _ in jobs:
                 self._left[level] = max(0, self._left.get(level, 1) - 1)
             for level, _ in jobs if seconds is not None else ():
@@ -300,7 +300,8 @@ class Progress:
         """Seconds left, estimated; None before any job finished.
 
         The worker seconds the jobs left will take, by level, over the
-        number of workers; by count when no batch was timed.
+        number of workers, less the time since the last batch finished (so
+        the heartbeat's lines count down); by count when no batch was timed.
         """
         if not self.done:
             return None
@@ -312,7 +313,7 @@ class Progress:
                       if timed else sum(per_job.values()) / len(per_job))
         work = sum(n * per_job.get(level, LEVEL_WEIGHT.get(level, 1.0) * per_weight)
                    for level, n in self._left.items())
-        return work / self.parallel
+        return max(0.0, work / self.parallel - (self.clock() - self._finished_at))
 
     @staticmethod
     def stage_done(stage: str, seconds: float) -> None:

@@ -256,6 +256,8 @@ def test_first_line_within_two_seconds_then_every_tenth() -> None:
     clock.now += 15
     progress.tick()
     assert stream.getvalue().count("\n") == lines + 1
+    # 95 grids × (3.1 + 4.0 s) / 5, less the 20 s since the last batch: it counts down
+    assert "~115 s left" in stream.getvalue().splitlines()[-1]
 
 
 def test_batches_are_of_one_level_small_first_then_shrinking() -> None:
