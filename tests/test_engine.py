@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import tiny_cases_frame, write_tiny_inputs
 
 from battlemap import build as build_module
+from battlemap._engine import Progress, _batches
 from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
 from battlemap.errors import BattlemapError
@@ -154,3 +156,117 @@ def test_bulletin_is_one_job_per_as_of_date(tmp_path: Path) -> None:
     assert (config.output.dir / "bulletin" / "2026-11-27.pdf").exists()
     again = build(config, BuildOptions(only=("bulletin",), workers=1))
     assert again["outputs"]["bulletin"] == {"rendered": 0, "skipped": 1, "removed": 0}
+
+
+# Progress, on a fake clock and a simulated pool: no wall time is measured.
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _progress(clock: _Clock, total: int) -> tuple[Progress, io.StringIO]:
+    stream = io.StringIO()  # not a terminal
+    return Progress("posters", total, clock=clock, stream=stream), stream
+
+
+COST = {"district": 7.0, "town": 4.8, "village": 0.35, "grid": 0.45, "river": 0.7}
+"""Seconds per poster of each level in the simulation (as measured at ×1, see LEVEL_WEIGHT)."""
+OVERHEAD = 3.0
+"""Seconds each batch costs before its first job (the renderer's set-up)."""
+
+
+def _simulate(jobs: list[tuple[str, str]], workers: int, clock: _Clock, progress: Progress
+              ) -> list[tuple[float, float]]:
+    """Run the batches on ``workers`` simulated workers; return (estimate, truth) at each report
+    once a batch of grids (nine tenths of the work) has been timed: before, the estimate leans
+    on the prior :data:`LEVEL_WEIGHT`."""
+    free, timed = [0.0] * workers, set()
+    finishes = []
+    for batch in _batches(jobs, workers):
+        worker = free.index(min(free))
+        seconds = OVERHEAD + sum(COST[level] for level, _ in batch)
+        free[worker] += seconds
+        finishes.append((free[worker], batch, seconds))
+    end = max(free)
+    progress.expect(jobs, parallel=workers)
+    pairs = []
+    for at, batch, seconds in sorted(finishes, key=lambda item: item[0]):
+        clock.now = 100.0 + at
+        progress.finished(batch, seconds)
+        timed.update(level for level, _ in batch)
+        if progress.done < progress.total and "grid" in timed:
+            pairs.append((progress.left(), end - at))
+    return pairs
+
+
+def _jobs() -> list[tuple[str, str]]:
+    return ([("district", "D")] + [("town", f"T{i}") for i in range(12)]
+            + [("village", f"V{i}") for i in range(150)] + [("grid", f"G{i}") for i in range(2000)]
+            + [("river", f"R{i}") for i in range(40)])
+
+
+def test_time_left_is_within_a_factor_of_two_of_the_truth() -> None:
+    clock = _Clock()
+    jobs = _jobs()
+    progress, _ = _progress(clock, len(jobs))
+    pairs = _simulate(jobs, 2, clock, progress)
+    off = [(left, truth) for left, truth in pairs
+           if not truth / 2 <= left <= truth * 2 and abs(left - truth) > 5]
+    assert len(pairs) > 50 and off == []
+
+
+def test_by_count_alone_the_estimate_is_far_off() -> None:
+    """The check above can fail: counting jobs (the old estimate) misses by far more than 2."""
+    clock = _Clock()
+    jobs = _jobs()
+    progress, _ = _progress(clock, len(jobs))
+    progress.expect(jobs, parallel=2)
+    clock.now += OVERHEAD + COST["district"]
+    progress.advance(1)  # the district poster, of no known level or cost: by count
+    truth = sum(COST[level] for level, _ in jobs[1:]) / 2
+    assert progress.left() > 10 * truth
+
+
+def test_first_line_within_two_seconds_then_every_tenth() -> None:
+    clock = _Clock()
+    progress, stream = _progress(clock, 100)
+    assert stream.getvalue().count("\n") == 1  # the 0/100 line at once
+    clock.now += 1.9
+    progress.tick()
+    assert stream.getvalue().count("\n") == 1
+    clock.now += 0.2
+    progress.tick()
+    assert stream.getvalue().splitlines()[-1].startswith("posters       0/100   0.0%    2.1 s")
+    clock.now += 2.1
+    progress.tick()  # then only every 15 s while nothing finishes
+    assert stream.getvalue().count("\n") == 2
+    progress.expect([("grid", str(i)) for i in range(100)])
+    clock.now += 1
+    progress.finished([("grid", "0")], 3.1)
+    assert "~307 s left" in stream.getvalue().splitlines()[-1]  # 99 grids × 3.1 s, one worker
+    lines = stream.getvalue().count("\n")
+    progress.finished([("grid", str(i)) for i in range(1, 5)], 4.0)  # still the first tenth
+    clock.now += 5
+    progress.tick()  # nothing new to say: a line only after 15 s without one
+    assert stream.getvalue().count("\n") == lines
+    clock.now += 15
+    progress.tick()
+    assert stream.getvalue().count("\n") == lines + 1
+    # 95 grids × (3.1 + 4.0 s) / 5, less the 20 s since the last batch: it counts down
+    assert "~115 s left" in stream.getvalue().splitlines()[-1]
+
+
+def test_batches_are_of_one_level_small_first_then_shrinking() -> None:
+    jobs = _jobs()
+    batches = _batches(jobs, 2)
+    assert sorted(job for batch in batches for job in batch) == sorted(jobs)
+    assert all(len({level for level, _ in batch}) == 1 for batch in batches)
+    assert [b[0][0] for b in batches[:5]] == ["grid", "village", "river", "town", "district"]
+    grids = [len(b) for b in batches if b[0][0] == "grid"]
+    assert grids[:3] == [63, 243, 212]  # 2000 / (2 workers × 16), then a quarter of the rest each
+    assert grids[1:-1] == sorted(grids[1:-1], reverse=True) and min(grids[:-1]) == 63
+    assert grids[-1] <= 63 and [len(b) for b in batches if b[0][0] == "district"] == [1]
