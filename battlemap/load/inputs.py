@@ -28,15 +28,17 @@ def load_boundaries(config: Config) -> dict[str, gpd.GeoDataFrame]:
 
 
 def load_rivers(config: Config) -> gpd.GeoDataFrame:
-    """Rivers, canonical: river_id, name, kind ("main" or "tributary")."""
+    """Rivers, canonical: river_id, name, kind ("main" or "tributary"), chief (河长, "" if none)."""
     rivers = config.rivers
-    frame = read_layer(rivers, config.project.analysis_crs, {
-        "river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field},
-        kind="line")
+    fields = {"river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field}
+    if rivers.chief_field:
+        fields["chief"] = rivers.chief_field
+    frame = read_layer(rivers, config.project.analysis_crs, fields, kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
+    frame["chief"] = text_series(frame["chief"], strip=True) if "chief" in frame else ""
     return frame
 
 
