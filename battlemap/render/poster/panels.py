@@ -24,6 +24,7 @@ from battlemap.render.poster.style import (
     INK,
     NO_CASES,
     RAMP,
+    RECURRING,
     RIVER_MAIN,
     RIVER_TRIB,
     context_kinds,
@@ -72,14 +73,18 @@ def _legend(sheet: Sheet, cur: Cursor, view: View, sizes, context_counts, ramp) 
     _heading(sheet, cur, "图例")
     _case_marks(sheet, cur, view, sizes)
     _line_marks(sheet, cur, view, context_counts)
-    _ramp_bar(sheet, cur, view, ramp)
+    if view.level != "grid":   # a grid poster shades no child units: no ramp to explain
+        _ramp_bar(sheet, cur, view, ramp)
 
 
 def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
     """Cases: a marker and the label with its count, in two columns."""
     s, ctx = sheet.s, sheet.ctx
     cases, label = view.cases, ctx.label
-    row_h, size, col_w = 8.6 * s, 6.2 * s, cur.w / 2
+    ring_d = sizes["open"] * 1.7   # the recurring ring's diameter, as on the map
+    sym = max(sizes["overdue"], ring_d, 3 * s)     # the widest symbol: rows and text make room
+    row_h, size, col_w = max(8.6 * s, sym + 1.5 * s), 6.2 * s, cur.w / 2
+    mark_x, text_x = max(5 * s, sym / 2), max(12 * s, sym + 2.5 * s)
     state = cases["state"].to_numpy()
     overdue = cases["overdue"].to_numpy(dtype=bool)
     recurring = int(cases["recurring"].to_numpy(dtype=bool).sum())
@@ -92,7 +97,7 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
                   label["closed"]))
     xs, ys, face, edge, area, texts = [], [], [], [], [], [[], []]
     for k, (key, n, d, ec, alpha, text) in enumerate(marks):
-        xs.append(cur.x + (k % 2) * col_w + 5 * s)
+        xs.append(cur.x + (k % 2) * col_w + mark_x)
         ys.append(cur.y - (k // 2) * row_h - row_h / 2)
         face.append(to_rgba(ctx.color[key], alpha))
         edge.append(ec)
@@ -101,10 +106,10 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
     k = len(marks)
     texts[k % 2].append(f"{label.get('recurring', '反复')}（同址再次上报）{recurring:,}")
     sheet.markers(xs, ys, area, "o", face, edge, 0.3 * s)
-    sheet.markers([cur.x + (k % 2) * col_w + 5 * s], [cur.y - (k // 2) * row_h - row_h / 2],
-                  [(sizes["open"] * 1.7) ** 2], RING, [to_rgba(INK, 0.75)], [None], 0)
+    sheet.markers([cur.x + (k % 2) * col_w + mark_x], [cur.y - (k // 2) * row_h - row_h / 2],
+                  [ring_d ** 2], RING, [RECURRING], [None], 0)
     for c in (0, 1):
-        sheet.column(cur.x + c * col_w + 12 * s, cur.y, texts[c], size, row_h)
+        sheet.column(cur.x + c * col_w + text_x, cur.y, texts[c], size, row_h)
     cur.y -= ((k + 2) // 2) * row_h + 3 * s
 
 
@@ -118,7 +123,8 @@ def _line_marks(sheet: Sheet, cur: Cursor, view: View, context_counts) -> None:
         items.append(("box", "#8c8c8c", 0.6 * s,
                       f"{ctx.style.level_labels.get(view.child_level, '')}边界"))
     for k, legend in enumerate(context_kinds(ctx.atlas.context)):
-        items.append(("ctx", k, 0, f"{legend} {context_counts.get(legend, 0)}"))
+        if context_counts.get(legend, 0):   # a kind not on this map is no legend item
+            items.append(("ctx", k, 0, f"{legend} {context_counts[legend]}"))
     texts = [[], []]
     lines, line_colors, line_widths, boxes, box_edges, box_widths = [], [], [], [], [], []
     for k, (kind, color, lw, text) in enumerate(items):
