@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 CASE_ROWS = 16
 """Rows of a grid poster's case table; more cases show the first and last with a count between."""
+CASE_PT = 6.5
+"""The smallest type (points) of a grid poster's case table: readable on the printed A4."""
 
 
 def draw_panel(sheet: Sheet, view: View, sizes: dict[str, float], context_counts: dict[str, int],
@@ -258,12 +260,18 @@ def _case_table(sheet: Sheet, cur: Cursor, view: View) -> None:
              "" if pd.isna(r["deadline"]) else f"{r['deadline']:%Y-%m-%d}",
              f"{int(r['days_overdue'])}天" if r["overdue"] else "")
             for case_id, r in order.iterrows()]
-    # every printed glyph costs time, so at most CASE_ROWS rows
-    _grid_table(sheet, cur, columns, rows, 5.8 * s, red_col=4, max_rows=CASE_ROWS)
+    # every printed glyph costs time, so at most CASE_ROWS rows, never under CASE_PT;
+    # the order puts the cases to act on first, and the web page lists (and exports) all
+    size = max(5.8 * s, CASE_PT)
+    _grid_table(sheet, cur, columns, rows, size, red_col=4, max_rows=CASE_ROWS, floor=CASE_PT)
+    if len(rows) > CASE_ROWS:
+        sheet.text(cur.x, cur.y + 3 * s, "完整清单见网页版网格图（可下载案件清单 CSV）",
+                   min(size, cur.w / max(em_width("完整清单见网页版网格图（可下载案件清单 CSV）"), 1)),
+                   va="top", color=GREY)
 
 
 def _grid_table(sheet: Sheet, cur: Cursor, columns, rows, size, last_red=0, red_col=None,
-                max_rows: int | None = None) -> None:
+                max_rows: int | None = None, floor: float | None = None) -> None:
     """A table as one text per column over striped row backgrounds.
 
     Rows that do not fit show the first and the last with "…另 N 项…" between.
@@ -271,7 +279,7 @@ def _grid_table(sheet: Sheet, cur: Cursor, columns, rows, size, last_red=0, red_
     s = sheet.s
     # shrink (down to a floor) so that every row fits before cutting rows out
     fit = (cur.y - cur.bottom) / ((min(len(rows), max_rows or len(rows)) + 1) * 1.5)
-    size = max(min(size, fit), min(size, 4.6 * s))
+    size = max(min(size, fit), min(size, 4.6 * s if floor is None else floor))
     row_h = size * 1.5
     for name, fx, ha in columns:
         sheet.text(cur.x + fx * cur.w, cur.y - row_h / 2, name, size, ha=ha, va="center",
