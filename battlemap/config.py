@@ -57,6 +57,7 @@ class BoundaryConfig(LayerConfig):
 
 class RiversConfig(LayerConfig):
     kind_field: str = "kind"
+    chief_field: str | None = Field(None, description="the river chief's (河长) name, if any")
     main_kinds: tuple[str, ...] = ("main",)
     flows_into_field: str | None = Field(
         None, description="the field holding the id of the river this one flows into "

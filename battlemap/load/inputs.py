@@ -28,17 +28,20 @@ def load_boundaries(config: Config) -> dict[str, gpd.GeoDataFrame]:
 
 
 def load_rivers(config: Config) -> gpd.GeoDataFrame:
-    """Rivers, canonical: river_id, name, kind ("main" or "tributary")."""
+    """Rivers, canonical: river_id, name, kind ("main" or "tributary"), chief (河长, "" if none)."""
     rivers = config.rivers
     fields = {"river_id": rivers.id_field, "name": rivers.name_field, "kind": rivers.kind_field}
     if rivers.flows_into_field:
         fields["flows_into"] = rivers.flows_into_field
+    if rivers.chief_field:
+        fields["chief"] = rivers.chief_field
     frame = read_layer(rivers, config.project.analysis_crs, fields, kind="line")
     frame["river_id"] = _as_id(frame["river_id"])
     frame["flows_into"] = _as_id(frame["flows_into"]) if "flows_into" in frame else ""
     frame["name"] = text_series(frame["name"], strip=True)
     frame["kind"] = text_series(frame["kind"], strip=True).isin(rivers.main_kinds).map(
         {True: "main", False: "tributary"}).astype(object)
+    frame["chief"] = text_series(frame["chief"], strip=True) if "chief" in frame else ""
     return frame
 
 

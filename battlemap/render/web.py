@@ -517,7 +517,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
     data: dict[str, object] = {
         "level": level, "id": unit_id, "stem": web.stems[level][unit_id],
         "name": str(row["name"]),
-        "chief": "" if level == "river" or pd.isna(row.get("chief")) else str(row["chief"]),
+        "chief": as_text(row.get("chief")),
         "stats": web.stats[level][unit_id],
         "bounds": web.bounds[level][unit_id],
         "g": web.geoms[level][unit_id] if level not in ("district", "river") else None,
@@ -629,7 +629,7 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
     project = atlas.config.project.name
     heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
     frame = atlas.rivers if level == "river" else atlas.units[level]
-    chief = "" if level == "river" else as_text(frame.at[unit_id, "chief"])
+    chief = as_text(frame.at[unit_id, "chief"]) if "chief" in frame else ""
     chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
     note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
     return _PAGE.format(

@@ -39,7 +39,7 @@ from battlemap.sample.monitoring import (
     write_monitoring,
 )
 from battlemap.sample.reference import load_reference, neighbours, packaged_reference
-from battlemap.sample.rivers import build_rivers, context_points
+from battlemap.sample.rivers import build_rivers, context_points, river_chiefs
 from battlemap.sample.writer import write_cases, write_features, write_geojson
 
 __all__ = ["write_sample"]
@@ -87,9 +87,10 @@ def write_sample(out_dir: Path, *, seed: int = 20261127, scale: float = 1.0,
         write_geojson(out_dir / "boundaries" / f"{level}.geojson", level, recs[level])
     town_xy = list(to_xy(np.asarray(b["towns"])))
     rivers = build_rivers(district, dongguan, town_xy, towns["name"].tolist(), random_stream(seed, 5))
+    chiefs = river_chiefs(rivers, random_stream(seed, 6))
     write_geojson(out_dir / "rivers" / "rivers.geojson", "rivers",
                   [{"code": r.code, "name": r.name, "kind": r.kind, "flows_into": r.flows_into,
-                    "geometry": to_ll(r.line)} for r in rivers])
+                    "chief": chiefs[r.code], "geometry": to_ll(r.line)} for r in rivers])
     xintang = town_xy[towns["name"].tolist().index("新塘镇")]
     context = with_section_fields(context_points(rivers[0].line, xintang))
     context += section_points(rivers, town_xy, towns["name"].tolist())

@@ -68,7 +68,7 @@ def short_village(name: str) -> str:
     return name.removesuffix("居委会").removesuffix("委会")
 
 
-def _person_names(rng: np.random.Generator, n: int) -> list[str]:
+def person_names(rng: np.random.Generator, n: int) -> list[str]:
     """Deterministic synthetic Chinese names (surname + one or two characters)."""
     sur = rng.integers(0, len(SURNAMES), n)
     g1 = rng.integers(0, len(GIVEN), n)
@@ -224,7 +224,7 @@ def build_boundaries(district: Polygon, towns: pd.DataFrame, villages: pd.DataFr
 def boundary_records(b: dict[str, Any], towns: pd.DataFrame, villages: pd.DataFrame,
                       seed: int) -> dict[str, list[dict[str, Any]]]:
     """Feature records (properties + WGS84 geometry) for each level."""
-    names = iter(_person_names(random_stream(seed, 4), 1 + len(towns) + len(villages) + len(b["grids"])))
+    names = iter(person_names(random_stream(seed, 4), 1 + len(towns) + len(villages) + len(b["grids"])))
     district = [{"code": DISTRICT_CODE, "name": DISTRICT_NAME, "chief": next(names),
                  "geometry": b["district"]}]
     town_recs = [{"code": c, "name": n, "district_code": DISTRICT_CODE, "chief": next(names),

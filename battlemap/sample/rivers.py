@@ -14,10 +14,10 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from battlemap.sample.boundaries import short_town
+from battlemap.sample.boundaries import person_names, short_town
 from battlemap.sample.geometry import project_point
 
-__all__ = ["River", "build_rivers", "context_points"]
+__all__ = ["River", "build_rivers", "context_points", "river_chiefs"]
 
 HILLY_TOWNS = {"派潭镇", "正果镇", "小楼镇", "中新镇", "朱村街道"}
 CN_ORDINALS = "一二三四五六七八九十"
@@ -251,6 +251,14 @@ def build_rivers(district: Polygon, dongguan: Any, towns: list[Any], town_names:
     return [River("DJBG", "东江北干流", "main", "", main),
             River("ZJ", "增江", "main", "DJBG", zj),
             *_tributaries(district, main, zj, towns, town_names, rng)]
+
+
+def river_chiefs(rivers: list[River], rng: np.random.Generator) -> dict[str, str]:
+    """A synthetic river chief (河长) for every river, by code: 河长制 gives each river one.
+
+    ``rng`` is a stream of its own, so the chiefs change nothing else in the sample.
+    """
+    return dict(zip((r.code for r in rivers), person_names(rng, len(rivers)), strict=True))
 
 
 def context_points(main: LineString, xintang: Any) -> list[dict[str, Any]]:

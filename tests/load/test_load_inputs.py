@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 from battlemap.config import load_config
 from battlemap.errors import ConfigError, InputError
-from battlemap.load import load_neighbours
+from battlemap.load import load_neighbours, load_rivers
 
 
 def _with_neighbours(tmp_path: Path, frame: gpd.GeoDataFrame, extra: str = "") -> Path:
@@ -51,3 +51,26 @@ def test_neighbours_must_be_polygons_and_their_keys_are_checked(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     assert any("neighbours.kind_field: unknown key" in p for p in info.value.problems)
+
+
+def _with_river_chiefs(tmp_path: Path, chiefs: list[str] | None) -> Path:
+    """The tiny district whose rivers carry a ``chief`` field (None: the field is configured but absent)."""
+    folder = tmp_path / "tiny"
+    config = write_tiny_inputs(folder)
+    if chiefs is not None:
+        rivers = gpd.read_file(folder / "rivers.gpkg", engine="pyogrio")
+        rivers.assign(chief=chiefs).to_file(folder / "rivers.gpkg", engine="pyogrio")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('[rivers]\npath = "rivers.gpkg"\n',
+                                   '[rivers]\npath = "rivers.gpkg"\nchief_field = "chief"\n'),
+                      encoding="utf-8")
+    return config
+
+
+def test_rivers_carry_their_chief_when_the_field_is_configured(tmp_path):
+    frame = load_rivers(load_config(_with_river_chiefs(tmp_path / "a", [" 干流河长 ", None, "二涌河长"])))
+    assert frame["chief"].tolist() == ["干流河长", "", "二涌河长"]
+    bare = load_rivers(load_config(write_tiny_inputs(tmp_path / "bare")))
+    assert bare["chief"].tolist() == ["", "", ""]
+    with pytest.raises(InputError, match="chief"):
+        load_rivers(load_config(_with_river_chiefs(tmp_path / "b", None)))

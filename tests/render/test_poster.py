@@ -385,3 +385,37 @@ def test_every_poster_and_atlas_file_name_comes_from_safe_stem(tiny_atlas, tmp_p
     assert all(p.name.startswith("s") for p in written)
     posters = [p for p in written if p.parent.name != "atlas"]
     assert len(drawn) == len(posters) == 21   # the atlases found every poster by the same names
+
+
+def test_case_dots_are_circles_like_the_legend():
+    from matplotlib.path import Path as MplPath
+
+    from battlemap.render.poster.paths import dots
+
+    for arcs, tolerance in ((3, 0.002), (2, 0.02)):
+        path = dots(np.array([[100.0, 50.0]]), 4.0, arcs=arcs)
+        assert (path.codes == MplPath.CURVE4).sum() == 3 * arcs   # Béziers, not a polygon
+        points = np.concatenate([seg(np.linspace(0, 1, 50))
+                                 for seg, _ in path.iter_bezier()])
+        radius = np.hypot(points[:, 0] - 100, points[:, 1] - 50)
+        assert radius == pytest.approx(4.0, rel=tolerance)
+
+
+@needs_poppler
+def test_grid_case_list_is_at_least_6_5_pt(tiny_atlas, tmp_path):
+    pdf = render_poster(tiny_atlas, "grid", UNITS["grid"], "A4", tmp_path / "grid.pdf")
+    # the table's header word; its rows are set in the same size
+    words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">整改期限<',
+                       run("pdftotext", "-bbox", pdf, "-"))
+    table = [(float(y1) - float(y0)) for y0, y1 in words]
+    assert table, "no case table printed"
+    # a bbox is ascent + descent high: 1.448 em for Noto Sans SC
+    assert max(table) / 1.448 >= 6.5 - 0.05
+
+
+@needs_poppler
+def test_river_poster_prints_the_rivers_chief(tiny_atlas, tmp_path):
+    rivers = tiny_atlas.rivers.assign(chief=[f"{n}河长" for n in tiny_atlas.rivers["name"]])
+    atlas = dataclasses.replace(tiny_atlas, rivers=rivers)
+    pdf = render_poster(atlas, "river", UNITS["river"], "A3", tmp_path / "river.pdf")
+    assert "河长：二涌河长" in text_of(pdf)

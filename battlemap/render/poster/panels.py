@@ -24,6 +24,7 @@ from battlemap.render.poster.style import (
     GREY,
     INK,
     NO_CASES,
+    RECURRING,
     RIVER_MAIN,
     RIVER_TRIB,
     context_kinds,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 CASE_ROWS = 16
 """Rows of a grid poster's case table; more cases show the first and last with a count between."""
+CASE_PT = 6.5
+"""The smallest type (points) of a grid poster's case table: readable on the printed A4."""
 
 
 def draw_panel(sheet: Sheet, view: View, sizes: dict[str, float], context_counts: dict[str, int],
@@ -77,7 +80,8 @@ def _legend(sheet: Sheet, cur: Cursor, view: View, sizes, context_counts, ramp) 
     _heading(sheet, cur, "图例")
     _case_marks(sheet, cur, view, sizes)
     _line_marks(sheet, cur, view, context_counts)
-    _ramp_bar(sheet, cur, view, ramp)
+    if view.level != "grid":   # a grid poster shades no child units: no ramp to explain
+        _ramp_bar(sheet, cur, view, ramp)
 
 
 def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
@@ -88,7 +92,10 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
     """
     s, ctx = sheet.s, sheet.ctx
     stats, label = view.stats, ctx.label
-    row_h, size, col_w = 8.6 * s, 6.2 * s, cur.w / 2
+    ring_d = sizes["open"] * 1.7   # the recurring ring's diameter, as on the map
+    sym = max(sizes["overdue"], ring_d, 3 * s)     # the widest symbol: rows and text make room
+    row_h, size, col_w = max(8.6 * s, sym + 1.5 * s), 6.2 * s, cur.w / 2
+    mark_x, text_x = max(5 * s, sym / 2), max(12 * s, sym + 2.5 * s)
 
     def count(key: str) -> int:
         return int(stats.get(key, 0))
@@ -100,7 +107,7 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
     marks.append(("closed", count("closed"), sizes["closed"], "none", 0.6, label["closed"]))
     xs, ys, face, edge, area, texts = [], [], [], [], [], [[], []]
     for k, (key, n, d, ec, alpha, text) in enumerate(marks):
-        xs.append(cur.x + (k % 2) * col_w + 5 * s)
+        xs.append(cur.x + (k % 2) * col_w + mark_x)
         ys.append(cur.y - (k // 2) * row_h - row_h / 2)
         face.append(to_rgba(ctx.color[key], alpha))
         edge.append(ec)
@@ -109,10 +116,10 @@ def _case_marks(sheet: Sheet, cur: Cursor, view: View, sizes) -> None:
     k = len(marks)
     texts[k % 2].append(f"其中{label.get('recurring', '反复')}（同址再次上报）{count('recurring'):,}")
     sheet.markers(xs, ys, area, "o", face, edge, 0.3 * s)
-    sheet.markers([cur.x + (k % 2) * col_w + 5 * s], [cur.y - (k // 2) * row_h - row_h / 2],
-                  [(sizes["open"] * 1.7) ** 2], RING, [to_rgba(INK, 0.75)], [None], 0)
+    sheet.markers([cur.x + (k % 2) * col_w + mark_x], [cur.y - (k // 2) * row_h - row_h / 2],
+                  [ring_d ** 2], RING, [RECURRING], [None], 0)
     for c in (0, 1):
-        sheet.column(cur.x + c * col_w + 12 * s, cur.y, texts[c], size, row_h)
+        sheet.column(cur.x + c * col_w + text_x, cur.y, texts[c], size, row_h)
     cur.y -= ((k + 2) // 2) * row_h + 1 * s
     _count_note(sheet, cur, view)
 
@@ -139,7 +146,8 @@ def _line_marks(sheet: Sheet, cur: Cursor, view: View, context_counts) -> None:
         items.append(("box", "#8c8c8c", 0.6 * s,
                       f"{ctx.style.level_labels.get(view.child_level, '')}边界"))
     for k, legend in enumerate(context_kinds(ctx.atlas.context)):
-        items.append(("ctx", k, 0, f"{legend} {context_counts.get(legend, 0)}"))
+        if context_counts.get(legend, 0):   # a kind not on this map is no legend item
+            items.append(("ctx", k, 0, f"{legend} {context_counts[legend]}"))
     texts = [[], []]
     lines, line_colors, line_widths, boxes, box_edges, box_widths = [], [], [], [], [], []
     for k, (kind, color, lw, text) in enumerate(items):
@@ -270,12 +278,18 @@ def _case_table(sheet: Sheet, cur: Cursor, view: View) -> None:
              "" if pd.isna(r["deadline"]) else f"{r['deadline']:%Y-%m-%d}",
              f"{int(r['days_overdue'])}天" if r["overdue"] else "")
             for case_id, r in order.iterrows()]
-    # every printed glyph costs time, so at most CASE_ROWS rows
-    _grid_table(sheet, cur, columns, rows, 5.8 * s, red_col=4, max_rows=CASE_ROWS)
+    # every printed glyph costs time, so at most CASE_ROWS rows, never under CASE_PT;
+    # the order puts the cases to act on first, and the web page lists (and exports) all
+    size = max(5.8 * s, CASE_PT)
+    _grid_table(sheet, cur, columns, rows, size, red_col=4, max_rows=CASE_ROWS, floor=CASE_PT)
+    if len(rows) > CASE_ROWS:
+        sheet.text(cur.x, cur.y + 3 * s, "完整清单见网页版网格图（可下载案件清单 CSV）",
+                   min(size, cur.w / max(em_width("完整清单见网页版网格图（可下载案件清单 CSV）"), 1)),
+                   va="top", color=GREY)
 
 
 def _grid_table(sheet: Sheet, cur: Cursor, columns, rows, size, last_red=0, red_col=None,
-                max_rows: int | None = None) -> None:
+                max_rows: int | None = None, floor: float | None = None) -> None:
     """A table as one text per column over striped row backgrounds.
 
     Rows that do not fit show the first and the last with "…另 N 项…" between.
@@ -283,7 +297,7 @@ def _grid_table(sheet: Sheet, cur: Cursor, columns, rows, size, last_red=0, red_
     s = sheet.s
     # shrink (down to a floor) so that every row fits before cutting rows out
     fit = (cur.y - cur.bottom) / ((min(len(rows), max_rows or len(rows)) + 1) * 1.5)
-    size = max(min(size, fit), min(size, 4.6 * s))
+    size = max(min(size, fit), min(size, 4.6 * s if floor is None else floor))
     row_h = size * 1.5
     for name, fx, ha in columns:
         sheet.text(cur.x + fx * cur.w, cur.y - row_h / 2, name, size, ha=ha, va="center",

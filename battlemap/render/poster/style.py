@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
+from battlemap._text import as_text
 from battlemap.render.closure import NO_CASES_COLOR, closure_color
 
 INK, GREY, LIGHT = "#222222", "#777777", "#d9d9d9"
@@ -19,6 +20,12 @@ RIVER_FOCUS = "#0b4f9c"
 SAMPLE_RED = "#c62828"
 NO_CASES = NO_CASES_COLOR
 """A child unit without cases, as on the web page."""
+GRID_TINT = "#eef4e4"
+"""A grid poster's own area: a plain light tint (its closure rate is in the statistics)."""
+RECURRING = (0.33, 0.33, 0.33, 0.6)
+"""The recurring (反复) ring: thin and mid-grey, under the overdue dots, never louder than them."""
+Z_CASES = {"closed": 7, "open": 8, "recurring": 8.6, "focus_river": 8.8, "overdue": 9}
+"""Drawing order of the case marks (and of the river a river poster is about), bottom to top."""
 CONTEXT_MARKERS = ("^", "s", "D", "p", "h", "*", "v", "P")
 CONTEXT_COLORS = ("#00606b", "#5b3a8e", "#8a5a00", "#2b2b2b", "#b03060", "#3d6b00")
 
@@ -52,3 +59,9 @@ def context_kinds(context: gpd.GeoDataFrame | None) -> list[str]:
 def context_symbol(k: int) -> tuple[str, str]:
     """Marker and colour of the k-th context kind."""
     return CONTEXT_MARKERS[k % len(CONTEXT_MARKERS)], CONTEXT_COLORS[k % len(CONTEXT_COLORS)]
+
+
+def context_label(row) -> str:
+    """A context point's map label: its name, then its value (e.g. 大墩断面 III类)."""
+    name, label = as_text(row.get("name")), as_text(row.get("label"))
+    return f"{name} {label}" if name and label and label not in name else name or label

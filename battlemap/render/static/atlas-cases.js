@@ -121,7 +121,8 @@
           ctx.stroke();
         }
       }
-      // 反复 recurring: a dark ring around the point
+      // 反复 recurring: a thin mid-grey ring (as on the posters), then the overdue dots again
+      // on top of the rings: overdue stays the loudest mark on every map
       var ring = r + (many ? 1.2 : 2.5);
       ctx.beginPath();
       for (var b = 0; b < this.n; b++) {
@@ -129,8 +130,21 @@
         ctx.moveTo(sx[b] + ring, sy[b]);
         ctx.arc(sx[b], sy[b], ring, 0, 2 * Math.PI);
       }
-      ctx.lineWidth = many ? 0.9 : 1.5;
-      ctx.strokeStyle = many ? 'rgba(20,20,20,0.7)' : '#1b1b1b';
+      ctx.lineWidth = many ? 0.7 : 1.1;
+      ctx.strokeStyle = 'rgba(85,85,85,0.6)';
+      ctx.stroke();
+      var late = this.groups[4], ro = r * 1.25;
+      ctx.beginPath();
+      for (var d = 0; d < late.length; d++) {
+        var j = late[d];
+        if (!on[j]) continue;
+        ctx.moveTo(sx[j] + ro, sy[j]);
+        ctx.arc(sx[j], sy[j], ro, 0, 2 * Math.PI);
+      }
+      ctx.fillStyle = colors.overdue;
+      ctx.fill();
+      ctx.lineWidth = 1.2;
+      ctx.strokeStyle = '#5a0000';
       ctx.stroke();
       this.sx = sx; this.sy = sy; this.buckets = buckets; this.cell = cell; this.r = r;
     },

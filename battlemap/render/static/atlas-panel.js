@@ -81,7 +81,7 @@
     // 超期 and 反复 are subsets of the states above (indented): see bm.applyFilters
     legendItem(list, 'overdue', '其中' + bm.S.labels.overdue + '（未销号且过期）', bm.S.colors.overdue, 'big',
       function (on) { bm.filters.overdue = on; }).classList.add('bm-leg-sub');
-    legendItem(list, 'recurring', '其中' + (bm.S.labels.recurring || '反复') + '（黑圈）', null, 'ring', null)
+    legendItem(list, 'recurring', '其中' + (bm.S.labels.recurring || '反复') + '（灰圈）', null, 'ring', null)
       .classList.add('bm-leg-sub');
     sec.appendChild(list);
     sec.appendChild(el('div', 'bm-note bm-rule', bm.S.countRule + '。' + uncountedNote()));
