@@ -16,7 +16,8 @@ from conftest import leftover_temp_files
 from battlemap import LEVELS
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
-from battlemap.render.web import ATLAS_SCRIPTS, _encode_ids, page_name, render_web
+from battlemap.render.web import ATLAS_SCRIPTS, page_name, render_web
+from battlemap.render.web.encode import _encode_ids
 
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))

@@ -11,7 +11,7 @@
  * Data arrive by <script> tags (file:// blocks fetch): data/shared.js calls
  * battlemapShared(...), data/<level>/<stem>.js calls battlemapData(...).
  * Every text from the data goes into the DOM through textContent, never
- * innerHTML. Load order (web.py ATLAS_SCRIPTS): core, cases, map, panel,
+ * innerHTML. Load order (render/web ATLAS_SCRIPTS): core, cases, map, panel,
  * search, start.
  */
 window.battlemap = window.battlemap || {};
@@ -98,7 +98,7 @@ window.battlemap = window.battlemap || {};
   }
 
   // 销号率 classes: made once per level in the stats stage (closed_class of each unit);
-  // web.py sends each level's colours and legend, the posters use the same
+  // render/web sends each level's colours and legend, the posters use the same
   var RATE_NONE = '#e3e3e3';
   var rateLevel = null;
   function closureOf(level) {
@@ -113,7 +113,7 @@ window.battlemap = window.battlemap || {};
   function rateLegend() { var c = closureOf(rateLevel); return c ? c.items : []; }
   function rateRule() { var c = closureOf(rateLevel); return c ? c.rule : ''; }
 
-  // case flags, as web.py packs them
+  // case flags, as render/web packs them
   var F_OVERDUE = 1, F_RECURRING = 2, F_MISMATCH = 4, F_INVALID = 8;
 
   // a table row, left out when there is no value (popups, tooltips)

@@ -7,7 +7,7 @@
  * strip, its latest warning (预警), and a line for every other section; each links to its page
  * section/<id>.html. On every map it gives the monitoring sections' points a
  * popup with the same figures and the link. Text goes in with textContent only.
- * Runs on DOMContentLoaded after atlas-start.js (script order in web.py).
+ * Runs on DOMContentLoaded after atlas-start.js (script order in render/web).
  */
 (function (bm) {
   'use strict';

@@ -1,0 +1,136 @@
+"""Geometry and figures made compact for the web: simplified, WGS84 (or GCJ-02), rounded arrays."""
+
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from battlemap import LEVELS
+from battlemap._model import UNIT_STAT_COLUMNS
+from battlemap._paths import safe_stem
+from battlemap.coords import wgs84_to_gcj02
+
+PAGE_LEVELS = (*LEVELS, "river")
+STAT_KEYS = tuple(c for c in UNIT_STAT_COLUMNS)
+COORD_SCALE = 100_000          # case lon/lat as integers ×1e5 (≈ 1 m)
+POLY_DECIMALS = 5              # polygon and line vertices, ≈ 1 m
+SIMPLIFY_M = {"district": 20.0, "town": 10.0, "village": 5.0, "grid": 2.0, "river": 8.0}
+CORRIDOR_SIMPLIFY_M = 25.0
+CONTEXT_MARGIN = 0.15          # rivers are clipped to a unit's bounds plus this share
+FLAG_OVERDUE, FLAG_RECURRING, FLAG_MISMATCH, FLAG_INVALID = 1, 2, 4, 8
+
+
+# ---------------------------------------------------------------------------
+# Geometry for the web: simplified in metres, then WGS84, rounded, [lat, lon]
+
+
+def _latlngs(geom: shapely.Geometry | None) -> list:
+    """Leaflet latlngs of a polygon, multipolygon, line or multiline; [] when empty."""
+    if geom is None or geom.is_empty:
+        return []
+    kind = geom.geom_type
+    if kind == "Polygon":
+        return [_ring(r) for r in (geom.exterior, *geom.interiors)]
+    if kind == "LineString":
+        return _line(geom)
+    if kind in ("MultiPolygon", "MultiLineString", "GeometryCollection"):
+        parts = [_latlngs(g) for g in geom.geoms if g.geom_type in (
+            "Polygon", "LineString", "MultiPolygon", "MultiLineString")]
+        return [p for p in parts if p]
+    return []
+
+
+def _line(geom: shapely.Geometry) -> list:
+    xy = np.round(shapely.get_coordinates(geom)[:, ::-1], POLY_DECIMALS)
+    return xy.tolist()
+
+
+def _ring(ring: shapely.Geometry) -> list:
+    return _line(ring)[:-1]
+
+
+def _gcj_xy(xy: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat]).reshape(-1, 2)
+
+
+def _to_gcj02(geoms: np.ndarray) -> np.ndarray:
+    """WGS84 geometries shifted to GCJ-02, all vertices in one vectorised call."""
+    return shapely.transform(geoms, _gcj_xy)
+
+
+def _to_wgs84(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
+    """The geometries in WGS84 (or GCJ-02 when drawn over a GCJ-02 basemap)."""
+    wgs = geoms.to_crs(4326).values
+    return _to_gcj02(np.asarray(wgs)) if gcj else wgs
+
+
+def _web_geometries(frame: gpd.GeoDataFrame, tolerance: float, gcj: bool = False) -> list:
+    simple = frame.geometry.simplify(tolerance, preserve_topology=True)
+    return [_latlngs(g) for g in _to_wgs84(simple, gcj)]
+
+
+def _latlon_points(geoms: gpd.GeoSeries, gcj: bool = False) -> list:
+    xy = np.round(shapely.get_coordinates(_to_wgs84(geoms, gcj)), 6)
+    return [[lat, lon] for lon, lat in xy.tolist()]
+
+
+def _unit_bounds(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
+    """(n, 4) minx, miny, maxx, maxy of each geometry, in degrees, rounded."""
+    return np.round(shapely.bounds(_to_wgs84(geoms, gcj)), 6)
+
+
+# ---------------------------------------------------------------------------
+# Precomputed web atlas: everything sliced once, then templated per page
+
+
+def _stat_row(row: pd.Series) -> list:
+    out = []
+    for key in STAT_KEYS:
+        value = row[key]
+        if pd.isna(value):
+            out.append(None)
+        elif key == "closed_rate":
+            out.append(round(float(value), 4))
+        else:
+            out.append(int(value))
+    return out
+
+
+_ID_PARTS = re.compile(r"^(.*?)(\d{1,15})$")
+
+
+def _encode_ids(ids: list[str]) -> dict:
+    """Case numbers as prefix + zero-padded number, numbers delta-coded.
+
+    ``ZC2019000001, ZC2019000002`` become prefixes ``["ZC"]``, widths ``[10]``,
+    ``k`` (prefix per case; omitted when there is one) and ``n`` = ``[2019000001, 1]``.
+    Ids without trailing digits keep themselves as prefix, width 0.
+    """
+    keys: dict[tuple[str, int], int] = {}
+    k, n, last = [], [], 0
+    for case_id in ids:
+        match = _ID_PARTS.match(case_id)
+        prefix, digits = (match.group(1), match.group(2)) if match else (case_id, "")
+        number = int(digits) if digits else 0
+        k.append(keys.setdefault((prefix, len(digits)), len(keys)))
+        n.append(number - last)
+        last = number
+    out: dict[str, list] = {"p": [p for p, _ in keys], "w": [w for _, w in keys], "n": n}
+    if len(keys) > 1:
+        out["k"] = k
+    return out
+
+
+def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
+    text = series.dt.strftime(fmt)
+    return text.where(series.notna(), "").astype(str).tolist()
+
+def page_name(unit_id: str) -> str:
+    """The file stem of a unit's page and page data (see :func:`battlemap._paths.safe_stem`)."""
+    return safe_stem(unit_id)

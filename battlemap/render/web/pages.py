@@ -1,0 +1,241 @@
+"""Each page: its data file, its HTML (breadcrumb, sample mark, scripts), and the shared assets."""
+
+
+from __future__ import annotations
+
+import html
+import importlib.resources
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from battlemap import LEVELS
+from battlemap._io import write_bytes, write_text
+from battlemap._model import Atlas
+from battlemap._paths import inside, page_data_file, page_file
+from battlemap._text import as_text
+from battlemap.errors import RenderError
+from battlemap.render.web.data import _WebAtlas
+from battlemap.render.web.encode import (
+    COORD_SCALE,
+    CORRIDOR_SIMPLIFY_M,
+    _latlngs,
+    _to_wgs84,
+)
+from battlemap.stats import uncounted_note
+
+_STATIC = "static"
+_LEAFLET_FILES = ("leaflet.js", "leaflet.css")
+# the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
+# adds to the one namespace window.battlemap that atlas-core.js creates
+ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
+                 "atlas-search.js", "atlas-export.js", "atlas-start.js", "atlas-water.js")
+
+
+# ---------------------------------------------------------------------------
+# Pages
+
+
+def _js_call(function: str, key: list | None, payload: dict) -> str:
+    args = ([json.dumps(k, ensure_ascii=False) for k in key] if key else [])
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return f"{function}({', '.join([*args, body])});\n"
+
+
+def _unit_name(atlas: Atlas, level: str, unit_id: str) -> str:
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    return str(frame.at[unit_id, "name"])
+
+
+def _chain(atlas: Atlas, level: str, unit_id: str) -> list[tuple[str, str]]:
+    """[(level, unit_id), …] from the district down to this unit."""
+    if level == "river":
+        district = str(atlas.units["district"].index[0])
+        return [("district", district), ("river", unit_id)]
+    chain = [(level, unit_id)]
+    while chain[0][0] != "district":
+        lv, uid = chain[0]
+        parent = atlas.units[lv].at[uid, "parent_id"]
+        above = LEVELS[LEVELS.index(lv) - 1]
+        if parent is None or pd.isna(parent) or str(parent) not in atlas.units[above].index:
+            break
+        chain.insert(0, (above, str(parent)))
+    return chain
+
+
+def _href(web: _WebAtlas, level: str, unit_id: str) -> str:
+    if level == "district":
+        return "index.html"
+    return f"{level}/{web.stems[level][unit_id]}.html"
+
+
+def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
+    atlas = web.atlas
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    row = frame.loc[unit_id]
+    positions = web.cases_of[level].get(unit_id, np.array([], dtype=np.int64))
+    data: dict[str, object] = {
+        "level": level, "id": unit_id, "stem": web.stems[level][unit_id],
+        "name": str(row["name"]),
+        "chief": as_text(row.get("chief")),
+        "stats": web.stats[level][unit_id],
+        "bounds": web.bounds[level][unit_id],
+        "g": web.geoms[level][unit_id] if level not in ("district", "river") else None,
+        "cases": web.case_slice(positions, with_details=level == "grid"),
+        "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
+        "children": [], "crosses": [],
+        "uncountedNote": uncounted_note(int(row.get("uncounted", 0))),
+        "town": next((web.stems["town"][u] for lv, u in _chain(atlas, level, unit_id)
+                      if lv == "town"), None),
+    }
+    if level in LEVELS[:-1]:
+        below = LEVELS[LEVELS.index(level) + 1]
+        frame_below = atlas.units[below]
+        rows = web.children_of[below].get(unit_id, np.array([], dtype=np.int64))
+        children = []
+        for pos in rows.tolist():
+            cid = str(frame_below.index[pos])
+            children.append({
+                "stem": web.stems[below][cid], "name": str(frame_below["name"].iat[pos]),
+                "chief": as_text(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
+                "stats": web.stats[below][cid],
+                "g": None if below == "town" else web.geoms[below][cid],
+                "i": pos, "label": web.labels[below][cid]})
+        data["children"] = children
+        data["childLevel"] = below
+    if level == "river":
+        data["bounds"] = _extend_bounds(data["bounds"], data["cases"], web.origin)
+        data["kind"] = str(row["kind"])
+        data["corridor"] = _corridor(atlas, unit_id, web.gcj)
+        links = web.stretches[web.stretches["river_id"] == unit_id]
+        data["crosses"] = [
+            [lv, web.stems[lv][u], _unit_name(atlas, lv, u), int(m)]
+            for lv, u, m in zip(links["level"], links["unit_id"], links["length_m"], strict=True)
+            if lv in ("town", "village") and u in web.stems[lv]]
+    return data
+
+
+def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
+    """Bounds grown to hold the page's case points too (a river's cases lie beside it)."""
+    if not cases["x"]:
+        return bounds
+    x0, y0, scale = origin[0], origin[1], COORD_SCALE
+    (south, west), (north, east) = bounds
+    return [[min(south, (min(cases["y"]) + y0) / scale), min(west, (min(cases["x"]) + x0) / scale)],
+            [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
+
+
+def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
+    """The river's corridor: the band within which cases are assigned to it."""
+    distance = atlas.config.join.river_distance_m
+    line = atlas.rivers.geometry.loc[[river_id]].simplify(CORRIDOR_SIMPLIFY_M)
+    band = line.buffer(distance, quad_segs=3).simplify(CORRIDOR_SIMPLIFY_M,
+                                                       preserve_topology=True)
+    return _latlngs(_to_wgs84(band, gcj)[0])
+
+
+# Leaflet, then the atlas scripts in order, then the data files that call into them
+_SCRIPT_TAGS = "".join(f'<script src="{{root}}assets/{name}"></script>\n'
+                       for name in ("leaflet.js", *ATLAS_SCRIPTS))
+_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{root}assets/leaflet.css">
+<link rel="stylesheet" href="{root}assets/atlas.css">
+</head>
+<body data-root="{root}" data-level="{level}" data-stem="{stem}">
+<header class="bm-header">
+  <div class="bm-titles">
+    <nav class="bm-crumbs" aria-label="breadcrumb">{crumbs}</nav>
+    <h1>{heading}</h1>
+  </div>
+  <div class="bm-meta"><span class="bm-asof">数据截至 {as_of}</span>{chief}</div>
+  {sample}
+</header>
+<main class="bm-main">
+  <div id="map" class="bm-map" role="application" aria-label="{title}"></div>
+  <aside id="panel" class="bm-panel"></aside>
+</main>
+<footer class="bm-footer">{note}</footer>
+""" + _SCRIPT_TAGS + """<script src="{root}data/shared.js"></script>
+<script src="{root}data/{level}/{stem}.js"></script>
+</body>
+</html>
+"""
+
+_SAMPLE = '<div class="bm-sample" title="示例数据，非真实案件">示例数据 sample data</div>'
+
+
+def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
+    atlas, esc = web.atlas, html.escape
+    root = "" if level == "district" else "../"
+    levels = atlas.config.style.level_labels
+    chain = _chain(atlas, level, unit_id)
+    crumbs = []
+    for lv, uid in chain:
+        label = levels.get("tributary" if lv == "river" else lv, lv)
+        name = esc(f"{label} {_unit_name(atlas, lv, uid)}") if lv != "district" \
+            else esc(_unit_name(atlas, lv, uid))
+        if (lv, uid) == (level, unit_id):
+            crumbs.append(f'<span class="bm-crumb bm-here" aria-current="page">{name}</span>')
+        else:
+            crumbs.append(f'<a class="bm-crumb" href="{root}{_href(web, lv, uid)}">{name}</a>')
+    name = _unit_name(atlas, level, unit_id)
+    label = levels.get("tributary" if level == "river" else level, level)
+    project = atlas.config.project.name
+    heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
+    frame = atlas.rivers if level == "river" else atlas.units[level]
+    chief = as_text(frame.at[unit_id, "chief"]) if "chief" in frame else ""
+    chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
+    note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
+    return _PAGE.format(
+        title=esc(f"{heading} · {project}" if level != "district" else heading),
+        root=root, level=level, stem=web.stems[level][unit_id],
+        crumbs='<span class="bm-sep">›</span>'.join(crumbs), heading=esc(heading),
+        as_of=atlas.as_of.isoformat(), chief=chief_html,
+        sample=_SAMPLE if atlas.config.project.sample else "", note=esc(note))
+
+
+def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list[Path]:
+    stem = web.stems[level][unit_id]
+    page = inside(out_dir, out_dir / page_file(level, unit_id))
+    data = inside(out_dir, out_dir / page_data_file(level, unit_id))
+    payload = _js_call("battlemapData", [level, stem], _page_data(web, level, unit_id))
+    return [write_text(data, payload), write_text(page, _page_html(web, level, unit_id))]
+
+
+# ---------------------------------------------------------------------------
+# Assets
+
+
+def _write_assets(out_dir: Path) -> list[Path]:
+    """Leaflet from the js_lib_leaflet package, and our own scripts and atlas.css."""
+    assets = out_dir / "assets"
+    written = []
+    try:
+        leaflet = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    except ModuleNotFoundError as exc:
+        raise RenderError("Leaflet is missing: install django-js-lib-leaflet") from exc
+    for name in _LEAFLET_FILES:
+        written.append(_copy(leaflet / name, assets / name))
+    images = leaflet / "images"
+    for item in sorted(images.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".png"):
+            written.append(_copy(item, assets / "images" / item.name))
+    ours = importlib.resources.files("battlemap.render") / _STATIC
+    for name in (*ATLAS_SCRIPTS, "atlas.css"):
+        written.append(_copy(ours / name, assets / name))
+    return written
+
+
+def _copy(source: importlib.resources.abc.Traversable, target: Path) -> Path:
+    data = source.read_bytes()
+    if target.exists() and target.read_bytes() == data:
+        return target
+    return write_bytes(target, data)
