@@ -131,6 +131,7 @@ def _normalised(path: Path) -> bytes:
     if path.name == "report.json":
         report = json.loads(data)
         report.pop("timings_s", None)
+        report.pop("output_sizes", None)   # bytes of files with time stamps in them
         build = report.get("build", {})
         build["replaced"] = sorted(build.get("replaced", []))  # in the order they finished
         return json.dumps(report, sort_keys=True).encode()

@@ -102,7 +102,7 @@ def test_unit_sheets_hold_the_statistics_stage_figures(workbook, tiny_atlas) -> 
 
 def test_river_sheet_has_kind_and_length(workbook, tiny_atlas) -> None:
     rivers = _sheet(workbook, "流域")
-    assert list(rivers.columns[:4]) == ["编码", "名称", "类别", "案件总数"]
+    assert list(rivers.columns[:5]) == ["编码", "名称", "河长", "类别", "案件总数"]
     assert rivers.columns[-1] == "河道长度(公里)" and "上级编码" not in rivers
     assert len(rivers) == len(tiny_atlas.rivers)
     rivers = rivers.set_index("名称")
