@@ -40,11 +40,9 @@ def sniff(data: bytes) -> str:
         return "binary"
     sample = data[:65536]
     for encoding in _TEXT_ENCODINGS:
-        try:
-            sample.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if exc.start >= len(sample) - 4:  # a character cut by the sample's end
-                return "text"
+        try:  # not final: a character cut by the sample's end is no error
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
             continue
         return "text"
     return "binary"
