@@ -55,10 +55,13 @@ def main() -> None:
                         help="only the full build (for the stress scale: baselines would take hours)")
     args = parser.parse_args()
     rows = {}
+    load_before = os.getloadavg()
     for scale in args.scales:
         rows[f"×{scale:g}"] = bench_scale(scale, args.workdir / f"scale{scale:g}", args)
-    text = (f"battlemap bench, {dt.date.today()}, {os.cpu_count()} cores, "
-            f"medians of {args.runs} runs\n\n{_markdown(rows)}\n")
+    load = " / ".join(f"{a:.1f}, {b:.1f}, {c:.1f}" for a, b, c in (load_before, os.getloadavg()))
+    text = (f"battlemap bench, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
+            f"medians of {args.runs} runs; load average (1, 5, 15 min) before / after: {load}"
+            f"\n\n{_markdown(rows)}\n")
     print(text)
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
@@ -102,6 +105,10 @@ def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str,
                       as_of=_as_of(config))
         rounds.append(_build(config, out))
     row["weekly round rebuild (s)"] = _median(r["wall"] for r in rounds)
+    row["  weekly round / full build"] = round(row["weekly round rebuild (s)"]
+                                               / row["full build (s)"], 2)
+    for renderer, counts in rounds[-1]["outputs"].items():
+        row[f"  weekly {renderer} rendered / skipped"] = f"{counts['rendered']} / {counts['skipped']}"
     for stage in rounds[-1]["stages"]:
         row[f"  weekly stage {stage} (s)"] = _median(r["stages"].get(stage, 0) for r in rounds)
     changes = []
@@ -109,6 +116,8 @@ def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str,
         _change_states(work / "data" / "cases" / "cases.csv", share=0.01, seed=run)
         changes.append(_build(config, out))
     row["1 % change rebuild (s)"] = _median(r["wall"] for r in changes)
+    row["  1 % change / full build"] = round(row["1 % change rebuild (s)"]
+                                             / row["full build (s)"], 2)
 
     page = _district_page_bytes(out)
     row["district page (MB)"] = round(page / 1e6, 2)
@@ -143,7 +152,8 @@ def _build(config: Path, out: Path, force: bool = False) -> dict[str, object]:
     import json
 
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    return {"wall": wall, "peak_mb": round(usage.ru_maxrss / 1024), "stages": report["timings_s"]}
+    return {"wall": wall, "peak_mb": round(usage.ru_maxrss / 1024), "stages": report["timings_s"],
+            "outputs": report["outputs"]}
 
 
 def _change_states(path: Path, share: float, seed: int) -> None:
