@@ -37,8 +37,8 @@ from battlemap._options import BuildOptions
 from battlemap._output import claim_output
 from battlemap.config import Config
 
-__all__ = ["STAMP", "UpToDate", "check", "forget", "input_fingerprint", "remember",
-           "skip_unchanged"]
+__all__ = ["STAMP", "UpToDate", "check", "forget", "input_fingerprint", "last_report",
+           "remember", "skip_unchanged"]
 
 STAMP = ".battlemap-uptodate.json"
 FORMAT = 1
@@ -114,6 +114,23 @@ def remember(out: Path, inputs: str | None) -> None:
     except OSError:
         return
     write_text(out / STAMP, json.dumps(stamp, indent=1))
+
+
+def last_report(out: Path, unchanged: UpToDate) -> dict[str, object]:
+    """The report of the build that is still up to date, as the answer of this one.
+
+    Its figures are this build's; what this build did is nothing: no output
+    rendered, replaced or removed, and ``up_to_date`` says since when. The
+    files report.json and report.html are left as they are.
+    """
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    outputs = {kind: {"rendered": 0, "skipped": counts["rendered"] + counts["skipped"],
+                      "removed": 0} for kind, counts in (report.get("outputs") or {}).items()}
+    return {**report, "outputs": outputs,
+            "build": {"status": "complete", "stage": "up to date", "files_replaced": 0,
+                      "files_removed": 0, "replaced": [], "removed": []},
+            "up_to_date": {"since": unchanged.finished, "outputs": unchanged.outputs,
+                           "message": unchanged.message()}}
 
 
 def forget(out: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from battlemap._model import Atlas
 from battlemap._options import RENDERERS, BuildOptions
 from battlemap._output import claim_output
 from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
-from battlemap._uptodate import check, forget, input_fingerprint, remember
+from battlemap._uptodate import check, forget, input_fingerprint, last_report, remember
 from battlemap.config import Config
 from battlemap.export import write_geopackage, write_statistics_xlsx
 from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
@@ -129,8 +128,9 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
     Only outputs whose inputs changed are rendered again (``force`` renders
     all); outputs of units that no longer exist are removed. When nothing a
     build reads changed since the last complete build and every output is
-    still there, nothing is loaded or written: the report of that build is
-    returned with ``up_to_date`` added (see :mod:`battlemap._uptodate`). A
+    still there, nothing is loaded or written and the report of that build
+    is returned, saying nothing was rendered this time and since when it is
+    up to date (see :mod:`battlemap._uptodate`). A
     hard input problem raises before anything is written. Before the first
     output is replaced the report says "in progress"; if rendering stops, it
     says the build failed, at which stage, and which files were replaced or
@@ -146,10 +146,7 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
         inputs = input_fingerprint(config, options)
         unchanged = check(out, inputs, options)
         if unchanged is not None:
-            report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-            return {**report, "up_to_date": {"since": unchanged.finished,
-                                             "outputs": unchanged.outputs,
-                                             "message": unchanged.message()}}
+            return last_report(out, unchanged)
         forget(out)
         prepared = prepare(config, since=options.since)
         if not options.quiet:

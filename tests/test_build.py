@@ -272,7 +272,9 @@ def _skipped(config, options, monkeypatch) -> bool:
         listed = {n for e in json.loads((out / ".battlemap-manifest.json").read_text(
             encoding="utf-8"))["jobs"].values() for n in e["files"]}
         assert report["up_to_date"]["outputs"] == len(listed) > 0
-        assert report["build"]["status"] == "complete"
+        assert report["build"]["status"] == "complete" and report["build"]["replaced"] == []
+        assert report["outputs"] and all(n["rendered"] == n["removed"] == 0 and n["skipped"]
+                                         for n in report["outputs"].values())
     else:
         assert report["build"]["status"] == "complete"
     return skipped
