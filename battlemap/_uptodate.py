@@ -74,10 +74,10 @@ def skip_unchanged(config: Config, options: BuildOptions) -> UpToDate | None:
 def input_fingerprint(config: Config, options: BuildOptions) -> str | None:
     """The digest of battlemap, the config, the input files and the options; None if unsure."""
     digest = hashlib.blake2b(digest_size=20)
-    _feed(digest, "battlemap", __version__, _code_digest())
     _feed(digest, "config", config.model_dump_json(), config.as_of.isoformat())
     _feed(digest, "options", repr(options.selection()))
     try:
+        _feed(digest, "battlemap", __version__, _code_digest())
         for path in _input_files(config):
             _feed(digest, str(path), _file_digest(path))
     except OSError:
