@@ -115,17 +115,19 @@ class JobRecorder:
         """
         for job, name in self.later:  # shared files, atlases of towns not rendered again
             _add_files(manifest, key(self.renderer, job), [name])
+        dropped: list[str] = []
         for job in self.stale:
             entry_key = key(self.renderer, job)
             old = (manifest.get(entry_key) or {}).get("files") or []
             if job in self.done:
-                new = self.done[job]
-                manifest[entry_key] = {"print": prints[job], "files": sorted(set(new))}
-                _drop(self.out, [n for n in old if n not in new], manifest, self.log)
+                new = set(self.done[job])
+                manifest[entry_key] = {"print": prints[job], "files": sorted(new)}
+                dropped += [n for n in old if n not in new]
             else:
                 touched = [n for n in self.files_of(job) if self.log.touched(n)]
                 self.log.written += [n for n in touched if n not in self.log.written]
                 manifest[entry_key] = {"print": "", "files": sorted({*old, *touched})}
+        _drop(self.out, list(dict.fromkeys(dropped)), manifest, self.log)
 
 
 def remove_gone(out: Path, renderer: str, manifest: dict[str, Entry], prints: dict[Job, str],
@@ -144,7 +146,13 @@ def _add_files(manifest: dict[str, Entry], entry_key: str, names: list[str]) -> 
 
 
 def _drop(out: Path, names: list[str], manifest: dict[str, Entry], log: BuildLog) -> None:
-    """Delete files battlemap wrote that no job of the manifest lists any more."""
+    """Delete files battlemap wrote that no job of the manifest lists any more.
+
+    Called once per clean-up, after the manifest holds every job's new files:
+    the set of listed files is built once (not once per job: issue 16).
+    """
+    if not names:
+        return
     listed = {n for entry in manifest.values() for n in (entry.get("files") or [])}
     removed = remove_files(out, [n for n in names if n not in listed])
     log.removed += [p.relative_to(out).as_posix() for p in removed]

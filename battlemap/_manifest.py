@@ -19,15 +19,17 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from battlemap import LEVELS, __version__
 from battlemap._io import write_text
-from battlemap._model import Atlas
 from battlemap._paths import inside
 from battlemap.errors import RenderError
+
+if TYPE_CHECKING:  # numpy, pandas and the model load only when fingerprints are computed, so
+    import pandas as pd  # that the lock and the no-change check start fast (issue 16)
+
+    from battlemap._model import Atlas
 
 __all__ = ["MANIFEST", "Entry", "fingerprints", "load_manifest", "present", "remove_files",
            "save_manifest"]
@@ -120,6 +122,8 @@ def _shared_hash(atlas: Atlas) -> str:
 
 def _row_hashes(frame: pd.DataFrame) -> pd.Series:
     """One uint64 per row over every column, geometry as WKB."""
+    import pandas as pd
+
     plain = pd.DataFrame(frame).copy()
     geometry = getattr(frame, "geometry", None)
     if geometry is not None:
@@ -132,6 +136,8 @@ def _row_hashes(frame: pd.DataFrame) -> pd.Series:
 
 def _sum_by(hashes: pd.Series, keys: pd.Series) -> dict[str, int]:
     """Order-independent combination of row hashes per key (wrapping sum)."""
+    import numpy as np
+
     sums = hashes.groupby(keys.to_numpy()).agg(lambda v: int(np.sum(v.to_numpy(np.uint64))))
     return sums.to_dict()
 

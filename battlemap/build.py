@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +18,10 @@ from battlemap._findings import DUPLICATE_RULE, Finding, Findings
 from battlemap._jobs import BuildLog, JobRecorder, remove_gone, stale_jobs
 from battlemap._manifest import Entry, fingerprints, load_manifest, save_manifest
 from battlemap._model import Atlas
+from battlemap._options import RENDERERS, BuildOptions
 from battlemap._output import claim_output
 from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
+from battlemap._uptodate import check, forget, input_fingerprint, last_report, remember
 from battlemap.config import Config
 from battlemap.export import write_geopackage, write_statistics_xlsx
 from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
@@ -41,9 +42,8 @@ from battlemap.report import nothing_mapped, output_sizes, write_report_files
 from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
-__all__ = ["BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
+__all__ = ["RENDERERS", "BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
 
-RENDERERS = ("web", "posters", "bulletin", "letters")
 WHOLE_ATLAS = ("exports", "bulletin", "letters")
 """Outputs made once per build from the whole atlas, not once per unit."""
 
@@ -122,29 +122,19 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
 
 
-@dataclass(frozen=True)
-class BuildOptions:
-    """How to build: what to render, where, and how much of it."""
-
-    only: tuple[str, ...] = RENDERERS
-    levels: tuple[str, ...] | None = None   # e.g. ("town",); None = every level and the rivers
-    units: tuple[str, ...] | None = None    # unit or river ids; None = all
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    executor: str = "process"               # process | dask-local | dask://HOST:PORT
-    force: bool = False
-    since: dt.date | None = None
-    quiet: bool = True
-
-
 def build(config: Config, options: BuildOptions | None = None) -> dict[str, object]:
     """Run the whole job and write every output under ``config.output.dir``.
 
     Only outputs whose inputs changed are rendered again (``force`` renders
-    all); outputs of units that no longer exist are removed. A hard input
-    problem raises before anything is written. Before the first output is
-    replaced the report says "in progress"; if rendering stops, it says the
-    build failed, at which stage, and which files were replaced or removed.
-    Returns the report (also written to ``report.json``).
+    all); outputs of units that no longer exist are removed. When nothing a
+    build reads changed since the last complete build and every output is
+    still there, nothing is loaded or written and the report of that build
+    is returned, saying nothing was rendered this time and since when it is
+    up to date (see :mod:`battlemap._uptodate`). A
+    hard input problem raises before anything is written. Before the first
+    output is replaced the report says "in progress"; if rendering stops, it
+    says the build failed, at which stage, and which files were replaced or
+    removed. Returns the report (also written to ``report.json``).
 
     Raises
     ------
@@ -153,6 +143,11 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
     """
     options = options or BuildOptions()
     with claim_output(config) as out:
+        inputs = input_fingerprint(config, options)
+        unchanged = check(out, inputs, options)
+        if unchanged is not None:
+            return last_report(out, unchanged)
+        forget(out)
         prepared = prepare(config, since=options.since)
         if not options.quiet:
             for stage, seconds in prepared.timings.items():
@@ -167,12 +162,15 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
         except BaseException as exc:
             write_report(prepared, out, summary, log.status("failed", exc))
             raise
-        return write_report(prepared, out, summary, log.status("complete"))
+        report = write_report(prepared, out, summary, log.status("complete"))
+        remember(out, inputs)
+        return report
 
 
 def validate_only(config: Config) -> dict[str, object]:
     """Load, validate and join without rendering, holding the output folder; write the report."""
     with claim_output(config) as out:
+        forget(out)
         prepared = prepare(config)
         return write_report(prepared, out, None, {"status": "validated, nothing rendered"})
 
@@ -312,6 +310,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     """
     atlas, findings = prepared.atlas, prepared.findings
     rejected = findings.rejected_frame()
+    report_status = (status or {}).get("status")
     district = atlas.units["district"].iloc[0]
     report = {
         "battlemap_version": __version__,
@@ -344,7 +343,8 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "outputs": dict(written or {}),
         "letters": letters_on(out, atlas.as_of),
         "timings_s": prepared.timings,
-        "output_sizes": output_sizes(out),
+        # the whole folder's sizes once a build ends, not at each renderer's start (issue 16)
+        "output_sizes": None if report_status == "in progress" else output_sizes(out),
     }
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)

@@ -83,7 +83,8 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from battlemap.build import RENDERERS, BuildOptions, build
+    from battlemap._options import RENDERERS, BuildOptions
+    from battlemap._uptodate import skip_unchanged
     from battlemap.config import load_config
 
     config = load_config(args.config, out_dir=args.out)
@@ -95,7 +96,16 @@ def _build(args: argparse.Namespace) -> int:
         executor=args.executor, force=args.force, since=args.since, quiet=args.quiet)
     if options.workers < 1:
         raise ConfigError(f"--workers {options.workers}: give 1 or more")
+    unchanged = skip_unchanged(config, options)  # before pandas and the pipeline load (issue 16)
+    if unchanged is not None:
+        _say(args, f"{config.output.dir}: {unchanged.message()}")
+        return 0
+    from battlemap.build import build
+
     report = build(config, options)
+    if "up_to_date" in report:  # another build finished meanwhile
+        _say(args, f"{config.output.dir}: {report['up_to_date']['message']}")
+        return 0
     _summary(args, report, config.output.dir)
     return 0
 

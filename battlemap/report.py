@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from collections.abc import Iterator
 from html import escape
 from itertools import groupby
 from pathlib import Path
@@ -55,13 +57,25 @@ def output_sizes(out: Path) -> dict[str, int]:
     sizes: Counter[str] = Counter()
     if not out.is_dir():
         return {}
-    for path in out.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            rel = path.relative_to(out).as_posix()
-            kind = next((kind for top, kind in OUTPUT_KINDS.items()
-                         if rel == top or rel.startswith(top + "/")), "other")
-            sizes[kind] += path.stat().st_size
+    for rel, size in _files(str(out), ""):
+        kind = next((kind for top, kind in OUTPUT_KINDS.items()
+                     if rel == top or rel.startswith(top + "/")), "other")
+        sizes[kind] += size
     return {**dict(sorted(sizes.items())), "total": sum(sizes.values())}
+
+
+def _files(folder: str, prefix: str) -> Iterator[tuple[str, int]]:
+    """(path relative to the output folder, bytes) of every regular file, symlinks not followed.
+
+    One ``scandir`` per folder and one ``lstat`` per file (issue 16: ``rglob`` with a
+    ``Path`` and three stats per file took 0.5 s per report on ~7,400 outputs).
+    """
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file(follow_symlinks=False):
+                yield f"{prefix}{entry.name}", entry.stat(follow_symlinks=False).st_size
 
 
 def write_report_files(report: dict[str, Any], rejected: pd.DataFrame, original: pd.DataFrame,

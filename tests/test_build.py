@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -235,3 +236,118 @@ def test_a_worker_failure_still_reports_the_batches_that_finished(tmp_path: Path
                for p in config.output.dir.rglob("*.html") if "report" not in p.name}
     assert pages == on_disk and "index.html" in pages
     assert not any(n.startswith("river/") for n in pages)
+
+
+# ---------------------------------------------------------------- no-change rebuilds (issue 16)
+def _snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the output folder with its size and modification time."""
+    return {p.relative_to(out).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in out.rglob("*") if p.is_file() and p.name != ".battlemap.lock"}
+
+
+def _build_counting(config, options, monkeypatch) -> tuple[dict, int]:
+    """Build; return the report and how many times the pipeline (prepare) ran."""
+    calls = []
+    real = build_module.prepare
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "prepare", counting)
+    report = build(config, options)
+    monkeypatch.setattr(build_module, "prepare", real)
+    return report, len(calls)
+
+
+def _skipped(config, options, monkeypatch) -> bool:
+    """Whether the build took the fast path (checked three ways that must agree)."""
+    out = config.output.dir
+    before = _snapshot(out)
+    report, prepared = _build_counting(config, options, monkeypatch)
+    skipped = "up_to_date" in report
+    assert skipped == (prepared == 0)
+    if skipped:
+        assert _snapshot(out) == before   # nothing written, report.json/html left as they are
+        listed = {n for e in json.loads((out / ".battlemap-manifest.json").read_text(
+            encoding="utf-8"))["jobs"].values() for n in e["files"]}
+        assert report["up_to_date"]["outputs"] == len(listed) > 0
+        assert report["build"]["status"] == "complete" and report["build"]["replaced"] == []
+        assert report["outputs"] and all(n["rendered"] == n["removed"] == 0 and n["skipped"]
+                                         for n in report["outputs"].values())
+    else:
+        assert report["build"]["status"] == "complete"
+    return skipped
+
+
+def test_an_unchanged_rebuild_skips_everything_and_any_change_builds(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    config = _config(tmp_path, tmp_path / "out")
+    out, folder = config.output.dir, tmp_path / "in"
+    assert not _skipped(config, WEB, monkeypatch)                  # the first build
+    assert _skipped(config, WEB, monkeypatch)                      # nothing changed
+    assert "nothing changed since the build of" in build(config, WEB)["up_to_date"]["message"]
+
+    cases = tiny_cases_frame()                                     # a changed case file
+    cases.loc[cases["问题编号"] == "C06", "处理状态"] = "已销号"
+    cases.to_csv(folder / "cases.csv", index=False, encoding="utf-8-sig")
+    before = json.loads((out / "report.json").read_text(encoding="utf-8"))["states"]
+    assert not _skipped(config, WEB, monkeypatch)
+    after = json.loads((out / "report.json").read_text(encoding="utf-8"))["states"]
+    assert after["closed"] == before["closed"] + 1
+    assert _skipped(config, WEB, monkeypatch)
+
+    noted = config.model_copy(update={"project": config.project.model_copy(  # a config value
+        update={"note": "内部资料 · 第二版"})})
+    assert not _skipped(noted, WEB, monkeypatch)
+    assert not _skipped(config, WEB, monkeypatch)                  # and back again
+    assert not _skipped(config, BuildOptions(only=("web",), workers=1, levels=("town",)),
+                        monkeypatch)                               # other options
+    assert not _skipped(config, WEB, monkeypatch)
+
+    page = next((out / "grid").glob("*.html"))                     # a deleted output
+    page.unlink()
+    assert not _skipped(config, WEB, monkeypatch)
+    assert page.is_file()
+
+    assert not _skipped(config, BuildOptions(only=("web",), workers=1, force=True),
+                        monkeypatch)                               # --force
+    later = config.model_copy(update={"project": config.project.model_copy(  # a new as-of date
+        update={"as_of": config.as_of + dt.timedelta(days=1)})})
+    assert not _skipped(later, WEB, monkeypatch)
+    assert sorted(p.name for p in (out / "history").iterdir()) == [
+        "2026-11-27.csv.gz", "2026-11-28.csv.gz"]
+    assert not _skipped(config, WEB, monkeypatch)                  # back to the first date
+
+    validate_only(config)                                          # validate rewrites the report
+    assert not _skipped(config, WEB, monkeypatch)
+    assert _skipped(config, WEB, monkeypatch)
+
+
+def test_a_rebuild_after_a_failed_build_is_not_skipped(tmp_path: Path, monkeypatch) -> None:
+    config = _config(tmp_path, tmp_path / "out")
+    build(config, WEB)
+    monkeypatch.setitem(build_module._RENDER, "web", _fail_on_river)
+    with pytest.raises(RenderError):
+        build(config, BuildOptions(only=("web",), workers=1, force=True))
+    monkeypatch.undo()
+    assert not _skipped(config, WEB, monkeypatch)
+
+
+def test_the_report_of_a_finished_build_has_output_sizes_the_running_one_not(
+        tmp_path: Path, monkeypatch) -> None:
+    config = _config(tmp_path, tmp_path / "out")
+    out = config.output.dir
+    seen = []
+    real = build_module._RENDER["web"]
+
+    def spy(atlas, out_dir, jobs):
+        seen.append(json.loads((out / "report.json").read_text(encoding="utf-8")))
+        return real(atlas, out_dir, jobs)
+
+    monkeypatch.setitem(build_module._RENDER, "web", spy)
+    report = build(config, WEB)
+    assert seen and all(r["output_sizes"] is None for r in seen)
+    assert report["output_sizes"]["web"] > 0
+    assert report["output_sizes"]["total"] == sum(
+        v for k, v in report["output_sizes"].items() if k != "total")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from battlemap.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_validate_writes_balanced_report(tiny_config_path: Path, tmp_path: Path, capsys) -> None:
@@ -29,6 +32,22 @@ def test_build_web_with_progress(tiny_config_path: Path, tmp_path: Path, capsys)
     assert all(f"{stage:<9}" in captured.err for stage in ("load", "validate", "join", "stats"))
     assert "web: 18 rendered, 0 unchanged" in captured.out
     assert (out / "index.html").exists()
+
+
+def test_a_no_change_rebuild_says_so_in_one_line_before_pandas_loads(
+        tiny_config_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["build", "--config", str(tiny_config_path), "--out", str(out), "--only", "web",
+            "--workers", "1"]
+    assert main([*args, "--quiet"]) == 0
+    probe = ("import sys; from battlemap.cli import main; code = main(sys.argv[1:]); "
+             "print(code, 'pandas' in sys.modules, 'geopandas' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                            text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    line, verdict = result.stdout.splitlines()
+    assert line.startswith(f"{out}: nothing changed since the build of ")
+    assert line.endswith(" outputs up to date)")
+    assert verdict == "0 False False" and result.stderr == ""
 
 
 def test_quiet_prints_nothing(tiny_config_path: Path, tmp_path: Path, capsys) -> None:
