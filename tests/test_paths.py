@@ -10,6 +10,7 @@ import pytest
 from conftest import tiny_units, write_tiny_inputs
 
 from battlemap._paths import MAX_KEPT, inside, safe_stem
+from battlemap._uptodate import STAMP
 from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
 from battlemap.errors import RenderError
@@ -107,8 +108,10 @@ def test_hostile_ids_stay_inside_and_are_not_rendered_twice(tmp_path: Path) -> N
     assert not (tmp_path / "ESCAPED").exists()
     grids = {p.name for p in (out / "posters" / "grid").iterdir()}
     assert len(grids) == 8 and all(SAFE_NAME.fullmatch(n) for n in grids)
+    (out / STAMP).unlink()  # the normal path, not the no-change one: stale_jobs decides
     again = build(config, options)
     assert again["outputs"]["posters"] == {"rendered": 0, "skipped": 12, "removed": 0}
+    assert "up_to_date" not in again
     assert again["outputs"]["web"]["rendered"] == 0
     village = (out / "village" / "440118001001.html").read_text(encoding="utf-8")
     for link in re.findall(r'(?:href|src)="\.\./((?:assets|data)/[^"#?]+)"', village):

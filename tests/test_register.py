@@ -23,9 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _build(folder: Path, as_of: str, capsys=None, **kwargs) -> int:
+    """A letters build; forced, so that a rebuild of the same inputs does not take the
+    no-change path (battlemap._uptodate) and really numbers its letters again."""
     config = escalation_config(folder, as_of=as_of, **kwargs)
     return main(["build", "--config", str(config.source), "--out", str(folder / "output"),
-                 "--only", "letters", "--workers", "1", "--quiet"])
+                 "--only", "letters", "--workers", "1", "--quiet", "--force"])
 
 
 def _letters(out: Path) -> list[tuple]:
