@@ -2,7 +2,7 @@
 
 一、总体情况  headline figures, a summary paragraph and charts;
 二、镇街排名  the ranking of towns, the change in rank since the last build,
-              and the ranking rule;
+              the ranking rule, and each town's cases by state (各镇街案件状态);
 三、督办提醒与预警  reminders (提醒) and warnings (预警) per recipient;
 四、超期案件  overdue cases by town, longest first, with the responsible chief;
 五、反复案件  recurring cases still open, and counts per town;
@@ -101,7 +101,30 @@ def _ranking(b: Bulletin) -> list[Block]:
     return [Heading(SECTIONS[1]), Table(columns, tuple(rows)),
             Paragraph(f"排名规则：{b.ranking_rule}", "note"),
             Figure(partial(chart_towns, b), "镇街销号率排名", height=height, width=0.5, room=58),
-            Figure(partial(chart_ages, b), "超期案件按案龄", height=height, width=0.5)]
+            Figure(partial(chart_ages, b), "超期案件按案龄", height=height, width=0.5),
+            *_town_states(b)]
+
+
+TOWN_STATES = "各镇街案件状态"
+"""The heading of the town state table (under 二、镇街排名)."""
+DISTRICT_ROW = "全区合计"
+
+
+def _town_states(b: Bulletin) -> list[Block]:
+    """Each town's cases by state, with the same words and rule as every legend (计数口径)."""
+    label = b.labels.get
+    columns = (Column("镇街", 70), Column("案件总数", 50, "right"),
+               *(Column(label(s, s), 46, "right") for s in STATES),
+               Column(f"其中{label('overdue', '超期')}", 50, "right"),
+               Column(f"其中{label('recurring', '反复')}", 50, "right"),
+               Column("不计整改", 50, "right"))
+    rows = tuple(cells(DISTRICT_ROW if r.is_district else r.name, _int(r.total),
+                       *(_int(getattr(r, s)) for s in STATES),
+                       (_int(r.overdue), "warn" if r.overdue else ""), _int(r.recurring),
+                       (_int(r.uncounted), "muted"))
+                 for r in b.town_states.itertuples())
+    note = (f"{count_rule(b.labels)}。不计整改：无效举报及不计整改案件，不含在案件总数及各状态内。")
+    return [Heading(TOWN_STATES, level=2), Table(columns, rows), Paragraph(note, "note")]
 
 
 def _escalations(b: Bulletin) -> list[Block]:
