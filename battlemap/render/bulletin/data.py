@@ -47,6 +47,8 @@ class Bulletin:
     data_source: str
     headline: dict[str, float]       # the district's statistics and counts of this bulletin
     changes_since: str | None        # ISO date of the snapshot the changes are counted from
+    changes_rule: str                # how the changes count (battlemap.history.CHANGES_RULE)
+    changes_recounted: dict[str, int] | None  # joined / left counting since then, or None
     ranking: pd.DataFrame            # towns by rank, with previous_rank and rank_change
     ranking_rule: str
     town_states: pd.DataFrame        # towns in ranking order, then the district: see _town_states
@@ -99,6 +101,8 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
         warning_days=config.escalation.warning_days, note=config.project.note,
         data_source=config.project.data_source, headline=headline,
         changes_since=as_text(atlas.extra.get("changes_since")) or None,
+        changes_rule=str(atlas.extra.get("changes_rule", "")),
+        changes_recounted=atlas.extra.get("changes_recounted"),
         ranking=_ranking(atlas), ranking_rule=str(atlas.extra.get("ranking_rule", "")),
         town_states=_town_states(atlas),
         escalations=due, follow_up=follow_up(atlas), accountability=accountability(atlas, due),

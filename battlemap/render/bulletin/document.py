@@ -328,10 +328,19 @@ def _summary(b: Bulletin) -> list[str]:
         paragraphs.append(
             f"与上次通报（{b.changes_since}）相比：新增 {_int(h.get('new_since', 0))} 件，"
             f"新销号 {_int(h.get('closed_since', 0))} 件，新超期 {_int(h.get('overdue_since', 0))}"
-            f" 件，重新打开 {_int(h.get('reopened_since', 0))} 件。")
+            f" 件，重新打开 {_int(h.get('reopened_since', 0))} 件。{_changes_note(b)}")
     else:
         paragraphs.append("本次为首次通报（无上次构建的快照），排名变化以“—”表示。")
     return paragraphs
+
+
+def _changes_note(b: Bulletin) -> str:
+    """What the changes count (:data:`battlemap.history.CHANGES_RULE`) and who changed counting."""
+    moved = b.changes_recounted or {}
+    joined, left = int(moved.get("joined", 0)), int(moved.get("left", 0))
+    counts = (f"（本次转为计入 {joined:,} 件、已含在新增内，转为不计整改 {left:,} 件）"
+              if joined or left else "")
+    return f"{b.changes_rule}{counts}。" if b.changes_rule else ""
 
 
 # --------------------------------------------------------------------------- formatting
