@@ -86,7 +86,7 @@ def counted_before(previous: pd.DataFrame, cases: pd.DataFrame | None = None) ->
         return previous["counted"].astype(bool)
     valid = True
     if cases is not None and "valid" in cases:
-        valid = cases["valid"].reindex(previous.index).fillna(True).astype(bool)
+        valid = cases["valid"].astype(bool).reindex(previous.index, fill_value=True)
     return previous["state"].isin(STATES) & valid
 
 

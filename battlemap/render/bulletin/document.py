@@ -123,7 +123,7 @@ def _town_states(b: Bulletin) -> list[Block]:
                        (_int(r.overdue), "warn" if r.overdue else ""), _int(r.recurring),
                        (_int(r.uncounted), "muted"))
                  for r in b.town_states.itertuples())
-    note = (f"{count_rule(b.labels)}。不计整改：无效举报及不计整改案件，不含在案件总数及各状态内。")
+    note = f"{count_rule(b.labels)}。不计整改：无效举报及不计整改案件，不含在案件总数及各状态内。"
     return [Heading(TOWN_STATES, level=2), Table(columns, rows), Paragraph(note, "note")]
 
 
