@@ -32,8 +32,11 @@ unit_id, river_id, length_m, for every level and river), ``river_towns`` (the to
 from :func:`battlemap.stats.river_town_statistics`: one row per river and
 town; river_id, town_id, the statistics of ``UNIT_STAT_COLUMNS`` over the
 river's cases only, rank among the river's towns), ``changes_since`` (ISO
-date of the previous snapshot or None) and ``previous_snapshot`` (that
-snapshot: case_id index; state, overdue, district_id/town_id/village_id/
+date of the previous snapshot or None), ``changes_rule`` (how the changes
+count: :data:`battlemap.history.CHANGES_RULE`), ``changes_recounted`` (the
+district's cases that became counted / uncounted since, ``{"joined", "left"}``,
+or None) and ``previous_snapshot`` (that
+snapshot: case_id index; state, overdue, counted, district_id/town_id/village_id/
 grid_id/river_id; or None), ``monitoring`` (only with a ``[monitoring]``
 table: the :class:`battlemap.monitoring.Monitoring` figures of the
 water-quality sections, which the renderers draw), and ``previous_rank`` (each town's rank at that

@@ -14,7 +14,14 @@ import pandas as pd
 from battlemap import LEVELS, STATES
 from battlemap._model import Atlas
 from battlemap.config import Config
-from battlemap.history import CHANGE_COLUMNS, case_changes, unit_changes
+from battlemap.history import (
+    CHANGE_COLUMNS,
+    CHANGES_RULE,
+    case_changes,
+    counted_before,
+    counting_changes,
+    unit_changes,
+)
 from battlemap.join import counted, current_period, river_stretches
 
 __all__ = [
@@ -104,8 +111,10 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
         "river_stretches": river_stretches(units, rivers, levels=LEVELS),
         "river_towns": river_towns,
         "changes_since": None if previous is None else previous[0].isoformat(),
+        "changes_rule": CHANGES_RULE,
+        "changes_recounted": None if snapshot is None else counting_changes(cases, snapshot),
         "previous_snapshot": snapshot,
-        "previous_rank": previous_ranks(figures["town"], snapshot),
+        "previous_rank": previous_ranks(figures["town"], snapshot, cases),
         "letter_history": letter_history,
     }
     return Atlas(
@@ -245,7 +254,8 @@ def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Series:
+def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None,
+                   cases: pd.DataFrame | None = None) -> pd.Series:
     """Each town's rank at the previous build, recounted from that build's snapshot.
 
     Parameters
@@ -254,7 +264,11 @@ def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Ser
         The town statistics (index town id, column ``parent_id``).
     snapshot
         The previous build's cases (columns ``town_id``, ``state``, ``overdue``
-        as written by :mod:`battlemap.history`), or None without one.
+        as written by :mod:`battlemap.history`), or None without one. Only
+        the cases that counted then (:func:`battlemap.history.counted_before`)
+        are ranked.
+    cases
+        This round's cases, for a snapshot without its ``counted`` column.
 
     Returns
     -------
@@ -264,7 +278,7 @@ def previous_ranks(towns: pd.DataFrame, snapshot: pd.DataFrame | None) -> pd.Ser
     """
     if snapshot is None:
         return pd.Series(pd.NA, index=towns.index, dtype="Int64", name="previous_rank")
-    snapshot = snapshot[snapshot["state"].isin(STATES)]   # void cases never counted
+    snapshot = snapshot[counted_before(snapshot, cases)]   # invalid and void cases never count
     town_id = snapshot["town_id"].astype(str)
     closed = (snapshot["state"] == "closed").groupby(town_id).sum()
     overdue = snapshot["overdue"].astype(str).eq("True").groupby(town_id).sum()

@@ -49,6 +49,16 @@ def test_changes_between_two_snapshots(tmp_path: Path) -> None:
     assert per_town.loc["t3"].tolist() == [0, 0, 0, 0]
 
 
+def test_a_snapshot_keeps_whether_each_case_counted(tmp_path: Path) -> None:
+    """计入整改 round-trips as booleans (a text "False" would read as True)."""
+    now = _snapshot({"a": ("assigned", False, "t1"), "b": ("void", False, "t1"),
+                     "c": ("closed", False, "t2")}).assign(valid=[True, True, False])
+    write_snapshot(now, dt.date(2026, 11, 20), tmp_path)
+    _, previous = previous_snapshot(tmp_path, dt.date(2026, 11, 27))
+    assert previous["counted"].tolist() == [True, False, False]
+    assert previous["counted"].dtype == bool
+
+
 def test_no_snapshot_before_as_of(tmp_path: Path) -> None:
     write_snapshot(_snapshot({"a": ("assigned", False, "t1")}), dt.date(2026, 11, 27), tmp_path)
     assert previous_snapshot(tmp_path, dt.date(2026, 11, 27)) is None

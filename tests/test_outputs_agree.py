@@ -4,7 +4,8 @@ The tiny district is built once with one invalid tip (是否有效 = 否) and on
 case whose status word maps to ``void`` (已撤销), both in 甲镇, so that the
 rule "invalid and void cases are in no rectification figure" is checked on
 every output too. The figures are read from report.json, statistics.xlsx
-(openpyxl), the bulletin (pdftotext and the HTML), the web page data
+(openpyxl), the bulletin (pdftotext, the HTML and, for the towns' states, python-docx),
+the web page data
 (data/*.js, the JSON payloads) and each town's A1 poster (pdftotext).
 """
 
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import docx
 import openpyxl
 import pandas as pd
 import pytest
@@ -139,6 +141,75 @@ def test_bulletin_pdf_and_html_agree(built: Path) -> None:
         for rows in (pdf_rows, html_rows):
             found = [r for r in (_town_row(cells, name) for cells in rows) if r]
             assert found and found[0] == want, (name, found)
+
+
+STATE_HEADERS = ["镇街", "案件总数", *LABELS.values(), "其中超期", "其中反复", "不计整改"]
+STATE_KEYS = ("total", *STATES, "overdue", "recurring", "uncounted")
+"""The bulletin's 各镇街案件状态 table: its header row and the figures of its columns."""
+NUMBER = re.compile(r"[\d,]+")
+
+
+def _state_rows(rows: list[list[str]]) -> dict[str, dict[str, int]]:
+    """The state table's rows by town (全区合计 for the district), from rows of cell texts.
+
+    The table starts at its header row; a row belongs to it while it reads
+    as a name followed by one number per figure column.
+    """
+    heads = [k for k, r in enumerate(rows) if r == STATE_HEADERS]
+    assert heads, "the bulletin's 各镇街案件状态 table is missing"
+    start = heads[0] + 1
+    found = {}
+    for cells in rows[start:]:
+        if cells == STATE_HEADERS:                     # the header repeated on a new page
+            continue
+        if len(cells) != len(STATE_HEADERS) or not all(NUMBER.fullmatch(c) for c in cells[1:]):
+            break
+        found[cells[0]] = dict(zip(STATE_KEYS, map(_number, cells[1:]), strict=True))
+    return found
+
+
+def _state_expected(built: Path) -> dict[str, dict[str, int]]:
+    report = json.loads((built / "report.json").read_text(encoding="utf-8"))
+    figures = report["figures"]
+    want = {f["name"]: {k: f[k] for k in STATE_KEYS} for f in figures["town"].values()}
+    return {**want, "全区合计": {k: figures["district"][DISTRICT][k] for k in STATE_KEYS}}
+
+
+def _bulletin_state_tables(built: Path) -> dict[str, list[list[str]]]:
+    """Rows of cell texts of the bulletin's PDF (pdftotext), HTML and .docx (python-docx)."""
+    pdf = next((built / "bulletin").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    page = (built / "bulletin" / f"{pdf.stem}.html").read_text(encoding="utf-8")
+    word = docx.Document(str(built / "bulletin" / f"{pdf.stem}.docx"))
+    return {
+        "pdf": [line.split() for line in text.splitlines()],
+        "html": [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in
+                  re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+                 for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)],
+        "docx": [[cell.text.strip() for cell in row.cells] for t in word.tables for row in t.rows],
+    }
+
+
+def test_bulletin_town_states_agree_in_pdf_html_and_docx(built: Path) -> None:
+    expected = _state_expected(built)
+    assert len(expected) == len(TOWNS) + 1
+    for name, want in expected.items():                # the rule: states add up, subsets within
+        assert want["total"] == sum(want[s] for s in STATES), name
+        assert want["overdue"] <= want["total"] - want["closed"], name
+    assert expected["甲镇"]["uncounted"] == 2
+    for source, rows in _bulletin_state_tables(built).items():
+        assert _state_rows(rows) == expected, source
+
+
+def test_the_state_table_check_fails_on_one_wrong_figure(built: Path) -> None:
+    """The reader above is no tautology: one figure changed in a row is caught."""
+    rows = _bulletin_state_tables(built)["html"]
+    start = rows.index(STATE_HEADERS)
+    assert _state_rows(rows) == _state_expected(built)
+    wrong = [list(r) for r in rows]
+    wrong[start + 1][3] = str(_number(wrong[start + 1][3]) + 1)
+    assert _state_rows(wrong) != _state_expected(built)
 
 
 def _payloads(path: Path) -> list:

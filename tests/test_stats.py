@@ -97,6 +97,14 @@ def test_previous_ranks_recounted_from_the_snapshot() -> None:
     none = previous_ranks(towns, None)
     assert none.isna().all() and list(none.index) == list(towns.index)
 
+    # B's two closed cases did not count then (invalid tips): B had no counted case
+    uncounted = [True, True, True, False, False, True]
+    assert previous_ranks(towns, snapshot.assign(counted=uncounted)).to_dict() == {
+        "A": 1, "B": 2, "C": 3, "D": 4}
+    # a snapshot from before "counted" was kept: this round's 是否有效 decides
+    valid = pd.DataFrame({"valid": uncounted}, index=snapshot.index)
+    assert previous_ranks(towns, snapshot, valid).to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4}
+
 
 def test_the_build_keeps_previous_ranks_in_the_atlas(tiny_atlas) -> None:
     ranks = tiny_atlas.extra["previous_rank"]       # no earlier build: all missing
@@ -189,6 +197,47 @@ def test_build_atlas_counts_changes_against_a_snapshot_and_leaves_its_inputs_alo
     assert set(atlas.extra["river_stretches"]["level"]) >= {"town", "grid"}   # the web needs grids too
     for level, frame in atlas.units.items():
         assert frame["total"].sum() == len(cases), level
+
+
+def test_changes_count_only_counted_cases_like_every_other_figure(tiny_atlas) -> None:
+    """Invalid tips and void states are in no round-to-round change, as in no other figure.
+
+    Against the previous round: A was open and is closed now but found an
+    invalid tip (no 新销号); E was closed and is 已撤销 now (no 重新打开); D was
+    void and counts now (新增, as the rule says); B is new and invalid (no 新增).
+    """
+    from battlemap.history import CHANGE_COLUMNS, CHANGES_RULE
+    from battlemap.stats import build_atlas
+
+    bare = {level: frame[["name", "parent_id", "chief", "level", "geometry"]]
+            for level, frame in tiny_atlas.units.items()}
+    rivers = tiny_atlas.rivers[["name", "kind", "geometry"]]
+    cases = tiny_atlas.cases.drop(columns=list(CHANGE_COLUMNS))
+    assert cases["counted"].all()
+    snapshot = cases[["state", "overdue", "town_id", "counted"]].copy()
+    open_ = cases.index[(cases["state"] != "closed") & ~cases["overdue"]]
+    a, b, d = open_[:3]
+    e = cases.index[cases["state"] == "closed"][0]
+    uncounted = {"counted": False, "overdue": False}
+    cases.loc[a, ["state", "valid", *uncounted]] = ["closed", False, *uncounted.values()]
+    cases.loc[b, ["valid", *uncounted]] = [False, *uncounted.values()]
+    cases.loc[e, ["state", *uncounted]] = ["void", *uncounted.values()]
+    snapshot.loc[d, ["state", "counted"]] = ["void", False]
+    snapshot = snapshot.drop(index=b)
+    atlas = build_atlas(tiny_atlas.config, bare, rivers, cases,
+                        previous=(dt.date(2026, 11, 20), snapshot))
+    changed = atlas.cases[list(CHANGE_COLUMNS)]
+    assert changed[changed.any(axis=1)].index.tolist() == [d]
+    assert changed.loc[d, "new_since"]
+    district = atlas.units["district"].iloc[0]
+    assert {c: int(district[c]) for c in CHANGE_COLUMNS} == {
+        "new_since": 1, "closed_since": 0, "overdue_since": 0, "reopened_since": 0}
+    for level, frame in atlas.units.items():        # every level adds up to the same changes
+        assert frame["new_since"].sum() == 1, level
+    assert atlas.extra["changes_recounted"] == {"joined": 1, "left": 2}   # A and E
+    assert atlas.extra["changes_rule"] == CHANGES_RULE and "不计整改" in CHANGES_RULE
+    # the uncounted cases are in no total either, so the changes and the totals agree
+    assert district["uncounted"] == 3
 
 
 def test_invalid_and_void_cases_leave_every_figure_and_are_counted_apart(tiny_atlas) -> None:

@@ -47,8 +47,11 @@ class Bulletin:
     data_source: str
     headline: dict[str, float]       # the district's statistics and counts of this bulletin
     changes_since: str | None        # ISO date of the snapshot the changes are counted from
+    changes_rule: str                # how the changes count (battlemap.history.CHANGES_RULE)
+    changes_recounted: dict[str, int] | None  # joined / left counting since then, or None
     ranking: pd.DataFrame            # towns by rank, with previous_rank and rank_change
     ranking_rule: str
+    town_states: pd.DataFrame        # towns in ranking order, then the district: see _town_states
     escalations: pd.DataFrame        # see battlemap.escalate.escalations()
     follow_up: pd.DataFrame          # earlier letters and their cases closed since (整改情况)
     accountability: pd.DataFrame     # village chiefs the accountability rule lists (责任追究)
@@ -98,7 +101,10 @@ def bulletin_data(atlas: Atlas) -> Bulletin:
         warning_days=config.escalation.warning_days, note=config.project.note,
         data_source=config.project.data_source, headline=headline,
         changes_since=as_text(atlas.extra.get("changes_since")) or None,
+        changes_rule=str(atlas.extra.get("changes_rule", "")),
+        changes_recounted=atlas.extra.get("changes_recounted"),
         ranking=_ranking(atlas), ranking_rule=str(atlas.extra.get("ranking_rule", "")),
+        town_states=_town_states(atlas),
         escalations=due, follow_up=follow_up(atlas), accountability=accountability(atlas, due),
         accountability_warnings=config.letters.accountability_warnings, rewards=rewards(atlas),
         overdue=_overdue(atlas, due), recurring=_recurring(atlas),
@@ -130,6 +136,25 @@ def _ranking(atlas: Atlas) -> pd.DataFrame:
                               if previous is None else previous.reindex(frame.index).astype("Int64"))
     frame["rank_change"] = frame["previous_rank"] - frame["rank"].astype("Int64")
     return frame.sort_values(["rank", "name"])
+
+
+STATE_COLUMNS = ("total", *STATES, "overdue", "recurring", "uncounted")
+"""The figures of the town state table, in its order (as the statistics stage counted them)."""
+
+
+def _town_states(atlas: Atlas) -> pd.DataFrame:
+    """Each town's counted cases by state, 其中超期, 其中反复 and uncounted, then the district's.
+
+    Rows follow the ranking (rank, then name); the last row is the district
+    (``is_district`` True). Every figure is the statistics stage's
+    (:func:`battlemap.stats.unit_statistics`), none is counted here.
+    """
+    towns = atlas.units["town"].sort_values(["rank", "name"])
+    district = atlas.units["district"]
+    frame = pd.concat([towns[["name", *STATE_COLUMNS]], district[["name", *STATE_COLUMNS]]])
+    frame[list(STATE_COLUMNS)] = frame[list(STATE_COLUMNS)].astype(int)
+    frame["is_district"] = [False] * len(towns) + [True] * len(district)
+    return pd.DataFrame(frame)
 
 
 def _town_order(atlas: Atlas, town_ids: pd.Series) -> pd.Series:

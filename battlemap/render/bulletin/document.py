@@ -2,7 +2,7 @@
 
 一、总体情况  headline figures, a summary paragraph and charts;
 二、镇街排名  the ranking of towns, the change in rank since the last build,
-              and the ranking rule;
+              the ranking rule, and each town's cases by state (各镇街案件状态);
 三、督办提醒与预警  reminders (提醒) and warnings (预警) per recipient;
 四、超期案件  overdue cases by town, longest first, with the responsible chief;
 五、反复案件  recurring cases still open, and counts per town;
@@ -101,7 +101,30 @@ def _ranking(b: Bulletin) -> list[Block]:
     return [Heading(SECTIONS[1]), Table(columns, tuple(rows)),
             Paragraph(f"排名规则：{b.ranking_rule}", "note"),
             Figure(partial(chart_towns, b), "镇街销号率排名", height=height, width=0.5, room=58),
-            Figure(partial(chart_ages, b), "超期案件按案龄", height=height, width=0.5)]
+            Figure(partial(chart_ages, b), "超期案件按案龄", height=height, width=0.5),
+            *_town_states(b)]
+
+
+TOWN_STATES = "各镇街案件状态"
+"""The heading of the town state table (under 二、镇街排名)."""
+DISTRICT_ROW = "全区合计"
+
+
+def _town_states(b: Bulletin) -> list[Block]:
+    """Each town's cases by state, with the same words and rule as every legend (计数口径)."""
+    label = b.labels.get
+    columns = (Column("镇街", 70), Column("案件总数", 50, "right"),
+               *(Column(label(s, s), 46, "right") for s in STATES),
+               Column(f"其中{label('overdue', '超期')}", 50, "right"),
+               Column(f"其中{label('recurring', '反复')}", 50, "right"),
+               Column("不计整改", 50, "right"))
+    rows = tuple(cells(DISTRICT_ROW if r.is_district else r.name, _int(r.total),
+                       *(_int(getattr(r, s)) for s in STATES),
+                       (_int(r.overdue), "warn" if r.overdue else ""), _int(r.recurring),
+                       (_int(r.uncounted), "muted"))
+                 for r in b.town_states.itertuples())
+    note = f"{count_rule(b.labels)}。不计整改：无效举报及不计整改案件，不含在案件总数及各状态内。"
+    return [Heading(TOWN_STATES, level=2), Table(columns, rows), Paragraph(note, "note")]
 
 
 def _escalations(b: Bulletin) -> list[Block]:
@@ -305,10 +328,19 @@ def _summary(b: Bulletin) -> list[str]:
         paragraphs.append(
             f"与上次通报（{b.changes_since}）相比：新增 {_int(h.get('new_since', 0))} 件，"
             f"新销号 {_int(h.get('closed_since', 0))} 件，新超期 {_int(h.get('overdue_since', 0))}"
-            f" 件，重新打开 {_int(h.get('reopened_since', 0))} 件。")
+            f" 件，重新打开 {_int(h.get('reopened_since', 0))} 件。{_changes_note(b)}")
     else:
         paragraphs.append("本次为首次通报（无上次构建的快照），排名变化以“—”表示。")
     return paragraphs
+
+
+def _changes_note(b: Bulletin) -> str:
+    """What the changes count (:data:`battlemap.history.CHANGES_RULE`) and who changed counting."""
+    moved = b.changes_recounted or {}
+    joined, left = int(moved.get("joined", 0)), int(moved.get("left", 0))
+    counts = (f"（本次转为计入 {joined:,} 件、已含在新增内，转为不计整改 {left:,} 件）"
+              if joined or left else "")
+    return f"{b.changes_rule}{counts}。" if b.changes_rule else ""
 
 
 # --------------------------------------------------------------------------- formatting

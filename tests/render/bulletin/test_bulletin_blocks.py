@@ -78,3 +78,24 @@ def test_headline_and_ranking_recounted_from_the_cases(tiny_atlas) -> None:
     overdue_ids = {row[0].text for b in document.blocks if isinstance(b, Table)
                    and b.continued is not None for row in b.rows}
     assert overdue_ids == set(cases.index[cases["overdue"].astype(bool)])
+
+
+def test_changes_since_the_last_bulletin_say_what_they_count(tiny_atlas) -> None:
+    """The changes count only counted cases (CHANGES_RULE), and say who changed counting."""
+    import dataclasses
+
+    from battlemap.history import CHANGES_RULE
+
+    def summary(recounted: dict[str, int]) -> str:
+        atlas = dataclasses.replace(tiny_atlas, extra={
+            **tiny_atlas.extra, "changes_since": "2026-11-20", "changes_recounted": recounted})
+        blocks = bulletin_document(bulletin_data(atlas)).blocks
+        return next(b.text for b in blocks if isinstance(b, Paragraph)
+                    and b.text.startswith("与上次通报（2026-11-20）相比"))
+
+    text = summary({"joined": 2, "left": 1})
+    assert CHANGES_RULE in text
+    assert "（本次转为计入 2 件、已含在新增内，转为不计整改 1 件）" in text
+    assert text.endswith(f"{CHANGES_RULE}（本次转为计入 2 件、已含在新增内，转为不计整改 1 件）。")
+    quiet = summary({"joined": 0, "left": 0})
+    assert quiet.endswith(f"{CHANGES_RULE}。") and "转为计入" not in quiet.replace(CHANGES_RULE, "")
