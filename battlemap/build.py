@@ -333,6 +333,7 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "declared_mismatch_cases": _mismatch_rows(atlas),
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
+        "changes_rule": atlas.extra.get("changes_rule"),
         "ranking_rule": RANKING_RULE,
         "masked": prepared.masked,
         "monitoring": (atlas.extra["monitoring"].ledger() if "monitoring" in atlas.extra
