@@ -43,9 +43,9 @@ from battlemap._io import write_text
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
 from battlemap.render.water import write_section_pages
-from battlemap.render.web.data import _WebAtlas
+from battlemap.render.web.data import web_atlas
 from battlemap.render.web.encode import PAGE_LEVELS, page_name
-from battlemap.render.web.pages import ATLAS_SCRIPTS, _js_call, _write_assets, _write_page
+from battlemap.render.web.pages import ATLAS_SCRIPTS, _write_assets, _write_page
 
 __all__ = ["ATLAS_SCRIPTS", "page_name", "render_web"]
 
@@ -72,10 +72,9 @@ def render_web(atlas: Atlas, out_dir: Path,
     """
     out_dir = Path(out_dir)
     wanted = _check_units(atlas, units)
-    web = _WebAtlas.build(atlas)
+    web = web_atlas(atlas)  # built by the first call, kept for the build's next batches
     written = _write_assets(out_dir)
-    written.append(write_text(out_dir / "data" / "shared.js",
-                              _js_call("battlemapShared", None, web.shared())))
+    written.append(write_text(out_dir / "data" / "shared.js", web.shared_js()))
     pages = list(_pages(atlas, wanted))
     for level, unit_id in pages:
         written.extend(_write_page(web, out_dir, level, unit_id))

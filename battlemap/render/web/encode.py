@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -89,17 +90,20 @@ def _unit_bounds(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
 # Precomputed web atlas: everything sliced once, then templated per page
 
 
-def _stat_row(row: pd.Series) -> list:
-    out = []
+def _stat_rows(frame: pd.DataFrame) -> list[list]:
+    """Each row's :data:`STAT_KEYS` as a list: ints, the rate to 4 decimals, None when missing."""
+    columns = []
     for key in STAT_KEYS:
-        value = row[key]
-        if pd.isna(value):
-            out.append(None)
-        elif key == "closed_rate":
-            out.append(round(float(value), 4))
-        else:
-            out.append(int(value))
-    return out
+        values = frame[key]
+        missing = values.isna().to_numpy().tolist()
+        convert = _rate if key == "closed_rate" else int
+        columns.append([None if m else convert(v)
+                        for v, m in zip(values.tolist(), missing, strict=True)])
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _rate(value: float) -> float:
+    return round(float(value), 4)
 
 
 _ID_PARTS = re.compile(r"^(.*?)(\d{1,15})$")
@@ -127,9 +131,17 @@ def _encode_ids(ids: list[str]) -> dict:
     return out
 
 
+def _js_call(function: str, key: list | None, payload: dict) -> str:
+    """A script calling ``function(key…, payload)``, the payload as compact JSON."""
+    args = ([json.dumps(k, ensure_ascii=False) for k in key] if key else [])
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return f"{function}({', '.join([*args, body])});\n"
+
+
 def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
     text = series.dt.strftime(fmt)
     return text.where(series.notna(), "").astype(str).tolist()
+
 
 def page_name(unit_id: str) -> str:
     """The file stem of a unit's page and page data (see :func:`battlemap._paths.safe_stem`)."""
