@@ -17,7 +17,7 @@ from battlemap import LEVELS
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 from battlemap.render.web import ATLAS_SCRIPTS, page_name, render_web
-from battlemap.render.web.encode import _encode_ids
+from battlemap.render.web.encode import _encode_ids, _unpack_ints
 
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))
@@ -195,8 +195,8 @@ def test_gcj02_basemap_shifts_everything_drawn(tiny_atlas, tmp_path):
 
     def case_points(shared, data) -> np.ndarray:
         (ox, oy), scale, cases = shared["origin"], shared["scale"], data["cases"]
-        return np.column_stack([(np.array(cases["y"]) + oy) / scale,
-                                (np.array(cases["x"]) + ox) / scale])
+        return np.column_stack([(np.array(_unpack_ints(cases["y"])) + oy) / scale,
+                                (np.array(_unpack_ints(cases["x"])) + ox) / scale])
 
     for level, stem in (("district", "440118"), ("town", "440118002"),
                         ("grid", "440118002001001"), ("river", "T2")):

@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from battlemap.join import counted
 from battlemap.render.web import render_web
 from battlemap.render.web.data import web_atlas
-from battlemap.render.web.encode import STAT_KEYS, _stat_rows
+from battlemap.render.web.encode import STAT_KEYS, _pack_ints, _stat_rows, _unpack_ints
 
 
 def _data(out, level, unit_id):
@@ -60,8 +61,8 @@ def test_another_atlas_gets_new_pieces(tiny_atlas, tmp_path):
     shared = (tmp_path / "new" / "data" / "shared.js").read_text(encoding="utf-8")
     assert "新名镇" in shared
     district = str(tiny_atlas.units["district"].index[0])
-    n_old = len(_data(tmp_path / "old", "district", district)["cases"]["x"])
-    n_new = len(_data(tmp_path / "new", "district", district)["cases"]["x"])
+    n_old = len(_unpack_ints(_data(tmp_path / "old", "district", district)["cases"]["x"]))
+    n_new = len(_unpack_ints(_data(tmp_path / "new", "district", district)["cases"]["x"]))
     assert n_new == n_old - 1
     assert web_atlas(tiny_atlas) is not web_atlas(renamed)
 
@@ -77,3 +78,18 @@ def test_stat_rows_are_ints_rates_and_none():
     assert all(type(v) is int for k, v in zip(STAT_KEYS, rows[0], strict=True)
                if k != "closed_rate")
     assert not any(isinstance(v, float) and math.isnan(v) for row in rows for v in row)
+
+
+@pytest.mark.parametrize("values", [[], [0], [5, 7, 70], [-1, 0, 63, 64, 4095, 4096],
+                                    [262_143, 262_144, 3], [-(2**40), 2**40]])
+def test_packed_ints_round_trip(values):
+    packed = _pack_ints(np.array(values, dtype=np.int64))
+    assert _unpack_ints(packed) == values
+    assert set(packed["v"]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert len(packed["v"]) == len(values) * packed["w"]
+
+
+def test_packed_ints_are_short():
+    packed = _pack_ints(np.array([5, 7, 70]))
+    assert packed == {"b": 5, "w": 2, "v": "AAACBB"}
+    assert _pack_ints(np.arange(60_000))["w"] == 3   # a case's coordinate: 3 characters

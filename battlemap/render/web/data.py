@@ -28,6 +28,7 @@ from battlemap.render.web.encode import (
     _fmt_time,
     _js_call,
     _latlon_points,
+    _pack_ints,
     _stat_rows,
     _unit_bounds,
     _web_geometries,
@@ -189,7 +190,7 @@ class _WebAtlas:
 
     def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
         positions = np.asarray(positions, dtype=np.int64)
-        out = {key: arr[positions].tolist() for key, arr in self.case_arrays.items()}
+        out = {key: _pack_ints(arr[positions]) for key, arr in self.case_arrays.items()}
         out["ids"] = _encode_ids(self.case_ids[positions].tolist())
         if with_details:
             out["detail"] = [self.details[p] for p in positions.tolist()]

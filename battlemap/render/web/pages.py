@@ -77,7 +77,7 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
         data["children"] = children
         data["childLevel"] = below
     if level == "river":
-        data["bounds"] = _extend_bounds(data["bounds"], data["cases"], web.origin)
+        data["bounds"] = _extend_bounds(data["bounds"], web, positions)
         data["kind"] = str(frame.at[unit_id, "kind"])
         data["corridor"] = _corridor(atlas, unit_id, web.gcj)
         links = web.stretches[web.stretches["river_id"] == unit_id]
@@ -88,14 +88,16 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
     return data
 
 
-def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
+def _extend_bounds(bounds: list, web: _WebAtlas, positions: np.ndarray) -> list:
     """Bounds grown to hold the page's case points too (a river's cases lie beside it)."""
-    if not cases["x"]:
+    if not len(positions):
         return bounds
-    x0, y0, scale = origin[0], origin[1], COORD_SCALE
+    x = web.case_arrays["x"][positions] + web.origin[0]
+    y = web.case_arrays["y"][positions] + web.origin[1]
+    scale = COORD_SCALE
     (south, west), (north, east) = bounds
-    return [[min(south, (min(cases["y"]) + y0) / scale), min(west, (min(cases["x"]) + x0) / scale)],
-            [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
+    return [[min(south, int(y.min()) / scale), min(west, int(x.min()) / scale)],
+            [max(north, int(y.max()) / scale), max(east, int(x.max()) / scale)]]
 
 
 def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
