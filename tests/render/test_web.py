@@ -309,6 +309,24 @@ def test_page_draws_its_cases_offline(site, context, level, unit_id, path):
 
 @browser_only
 @pytest.mark.browser
+@pytest.mark.parametrize(("level", "unit_id", "path"), PAGES[1:4])
+def test_page_unpacks_the_case_arrays_python_encoded(site, context, level, unit_id, path):
+    from battlemap.render.web.data import web_atlas
+
+    atlas, out = site
+    page = open_offline(context, out / path, PageLog())
+    web = web_atlas(atlas)
+    positions = web.cases_of[level][unit_id]
+    got = page.evaluate("keys => { const c = battlemap.D.cases, o = {id: c.id};"
+                        " for (const k of keys) o[k] = c[k]; return o; }",
+                        list(web.case_arrays))
+    assert got["id"] == web.case_ids[positions].tolist()
+    for key, values in web.case_arrays.items():
+        assert got[key] == values[positions].tolist(), key
+
+
+@browser_only
+@pytest.mark.browser
 def test_drill_down_and_breadcrumb_back(site, context):
     atlas, out = site
     log = PageLog()
