@@ -12,7 +12,9 @@ Layout under ``out_dir``::
     assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
-codes) and are drawn by one canvas layer in ``atlas-cases.js``. A case's details
+codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,
+unpacked by ``atlas-core.js``; case numbers as prefix and delta-coded numbers) and
+are drawn by one canvas layer in ``atlas-cases.js``. A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
 into HTML: page data is JSON, and the atlas scripts build popups with
