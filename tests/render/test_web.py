@@ -17,7 +17,7 @@ from battlemap import LEVELS
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
 from battlemap.render.web import ATLAS_SCRIPTS, page_name, render_web
-from battlemap.render.web.encode import _encode_ids
+from battlemap.render.web.encode import _encode_ids, _unpack_ints
 
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("BATTLEMAP_SHOTS", "/tmp/battlemap-shots"))
@@ -195,8 +195,8 @@ def test_gcj02_basemap_shifts_everything_drawn(tiny_atlas, tmp_path):
 
     def case_points(shared, data) -> np.ndarray:
         (ox, oy), scale, cases = shared["origin"], shared["scale"], data["cases"]
-        return np.column_stack([(np.array(cases["y"]) + oy) / scale,
-                                (np.array(cases["x"]) + ox) / scale])
+        return np.column_stack([(np.array(_unpack_ints(cases["y"])) + oy) / scale,
+                                (np.array(_unpack_ints(cases["x"])) + ox) / scale])
 
     for level, stem in (("district", "440118"), ("town", "440118002"),
                         ("grid", "440118002001001"), ("river", "T2")):
@@ -305,6 +305,24 @@ def test_page_draws_its_cases_offline(site, context, level, unit_id, path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"tiny-{level}.png"))
     assert log.problems() == []
+
+
+@browser_only
+@pytest.mark.browser
+@pytest.mark.parametrize(("level", "unit_id", "path"), PAGES[1:4])
+def test_page_unpacks_the_case_arrays_python_encoded(site, context, level, unit_id, path):
+    from battlemap.render.web.data import web_atlas
+
+    atlas, out = site
+    page = open_offline(context, out / path, PageLog())
+    web = web_atlas(atlas)
+    positions = web.cases_of[level][unit_id]
+    got = page.evaluate("keys => { const c = battlemap.D.cases, o = {id: c.id};"
+                        " for (const k of keys) o[k] = c[k]; return o; }",
+                        list(web.case_arrays))
+    assert got["id"] == web.case_ids[positions].tolist()
+    for key, values in web.case_arrays.items():
+        assert got[key] == values[positions].tolist(), key
 
 
 @browser_only

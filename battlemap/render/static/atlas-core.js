@@ -42,9 +42,30 @@ window.battlemap = window.battlemap || {};
     return out;
   }
 
+  // the case arrays as encode._pack_ints writes them: fixed-width base-64 digits above b
+  var DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  var DIGIT = new Uint8Array(128);
+  for (var d = 0; d < 64; d++) DIGIT[DIGITS.charCodeAt(d)] = d;
+  var PACKED = ['x', 'y', 's', 't', 'c', 'd', 'f', 'g', 'o'];
+  function unpackInts(enc) {
+    var w = enc.w, v = enc.v, n = w ? v.length / w : 0, out = new Array(n);
+    for (var i = 0, p = 0; i < n; i++) {
+      var x = 0;
+      for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
+      out[i] = x + enc.b;
+    }
+    return out;
+  }
+  function unpackCases(c) {
+    PACKED.forEach(function (k) {
+      if (c[k] && typeof c[k].v === 'string') c[k] = unpackInts(c[k]);
+    });
+    if (c.ids) c.id = decodeIds(c.ids);
+  }
+
   window.battlemapData = function (level, stem, data) {
     var key = level + '/' + stem;
-    if (data.cases && data.cases.ids) data.cases.id = decodeIds(data.cases.ids);
+    if (data.cases) unpackCases(data.cases);
     registry[key] = data;
     var list = waiters[key] || [];
     delete waiters[key];

@@ -12,7 +12,9 @@ Layout under ``out_dir``::
     assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
-codes) and are drawn by one canvas layer in ``atlas-cases.js``. A case's details
+codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,
+unpacked by ``atlas-core.js``; case numbers as prefix and delta-coded numbers) and
+are drawn by one canvas layer in ``atlas-cases.js``. A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
 into HTML: page data is JSON, and the atlas scripts build popups with
@@ -43,9 +45,9 @@ from battlemap._io import write_text
 from battlemap._model import Atlas
 from battlemap.errors import RenderError
 from battlemap.render.water import write_section_pages
-from battlemap.render.web.data import _WebAtlas
+from battlemap.render.web.data import web_atlas
 from battlemap.render.web.encode import PAGE_LEVELS, page_name
-from battlemap.render.web.pages import ATLAS_SCRIPTS, _js_call, _write_assets, _write_page
+from battlemap.render.web.pages import ATLAS_SCRIPTS, _write_assets, _write_page
 
 __all__ = ["ATLAS_SCRIPTS", "page_name", "render_web"]
 
@@ -72,10 +74,9 @@ def render_web(atlas: Atlas, out_dir: Path,
     """
     out_dir = Path(out_dir)
     wanted = _check_units(atlas, units)
-    web = _WebAtlas.build(atlas)
+    web = web_atlas(atlas)  # built by the first call, kept for the build's next batches
     written = _write_assets(out_dir)
-    written.append(write_text(out_dir / "data" / "shared.js",
-                              _js_call("battlemapShared", None, web.shared())))
+    written.append(write_text(out_dir / "data" / "shared.js", web.shared_js()))
     pages = list(_pages(atlas, wanted))
     for level, unit_id in pages:
         written.extend(_write_page(web, out_dir, level, unit_id))

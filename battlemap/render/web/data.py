@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,13 +26,36 @@ from battlemap.render.web.encode import (
     STAT_KEYS,
     _encode_ids,
     _fmt_time,
+    _js_call,
     _latlon_points,
-    _stat_row,
+    _pack_ints,
+    _stat_rows,
     _unit_bounds,
     _web_geometries,
     page_name,
 )
 from battlemap.stats import count_rule
+
+_LAST: list[_WebAtlas] = []
+"""The web pieces of the last atlas this process rendered (one entry, holding its atlas)."""
+
+
+def web_atlas(atlas: Atlas) -> _WebAtlas:
+    """The atlas as JSON-ready pieces, built once per process and Atlas object.
+
+    The build renders the web in many batches, each a call of
+    :func:`battlemap.render.web.render_web` with the same Atlas object (inherited by
+    fork in pool workers, scattered once to Dask workers), so the pieces are kept
+    for the next call. The entry holds its atlas, so the object's ``id`` cannot be
+    reused while it is kept, and a different Atlas object always gets new pieces.
+    The atlas is treated as read-only once rendering starts, as by every renderer.
+    """
+    if _LAST and _LAST[0].atlas is atlas:
+        return _LAST[0]
+    _LAST.clear()  # the old atlas may go before the new pieces are built
+    web = _WebAtlas.build(atlas)
+    _LAST.append(web)
+    return web
 
 
 @dataclass
@@ -40,24 +64,28 @@ class _WebAtlas:
 
     atlas: Atlas
     stems: dict[str, dict[str, str]]          # level -> unit_id -> file stem
+    names: dict[str, dict[str, str]]          # level -> unit_id -> name
+    chiefs: dict[str, dict[str, str]]         # level -> unit_id -> river chief (河长), or ""
+    parents: dict[str, dict[str, str]]        # level -> unit_id -> parent id (when it exists)
     stats: dict[str, dict[str, list]]         # level -> unit_id -> stat list
     geoms: dict[str, dict[str, list]]         # level -> unit_id -> latlngs
     labels: dict[str, dict[str, list]]        # level -> unit_id -> [lat, lon]
     bounds: dict[str, dict[str, list]]        # level -> unit_id -> [[s, w], [n, e]]
     children_of: dict[str, dict[str, np.ndarray]]
-    cases_of: dict[str, dict[str, np.ndarray]]
-    case_arrays: dict[str, np.ndarray]
-    case_ids: np.ndarray
-    details: list[list]
-    types: list[str]
-    channels: list[str]
-    epoch: pd.Timestamp
-    origin: tuple[int, int]
-    grid_index: dict[str, int]
-    stretches: pd.DataFrame
-    river_units: dict[str, pd.DataFrame]      # level -> rows (unit_id, river_id, length_m)
     gcj: bool = False                         # coordinates shifted to GCJ-02 for the basemap
+    cases_of: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    case_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    case_ids: np.ndarray = field(default_factory=lambda: np.array([]))
+    details: list[list] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    epoch: pd.Timestamp | None = None
+    origin: tuple[int, int] = (0, 0)
+    grid_index: dict[str, int] = field(default_factory=dict)
+    stretches: pd.DataFrame = field(default_factory=pd.DataFrame)
+    river_units: dict[str, pd.DataFrame] = field(default_factory=dict)  # level -> rows
     _rivers_of: dict[tuple[str, str], list] | None = None
+    _shared_js: str | None = None
 
     @classmethod
     def build(cls, atlas: Atlas) -> _WebAtlas:
@@ -65,11 +93,15 @@ class _WebAtlas:
         basemap = atlas.config.basemap
         gcj = basemap is not None and basemap.coordinates == "GCJ-02"
         stems = {lv: {str(i): page_name(i) for i in f.index} for lv, f in levels.items()}
-        stats = {lv: {str(i): _stat_row(r) for i, r in f[list(STAT_KEYS)].iterrows()}
-                 for lv, f in levels.items()}
+        names = {lv: dict(zip(stems[lv], [str(n) for n in f["name"].to_numpy(dtype=object)],
+                              strict=True)) for lv, f in levels.items()}
+        chiefs = {lv: dict(zip(stems[lv], (text_series(f["chief"]).tolist() if "chief" in f
+                                           else [""] * len(f)), strict=True))
+                  for lv, f in levels.items()}
+        stats = {lv: dict(zip(stems[lv], _stat_rows(f), strict=True)) for lv, f in levels.items()}
         geoms, labels, bounds = {}, {}, {}
         for level, frame in levels.items():
-            ids = [str(i) for i in frame.index]
+            ids = list(stems[level])
             geoms[level] = dict(zip(ids, _web_geometries(frame, SIMPLIFY_M[level], gcj),
                                     strict=True))
             if level != "river":
@@ -83,12 +115,21 @@ class _WebAtlas:
             frame = atlas.units[level]
             children_of[level] = {str(k): v for k, v in
                                   frame.groupby("parent_id", sort=False).indices.items()}
-        web = cls(atlas, stems, stats, geoms, labels, bounds, children_of, {}, {},
-                  np.array([]), [], [], [], pd.Timestamp(atlas.as_of), (0, 0), {},
-                  pd.DataFrame(), {}, gcj)
+        web = cls(atlas, stems, names, chiefs, _parents(atlas), stats, geoms, labels, bounds,
+                  children_of, gcj)
         web._encode_cases()
         web._river_links()
         return web
+
+    def chain(self, level: str, unit_id: str) -> list[tuple[str, str]]:
+        """[(level, unit_id), …] from the district down to this unit."""
+        if level == "river":
+            return [("district", next(iter(self.stems["district"]))), ("river", unit_id)]
+        chain = [(level, unit_id)]
+        while chain[0][0] != "district" and chain[0][1] in self.parents[chain[0][0]]:
+            lv, uid = chain[0]
+            chain.insert(0, (LEVELS[LEVELS.index(lv) - 1], self.parents[lv][uid]))
+        return chain
 
     # -- cases -------------------------------------------------------------
     def _encode_cases(self) -> None:
@@ -149,7 +190,7 @@ class _WebAtlas:
 
     def case_slice(self, positions: np.ndarray, with_details: bool = False) -> dict:
         positions = np.asarray(positions, dtype=np.int64)
-        out = {key: arr[positions].tolist() for key, arr in self.case_arrays.items()}
+        out = {key: _pack_ints(arr[positions]) for key, arr in self.case_arrays.items()}
         out["ids"] = _encode_ids(self.case_ids[positions].tolist())
         if with_details:
             out["detail"] = [self.details[p] for p in positions.tolist()]
@@ -177,6 +218,12 @@ class _WebAtlas:
         return self._rivers_of.get((level, unit_id), [])
 
     # -- shared ------------------------------------------------------------
+    def shared_js(self) -> str:
+        """``data/shared.js``: :meth:`shared` as the script every page loads (made once)."""
+        if self._shared_js is None:
+            self._shared_js = _js_call("battlemapShared", None, self.shared())
+        return self._shared_js
+
     def shared(self) -> dict:
         atlas, style = self.atlas, self.atlas.config.style
         district_id = str(atlas.units["district"].index[0])
@@ -245,6 +292,17 @@ class _WebAtlas:
         return {"url": basemap.url, "attribution": basemap.attribution,
                 "maxZoom": basemap.max_zoom, "subdomains": basemap.subdomains,
                 "coordinates": basemap.coordinates}
+
+
+def _parents(atlas: Atlas) -> dict[str, dict[str, str]]:
+    """Each unit's parent id, for the units whose parent exists in the level above."""
+    out: dict[str, dict[str, str]] = {"district": {}}
+    for above, level in itertools.pairwise(LEVELS):
+        frame, known = atlas.units[level], set(atlas.units[above].index)
+        out[level] = {str(u): str(p) for u, p in
+                      zip(frame.index, frame["parent_id"].to_numpy(dtype=object), strict=True)
+                      if p is not None and not pd.isna(p) and str(p) in known}
+    return out
 
 
 def _closure(atlas: Atlas) -> dict:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -89,17 +90,20 @@ def _unit_bounds(geoms: gpd.GeoSeries, gcj: bool = False) -> np.ndarray:
 # Precomputed web atlas: everything sliced once, then templated per page
 
 
-def _stat_row(row: pd.Series) -> list:
-    out = []
+def _stat_rows(frame: pd.DataFrame) -> list[list]:
+    """Each row's :data:`STAT_KEYS` as a list: ints, the rate to 4 decimals, None when missing."""
+    columns = []
     for key in STAT_KEYS:
-        value = row[key]
-        if pd.isna(value):
-            out.append(None)
-        elif key == "closed_rate":
-            out.append(round(float(value), 4))
-        else:
-            out.append(int(value))
-    return out
+        values = frame[key]
+        missing = values.isna().to_numpy().tolist()
+        convert = _rate if key == "closed_rate" else int
+        columns.append([None if m else convert(v)
+                        for v, m in zip(values.tolist(), missing, strict=True)])
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _rate(value: float) -> float:
+    return round(float(value), 4)
 
 
 _ID_PARTS = re.compile(r"^(.*?)(\d{1,15})$")
@@ -127,9 +131,51 @@ def _encode_ids(ids: list[str]) -> dict:
     return out
 
 
+_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_DIGIT_BYTES = np.frombuffer(_DIGITS.encode("ascii"), dtype=np.uint8)
+
+
+def _pack_ints(values: np.ndarray) -> dict:
+    """Integers as one string of fixed-width base-64 digits (``_DIGITS``) above their minimum.
+
+    ``[5, 7, 70]`` becomes ``{"b": 5, "w": 2, "v": "AAACBB"}``: ``w`` digits per number,
+    most significant first, each number minus ``b``. A case costs 1 to 3 characters per
+    array instead of up to 6 as JSON numbers; ``atlas-core.js`` (``unpackInts``) decodes.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if not len(values):
+        return {"b": 0, "w": 0, "v": ""}
+    base = int(values.min())
+    span = values - base
+    width = max(1, (int(span.max()).bit_length() + 5) // 6)
+    shifts = 6 * np.arange(width - 1, -1, -1, dtype=np.int64)
+    digits = (span[:, None] >> shifts[None, :]) & 63
+    return {"b": base, "w": width, "v": _DIGIT_BYTES[digits].tobytes().decode("ascii")}
+
+
+def _unpack_ints(packed: dict) -> list[int]:
+    """The integers of :func:`_pack_ints` (for tests and tools reading page data)."""
+    width, text = packed["w"], packed["v"]
+    out: list[int] = []
+    for start in range(0, len(text), width or 1):
+        number = 0
+        for char in text[start:start + width]:
+            number = number * 64 + _DIGITS.index(char)
+        out.append(number + packed["b"])
+    return out
+
+
+def _js_call(function: str, key: list | None, payload: dict) -> str:
+    """A script calling ``function(key…, payload)``, the payload as compact JSON."""
+    args = ([json.dumps(k, ensure_ascii=False) for k in key] if key else [])
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return f"{function}({', '.join([*args, body])});\n"
+
+
 def _fmt_time(series: pd.Series, fmt: str) -> list[str]:
     text = series.dt.strftime(fmt)
     return text.where(series.notna(), "").astype(str).tolist()
+
 
 def page_name(unit_id: str) -> str:
     """The file stem of a unit's page and page data (see :func:`battlemap._paths.safe_stem`)."""

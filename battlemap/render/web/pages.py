@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import html
 import importlib.resources
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from battlemap import LEVELS
 from battlemap._io import write_bytes, write_text
 from battlemap._model import Atlas
 from battlemap._paths import inside, page_data_file, page_file
-from battlemap._text import as_text
 from battlemap.errors import RenderError
 from battlemap.render.web.data import _WebAtlas
 from battlemap.render.web.encode import (
     COORD_SCALE,
     CORRIDOR_SIMPLIFY_M,
+    _js_call,
     _latlngs,
     _to_wgs84,
 )
@@ -38,33 +36,6 @@ ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel
 # Pages
 
 
-def _js_call(function: str, key: list | None, payload: dict) -> str:
-    args = ([json.dumps(k, ensure_ascii=False) for k in key] if key else [])
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return f"{function}({', '.join([*args, body])});\n"
-
-
-def _unit_name(atlas: Atlas, level: str, unit_id: str) -> str:
-    frame = atlas.rivers if level == "river" else atlas.units[level]
-    return str(frame.at[unit_id, "name"])
-
-
-def _chain(atlas: Atlas, level: str, unit_id: str) -> list[tuple[str, str]]:
-    """[(level, unit_id), …] from the district down to this unit."""
-    if level == "river":
-        district = str(atlas.units["district"].index[0])
-        return [("district", district), ("river", unit_id)]
-    chain = [(level, unit_id)]
-    while chain[0][0] != "district":
-        lv, uid = chain[0]
-        parent = atlas.units[lv].at[uid, "parent_id"]
-        above = LEVELS[LEVELS.index(lv) - 1]
-        if parent is None or pd.isna(parent) or str(parent) not in atlas.units[above].index:
-            break
-        chain.insert(0, (above, str(parent)))
-    return chain
-
-
 def _href(web: _WebAtlas, level: str, unit_id: str) -> str:
     if level == "district":
         return "index.html"
@@ -74,57 +45,59 @@ def _href(web: _WebAtlas, level: str, unit_id: str) -> str:
 def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
     atlas = web.atlas
     frame = atlas.rivers if level == "river" else atlas.units[level]
-    row = frame.loc[unit_id]
     positions = web.cases_of[level].get(unit_id, np.array([], dtype=np.int64))
     data: dict[str, object] = {
         "level": level, "id": unit_id, "stem": web.stems[level][unit_id],
-        "name": str(row["name"]),
-        "chief": as_text(row.get("chief")),
+        "name": web.names[level][unit_id],
+        "chief": web.chiefs[level][unit_id],
         "stats": web.stats[level][unit_id],
         "bounds": web.bounds[level][unit_id],
         "g": web.geoms[level][unit_id] if level not in ("district", "river") else None,
         "cases": web.case_slice(positions, with_details=level == "grid"),
         "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
         "children": [], "crosses": [],
-        "uncountedNote": uncounted_note(int(row.get("uncounted", 0))),
-        "town": next((web.stems["town"][u] for lv, u in _chain(atlas, level, unit_id)
+        "uncountedNote": uncounted_note(int(frame.at[unit_id, "uncounted"])
+                                        if "uncounted" in frame else 0),
+        "town": next((web.stems["town"][u] for lv, u in web.chain(level, unit_id)
                       if lv == "town"), None),
     }
     if level in LEVELS[:-1]:
         below = LEVELS[LEVELS.index(level) + 1]
-        frame_below = atlas.units[below]
+        ids_below = atlas.units[below].index
         rows = web.children_of[below].get(unit_id, np.array([], dtype=np.int64))
         children = []
         for pos in rows.tolist():
-            cid = str(frame_below.index[pos])
+            cid = str(ids_below[pos])
             children.append({
-                "stem": web.stems[below][cid], "name": str(frame_below["name"].iat[pos]),
-                "chief": as_text(frame_below["chief"].iat[pos]) if "chief" in frame_below else "",
+                "stem": web.stems[below][cid], "name": web.names[below][cid],
+                "chief": web.chiefs[below][cid],
                 "stats": web.stats[below][cid],
                 "g": None if below == "town" else web.geoms[below][cid],
                 "i": pos, "label": web.labels[below][cid]})
         data["children"] = children
         data["childLevel"] = below
     if level == "river":
-        data["bounds"] = _extend_bounds(data["bounds"], data["cases"], web.origin)
-        data["kind"] = str(row["kind"])
+        data["bounds"] = _extend_bounds(data["bounds"], web, positions)
+        data["kind"] = str(frame.at[unit_id, "kind"])
         data["corridor"] = _corridor(atlas, unit_id, web.gcj)
         links = web.stretches[web.stretches["river_id"] == unit_id]
         data["crosses"] = [
-            [lv, web.stems[lv][u], _unit_name(atlas, lv, u), int(m)]
+            [lv, web.stems[lv][u], web.names[lv][u], int(m)]
             for lv, u, m in zip(links["level"], links["unit_id"], links["length_m"], strict=True)
             if lv in ("town", "village") and u in web.stems[lv]]
     return data
 
 
-def _extend_bounds(bounds: list, cases: dict, origin: tuple[int, int]) -> list:
+def _extend_bounds(bounds: list, web: _WebAtlas, positions: np.ndarray) -> list:
     """Bounds grown to hold the page's case points too (a river's cases lie beside it)."""
-    if not cases["x"]:
+    if not len(positions):
         return bounds
-    x0, y0, scale = origin[0], origin[1], COORD_SCALE
+    x = web.case_arrays["x"][positions] + web.origin[0]
+    y = web.case_arrays["y"][positions] + web.origin[1]
+    scale = COORD_SCALE
     (south, west), (north, east) = bounds
-    return [[min(south, (min(cases["y"]) + y0) / scale), min(west, (min(cases["x"]) + x0) / scale)],
-            [max(north, (max(cases["y"]) + y0) / scale), max(east, (max(cases["x"]) + x0) / scale)]]
+    return [[min(south, int(y.min()) / scale), min(west, int(x.min()) / scale)],
+            [max(north, int(y.max()) / scale), max(east, int(x.max()) / scale)]]
 
 
 def _corridor(atlas: Atlas, river_id: str, gcj: bool = False) -> list:
@@ -176,22 +149,21 @@ def _page_html(web: _WebAtlas, level: str, unit_id: str) -> str:
     atlas, esc = web.atlas, html.escape
     root = "" if level == "district" else "../"
     levels = atlas.config.style.level_labels
-    chain = _chain(atlas, level, unit_id)
+    chain = web.chain(level, unit_id)
     crumbs = []
     for lv, uid in chain:
         label = levels.get("tributary" if lv == "river" else lv, lv)
-        name = esc(f"{label} {_unit_name(atlas, lv, uid)}") if lv != "district" \
-            else esc(_unit_name(atlas, lv, uid))
+        name = esc(f"{label} {web.names[lv][uid]}") if lv != "district" \
+            else esc(web.names[lv][uid])
         if (lv, uid) == (level, unit_id):
             crumbs.append(f'<span class="bm-crumb bm-here" aria-current="page">{name}</span>')
         else:
             crumbs.append(f'<a class="bm-crumb" href="{root}{_href(web, lv, uid)}">{name}</a>')
-    name = _unit_name(atlas, level, unit_id)
+    name = web.names[level][unit_id]
     label = levels.get("tributary" if level == "river" else level, level)
     project = atlas.config.project.name
     heading = f"{name} 河长制 挂图作战图" if level == "district" else f"{name}（{label}）挂图作战图"
-    frame = atlas.rivers if level == "river" else atlas.units[level]
-    chief = as_text(frame.at[unit_id, "chief"]) if "chief" in frame else ""
+    chief = web.chiefs[level][unit_id]
     chief_html = f'<span class="bm-chief">河长：{esc(chief)}</span>' if chief else ""
     note = " · ".join(x for x in (atlas.config.project.note, atlas.config.project.data_source) if x)
     return _PAGE.format(
