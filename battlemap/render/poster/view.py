@@ -21,6 +21,7 @@ from battlemap._text import as_text
 from battlemap.errors import RenderError
 from battlemap.join import counted
 from battlemap.render.fonts import FontSpec, font_for
+from battlemap.render.poster.style import context_kinds
 
 POSTER_LEVELS = (*LEVELS, "river")
 """The levels that have posters: the four boundary levels and the tributaries (流域)."""
@@ -68,6 +69,7 @@ class Context:
         self.crs = crs
         self._case_index: dict[str, dict[str, np.ndarray]] = {}
         self._child_index: dict[str, dict[str, np.ndarray]] = {}
+        self._peers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.district = atlas.units["district"]
         self.label = self.style.status_labels
         self.color = self.style.status_colors
@@ -104,6 +106,29 @@ class Context:
             return None
         frame = frame[frame["neighbour_id"] != str(self.district.index[0])]
         return frame[["name", "geometry"]]
+
+    @cached_property
+    def context_kinds(self) -> list[str]:
+        """The context layer's legend labels in first-seen order (:func:`.style.context_kinds`)."""
+        return context_kinds(self.atlas.context)
+
+    @cached_property
+    def context_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The context points' coordinates (n × 2) and legend labels, for every poster."""
+        context = self.atlas.context
+        if context is None or not len(context):
+            return np.empty((0, 2)), np.empty(0, dtype=object)
+        return (shapely.get_coordinates(context.geometry.values),
+                context["legend"].astype(str).to_numpy())
+
+    def peers(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The geometries, ids and names (as text) of every unit of ``level``, as arrays."""
+        peers = self._peers.get(level)
+        if peers is None:
+            frame = self.atlas.units[level]
+            peers = self._peers[level] = (frame.geometry.values, frame.index.to_numpy(),
+                                          frame["name"].astype(str).to_numpy())
+        return peers
 
     @cached_property
     def _river_towns(self) -> dict[str, pd.DataFrame]:
