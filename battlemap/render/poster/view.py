@@ -41,8 +41,14 @@ class View:
     stats: pd.Series
     children: gpd.GeoDataFrame        # with statistics columns (may be empty)
     child_level: str | None
-    cases: gpd.GeoDataFrame
+    case_source: gpd.GeoDataFrame     # every case of the atlas
+    case_rows: np.ndarray             # positions in it of this unit's counted cases
     crumbs: list[str] = field(default_factory=list)
+
+    @cached_property
+    def cases(self) -> gpd.GeoDataFrame:
+        """The unit's counted cases; taken when first asked for (an atlas lists many views)."""
+        return self.case_source.iloc[self.case_rows]
 
     @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -154,16 +160,17 @@ class Context:
         child_level = LEVELS[index + 1] if index + 1 < len(LEVELS) else None
         children = (self.atlas.units[child_level].iloc[self.child_positions(child_level, unit_id)]
                     if child_level else frame.iloc[0:0])
-        cases = self.atlas.cases.iloc[self.case_positions(f"{level}_id", unit_id)]
+        cases = self.case_positions(f"{level}_id", unit_id)
         return View(level, unit_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, child_level, cases, self._crumbs(level, row))
+                    row, children, child_level, self.atlas.cases, cases,
+                    self._crumbs(level, row))
 
     def _river_view(self, river_id: str) -> View:
         rivers = self.atlas.rivers
         if river_id not in rivers.index:
             raise RenderError(f"no river with id {river_id!r}")
         row = rivers.loc[river_id]
-        cases = self.atlas.cases.iloc[self.case_positions("river_id", river_id)]
+        cases = self.case_positions("river_id", river_id)
         towns = self.atlas.units["town"]
         along = self._river_towns.get(river_id)
         if along is None:
@@ -172,7 +179,7 @@ class Context:
             children = towns.loc[along.index, _TOWN_COLUMNS].join(along)
         crumbs = [str(self.district.iloc[0]["name"]), self.style.level_labels.get("tributary", "流域")]
         return View("river", river_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, "town", cases, crumbs)
+                    row, children, "town", self.atlas.cases, cases, crumbs)
 
     def _crumbs(self, level: str, row: pd.Series) -> list[str]:
         names, parent, index = [], row.get("parent_id"), LEVELS.index(level)
