@@ -2,8 +2,10 @@
 
 Every unit page and poster depends on the unit's own row (statistics,
 geometry, chief), its children's rows, the cases located in it (or assigned
-to it, for a river), the config and battlemap's version. Those are hashed
-into one fingerprint per (level, unit id); a rebuild renders only the units
+to it, for a river), the closure-class breaks its legend explains, the base
+map every page shares, the config and battlemap's version. Those are hashed
+into one fingerprint per (level, unit id) (see :func:`fingerprints` for what
+is left out because no output shows it); a rebuild renders only the units
 whose fingerprint changed or whose files are missing.
 
 The manifest (``.battlemap-manifest.json``) records, per job key
