@@ -2,8 +2,10 @@
 
 Every unit page and poster depends on the unit's own row (statistics,
 geometry, chief), its children's rows, the cases located in it (or assigned
-to it, for a river), the config and battlemap's version. Those are hashed
-into one fingerprint per (level, unit id); a rebuild renders only the units
+to it, for a river), the closure-class breaks its legend explains, the base
+map every page shares, the config and battlemap's version. Those are hashed
+into one fingerprint per (level, unit id) (see :func:`fingerprints` for what
+is left out because no output shows it); a rebuild renders only the units
 whose fingerprint changed or whose files are missing.
 
 The manifest (``.battlemap-manifest.json``) records, per job key
@@ -25,6 +27,7 @@ from battlemap import LEVELS, __version__
 from battlemap._io import write_text
 from battlemap._paths import inside
 from battlemap.errors import RenderError
+from battlemap.history import CHANGE_COLUMNS
 
 if TYPE_CHECKING:  # numpy, pandas and the model load only when fingerprints are computed, so
     import pandas as pd  # that the lock and the no-change check start fast (issue 16)
@@ -41,21 +44,59 @@ Entry = dict[str, object]
 """One job's record: ``{"print": str, "files": list[str] | None}`` (None: unknown)."""
 
 
+UNSHOWN = ("closed_class", "feature", *CHANGE_COLUMNS)
+"""Columns of a unit's own row that none of its outputs shows.
+
+``closed_class`` colours a unit on its parent's map only (the parent's
+children part covers it); ``feature`` is the row number in the source file;
+the change counts (``*_since``) are in no unit page or poster, and the cases'
+change flags behind them are covered whole in the district's print (the
+exports and the bulletin, one job per atlas, hash every unit's print).
+"""
+
+_BASE_COLUMNS = ["name", "parent_id", "geometry"]
+"""What every map shows of every unit: peers behind a unit's map, the locator, crumbs."""
+
+_RAMP = {"district": "town", "town": "village", "village": "grid", "river": "river_town"}
+"""The closure-rate classes (``extra["closure_classes"]``) whose legend a level's poster shows."""
+
+
 def fingerprints(atlas: Atlas) -> dict[Key, str]:
-    """A hash per (level, unit id) of everything that unit's outputs show."""
+    """A hash per (level, unit id) of everything that unit's outputs show.
+
+    A unit's print covers: what all outputs share (config, version, as-of
+    date, every unit's name, parent and boundary (peers behind a map, the
+    locator, the breadcrumb), rivers, context points, neighbouring
+    districts); its own row without :data:`UNSHOWN`; its children's rows (a river: the
+    towns along it, with their statistics on that river); the cases located
+    in it (or assigned to it) without their change flags; and the
+    closure-rate classes its legend explains. Ranks are figures shown on a
+    unit's own poster and page, so a sibling's change that moves a unit's
+    rank makes it stale.
+    """
     shared = _shared_hash(atlas)
-    case_hash = _row_hashes(atlas.cases)
+    case_hash = _row_hashes(atlas.cases.drop(columns=list(CHANGE_COLUMNS), errors="ignore"))
+    classes = atlas.extra.get("closure_classes", {})
     result: dict[Key, str] = {}
     frames = {**atlas.units, "river": atlas.rivers}
     for level, frame in frames.items():
-        own = _row_hashes(frame)
+        own = _row_hashes(frame.drop(columns=[c for c in UNSHOWN if c in frame.columns]))
         key = "river_id" if level == "river" else f"{level}_id"
         cases = _sum_by(case_hash, atlas.cases[key])
-        children = _children_hash(atlas, level, frame.index)
+        children = (_river_children_hash(atlas) if level == "river"
+                    else _children_hash(atlas, level, frame.index))
+        ramp = repr(sorted(classes.get(_RAMP.get(level, ""), {}).items()))
         for unit_id in frame.index:
-            parts = (shared, own[unit_id], cases.get(unit_id, 0), children.get(unit_id, 0))
+            parts = (shared, own[unit_id], cases.get(unit_id, 0), children.get(unit_id, 0),
+                     ramp)
             result[(level, str(unit_id))] = hashlib.sha1(
                 repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
+    district = next(iter(atlas.units["district"].index), None)
+    if district is not None and (set(CHANGE_COLUMNS) & set(atlas.cases.columns)):
+        flags = _row_hashes(atlas.cases[[c for c in CHANGE_COLUMNS if c in atlas.cases.columns]])
+        key = ("district", str(district))
+        result[key] = hashlib.sha1(f"{result[key]}|{int(np.sum(flags.to_numpy(np.uint64)))}"
+                                   .encode(), usedforsecurity=False).hexdigest()[:16]
     return result
 
 
@@ -116,8 +157,13 @@ def _shared_hash(atlas: Atlas) -> str:
     config = atlas.config.model_dump_json(exclude={"output"})
     context = "" if atlas.context is None else str(_row_hashes(atlas.context).sum())
     rivers = str(_row_hashes(atlas.rivers[["name", "kind", "geometry"]]).sum())
-    return hashlib.sha1(f"{__version__}|{atlas.as_of}|{config}|{context}|{rivers}".encode(),
-                        usedforsecurity=False).hexdigest()
+    base = [str(_row_hashes(atlas.units[lv][[c for c in _BASE_COLUMNS if c in atlas.units[lv]]])
+                .sum()) for lv in LEVELS if lv in atlas.units]
+    neighbours = ("" if atlas.neighbours is None
+                  else str(_row_hashes(atlas.neighbours.drop(columns="feature", errors="ignore"))
+                           .sum()))
+    return hashlib.sha1(f"{__version__}|{atlas.as_of}|{config}|{context}|{rivers}|{base}|"
+                        f"{neighbours}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _row_hashes(frame: pd.DataFrame) -> pd.Series:
@@ -147,3 +193,15 @@ def _children_hash(atlas: Atlas, level: str, index: pd.Index) -> dict[str, int]:
         return {}
     below = atlas.units[LEVELS[LEVELS.index(level) + 1]]
     return _sum_by(_row_hashes(below), below["parent_id"])
+
+
+def _river_children_hash(atlas: Atlas) -> dict[str, int]:
+    """Per river: the towns along it (name, chief) with their statistics on that river."""
+    table = atlas.extra.get("river_towns")
+    if table is None or not len(table):
+        return {}
+    towns = atlas.units["town"]
+    rows = pd.DataFrame(table).join(towns[[c for c in ("name", "chief") if c in towns]],
+                                    on="town_id")
+    return _sum_by(_row_hashes(rows), rows["river_id"])
+

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
-from battlemap._manifest import MANIFEST, load_manifest, present, remove_files, save_manifest
+from battlemap._manifest import (
+    MANIFEST,
+    fingerprints,
+    load_manifest,
+    present,
+    remove_files,
+    save_manifest,
+)
 
 
 def test_round_trip_and_formats(tmp_path: Path) -> None:
@@ -42,3 +50,80 @@ def test_remove_files_deletes_only_listed_files_inside(tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / "grid").iterdir()) == [".a.html.tmp-1", "a.mine.html",
                                                                 "link.html"]
     assert (tmp_path / "sibling.txt").read_text(encoding="utf-8") == "keep"
+
+
+# fingerprints: what a unit's outputs show, nothing else ------------------------------------
+
+def _with_units(atlas, level: str, change) -> object:
+    frame = atlas.units[level].copy()
+    change(frame)
+    return dataclasses.replace(atlas, units={**atlas.units, level: frame})
+
+
+def _changed(before: dict, after: dict) -> set:
+    return {key for key in before if before[key] != after[key]}
+
+
+def test_closed_class_is_in_the_parents_print_only(tiny_atlas) -> None:
+    grid = tiny_atlas.units["grid"].index[0]
+    parent = tiny_atlas.units["grid"].at[grid, "parent_id"]
+
+    def recolour(frame):
+        frame.loc[grid, "closed_class"] = frame.loc[grid, "closed_class"] + 1
+
+    changed = _changed(fingerprints(tiny_atlas), fingerprints(_with_units(tiny_atlas, "grid",
+                                                                          recolour)))
+    assert changed == {("village", str(parent))}
+
+
+def test_a_rank_is_shown_so_it_makes_the_unit_stale(tiny_atlas) -> None:
+    grid = tiny_atlas.units["grid"].index[0]
+    parent = tiny_atlas.units["grid"].at[grid, "parent_id"]
+
+    def rerank(frame):
+        frame.loc[grid, "rank"] = frame.loc[grid, "rank"] + 7
+
+    changed = _changed(fingerprints(tiny_atlas), fingerprints(_with_units(tiny_atlas, "grid",
+                                                                          rerank)))
+    assert changed == {("grid", str(grid)), ("village", str(parent))}
+
+
+def test_the_class_breaks_a_legend_shows_make_its_posters_stale(tiny_atlas) -> None:
+    classes = {**tiny_atlas.extra["closure_classes"]}
+    classes["grid"] = {**classes["grid"], "lo": classes["grid"]["lo"] - 0.05}
+    moved = dataclasses.replace(tiny_atlas, extra={**tiny_atlas.extra, "closure_classes": classes})
+    changed = _changed(fingerprints(tiny_atlas), fingerprints(moved))
+    assert changed == {("village", str(v)) for v in tiny_atlas.units["village"].index}
+
+
+def test_a_renamed_unit_changes_every_map(tiny_atlas) -> None:
+    village = tiny_atlas.units["village"].index[0]
+
+    def rename(frame):
+        frame.loc[village, "name"] = "新名村"
+
+    before = fingerprints(tiny_atlas)
+    changed = _changed(before, fingerprints(_with_units(tiny_atlas, "village", rename)))
+    assert changed == set(before)       # its name is on its grids' crumbs and on peers' maps
+
+
+def test_case_change_flags_reach_the_district_only(tiny_atlas) -> None:
+    cases = tiny_atlas.cases.copy()
+    cases.iloc[0, cases.columns.get_loc("new_since")] = not cases["new_since"].iloc[0]
+    before = fingerprints(tiny_atlas)
+    changed = _changed(before, fingerprints(dataclasses.replace(tiny_atlas, cases=cases)))
+    district = str(tiny_atlas.units["district"].index[0])
+    assert changed == {("district", district)}
+
+
+def test_a_case_shown_changes_its_units(tiny_atlas) -> None:
+    cases = tiny_atlas.cases.copy()
+    case = cases.index[0]
+    cases.loc[case, "problem_type"] = "另一类型"
+    changed = _changed(fingerprints(tiny_atlas),
+                       fingerprints(dataclasses.replace(tiny_atlas, cases=cases)))
+    row = tiny_atlas.cases.loc[case]
+    expected = {(lv, str(row[f"{lv}_id"])) for lv in ("district", "town", "village", "grid")}
+    if isinstance(row["river_id"], str) and row["river_id"]:
+        expected.add(("river", row["river_id"]))
+    assert changed == expected

@@ -34,7 +34,6 @@ from battlemap.render.poster.style import (
     Z_CASES,
     class_colors,
     closure_classes_of,
-    context_kinds,
     context_label,
     context_symbol,
 )
@@ -60,10 +59,11 @@ def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels
         if view.level == "river":
             return   # the towns along the river are drawn as its children
         frame = ctx.atlas.units[view.level]
-        frame = frame.iloc[frame.sindex.query(shapely.box(*extent), predicate="intersects")]
-        frame = frame[frame.index != view.unit_id]
-        geoms = shapely.clip_by_rect(frame.geometry.values, x0, y0, x1, y1)
-        names = frame["name"].astype(str).tolist()
+        hits = frame.sindex.query(shapely.box(*extent), predicate="intersects")
+        all_geoms, ids, all_names = ctx.peers(view.level)
+        hits = hits[ids[hits] != view.unit_id]
+        geoms = shapely.clip_by_rect(all_geoms[hits], x0, y0, x1, y1)
+        names = all_names[hits].tolist()
     keep = ~shapely.is_empty(geoms)
     geoms = shapely.simplify(geoms[keep], mpp * 0.4)
     names = [n for n, k in zip(names, keep, strict=True) if k]
@@ -251,11 +251,11 @@ def draw_context(sheet: Sheet, extent: Extent, mpp: float, labels: Labels) -> di
         return {}
     ax, s = sheet.map_ax, sheet.s
     x0, y0, x1, y1 = extent
-    xy = shapely.get_coordinates(context.geometry.values)
+    xy, legends = sheet.ctx.context_points
     inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
     counts = {}
-    for k, legend in enumerate(context_kinds(context)):
-        mask = inside & (context["legend"].astype(str).to_numpy() == legend)
+    for k, legend in enumerate(sheet.ctx.context_kinds):
+        mask = inside & (legends == legend)
         counts[legend] = int(mask.sum())
         if not mask.any():
             continue

@@ -27,7 +27,6 @@ from battlemap.render.poster.style import (
     RECURRING,
     RIVER_MAIN,
     RIVER_TRIB,
-    context_kinds,
     context_symbol,
 )
 from battlemap.render.poster.water import draw_water
@@ -145,7 +144,7 @@ def _line_marks(sheet: Sheet, cur: Cursor, view: View, context_counts) -> None:
     if view.child_level:
         items.append(("box", "#8c8c8c", 0.6 * s,
                       f"{ctx.style.level_labels.get(view.child_level, '')}边界"))
-    for k, legend in enumerate(context_kinds(ctx.atlas.context)):
+    for k, legend in enumerate(ctx.context_kinds):
         if context_counts.get(legend, 0):   # a kind not on this map is no legend item
             items.append(("ctx", k, 0, f"{legend} {context_counts[legend]}"))
     texts = [[], []]
@@ -270,14 +269,17 @@ def _case_table(sheet: Sheet, cur: Cursor, view: View) -> None:
     s, ctx = sheet.s, sheet.ctx
     cases = view.cases
     _heading(sheet, cur, f"网格案件清单（{len(cases)} 件）")
-    order = cases.assign(_o=~cases["overdue"].astype(bool), _c=cases["state"] == "closed",
-                         _d=-cases["days_overdue"]).sort_values(["_o", "_c", "_d"])
+    overdue = cases["overdue"].to_numpy(dtype=bool)
+    state = cases["state"].to_numpy()
+    days = cases["days_overdue"].to_numpy(dtype=float)
+    order = np.lexsort((-days, state == "closed", ~overdue))   # stable, as a sort by columns
+    deadline = cases["deadline"]
+    deadlines = np.where(deadline.isna(), "", deadline.dt.strftime("%Y-%m-%d").fillna(""))
     columns = [("编号", 0.0, "left"), ("类型", 0.25, "left"), ("状态", 0.55, "left"),
                ("整改期限", 0.72, "left"), ("超期", 1.0, "right")]
-    rows = [(str(case_id), str(r["problem_type"]), ctx.label.get(r["state"], r["state"]),
-             "" if pd.isna(r["deadline"]) else f"{r['deadline']:%Y-%m-%d}",
-             f"{int(r['days_overdue'])}天" if r["overdue"] else "")
-            for case_id, r in order.iterrows()]
+    ids, types = cases.index.to_numpy(), cases["problem_type"].to_numpy()
+    rows = [(str(ids[i]), str(types[i]), ctx.label.get(state[i], state[i]), str(deadlines[i]),
+             f"{int(days[i])}天" if overdue[i] else "") for i in order]
     # every printed glyph costs time, so at most CASE_ROWS rows, never under CASE_PT;
     # the order puts the cases to act on first, and the web page lists (and exports) all
     size = max(5.8 * s, CASE_PT)

@@ -21,6 +21,7 @@ from battlemap._text import as_text
 from battlemap.errors import RenderError
 from battlemap.join import counted
 from battlemap.render.fonts import FontSpec, font_for
+from battlemap.render.poster.style import context_kinds
 
 POSTER_LEVELS = (*LEVELS, "river")
 """The levels that have posters: the four boundary levels and the tributaries (流域)."""
@@ -40,8 +41,14 @@ class View:
     stats: pd.Series
     children: gpd.GeoDataFrame        # with statistics columns (may be empty)
     child_level: str | None
-    cases: gpd.GeoDataFrame
+    case_source: gpd.GeoDataFrame     # every case of the atlas
+    case_rows: np.ndarray             # positions in it of this unit's counted cases
     crumbs: list[str] = field(default_factory=list)
+
+    @cached_property
+    def cases(self) -> gpd.GeoDataFrame:
+        """The unit's counted cases; taken when first asked for (an atlas lists many views)."""
+        return self.case_source.iloc[self.case_rows]
 
     @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -68,6 +75,7 @@ class Context:
         self.crs = crs
         self._case_index: dict[str, dict[str, np.ndarray]] = {}
         self._child_index: dict[str, dict[str, np.ndarray]] = {}
+        self._peers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.district = atlas.units["district"]
         self.label = self.style.status_labels
         self.color = self.style.status_colors
@@ -106,6 +114,29 @@ class Context:
         return frame[["name", "geometry"]]
 
     @cached_property
+    def context_kinds(self) -> list[str]:
+        """The context layer's legend labels in first-seen order (:func:`.style.context_kinds`)."""
+        return context_kinds(self.atlas.context)
+
+    @cached_property
+    def context_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The context points' coordinates (n × 2) and legend labels, for every poster."""
+        context = self.atlas.context
+        if context is None or not len(context):
+            return np.empty((0, 2)), np.empty(0, dtype=object)
+        return (shapely.get_coordinates(context.geometry.values),
+                context["legend"].astype(str).to_numpy())
+
+    def peers(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The geometries, ids and names (as text) of every unit of ``level``, as arrays."""
+        peers = self._peers.get(level)
+        if peers is None:
+            frame = self.atlas.units[level]
+            peers = self._peers[level] = (frame.geometry.values, frame.index.to_numpy(),
+                                          frame["name"].astype(str).to_numpy())
+        return peers
+
+    @cached_property
     def _river_towns(self) -> dict[str, pd.DataFrame]:
         table = self.atlas.extra.get("river_towns")
         if table is None:
@@ -129,16 +160,17 @@ class Context:
         child_level = LEVELS[index + 1] if index + 1 < len(LEVELS) else None
         children = (self.atlas.units[child_level].iloc[self.child_positions(child_level, unit_id)]
                     if child_level else frame.iloc[0:0])
-        cases = self.atlas.cases.iloc[self.case_positions(f"{level}_id", unit_id)]
+        cases = self.case_positions(f"{level}_id", unit_id)
         return View(level, unit_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, child_level, cases, self._crumbs(level, row))
+                    row, children, child_level, self.atlas.cases, cases,
+                    self._crumbs(level, row))
 
     def _river_view(self, river_id: str) -> View:
         rivers = self.atlas.rivers
         if river_id not in rivers.index:
             raise RenderError(f"no river with id {river_id!r}")
         row = rivers.loc[river_id]
-        cases = self.atlas.cases.iloc[self.case_positions("river_id", river_id)]
+        cases = self.case_positions("river_id", river_id)
         towns = self.atlas.units["town"]
         along = self._river_towns.get(river_id)
         if along is None:
@@ -147,7 +179,7 @@ class Context:
             children = towns.loc[along.index, _TOWN_COLUMNS].join(along)
         crumbs = [str(self.district.iloc[0]["name"]), self.style.level_labels.get("tributary", "流域")]
         return View("river", river_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, "town", cases, crumbs)
+                    row, children, "town", self.atlas.cases, cases, crumbs)
 
     def _crumbs(self, level: str, row: pd.Series) -> list[str]:
         names, parent, index = [], row.get("parent_id"), LEVELS.index(level)
