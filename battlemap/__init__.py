@@ -11,6 +11,9 @@ LEVELS = ("district", "town", "village", "grid")
 STATES = ("reported", "assigned", "rectifying", "closed")
 """Canonical case states (销号管理): 待交办 → 已交办 → 整改中 → 已销号."""
 
+CHANGE_COLUMNS = ("new_since", "closed_since", "overdue_since", "reopened_since")
+"""Per case, what changed since the previous snapshot (see :mod:`battlemap.history`)."""
+
 VOID = "void"
 """The outcome a status word can map to instead of a state (不计整改: 已撤销, 挂起, …).
 

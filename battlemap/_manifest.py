@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from battlemap import LEVELS, __version__
+from battlemap import CHANGE_COLUMNS, LEVELS, __version__
 from battlemap._io import write_text
 from battlemap._paths import inside
 from battlemap.errors import RenderError
-from battlemap.history import CHANGE_COLUMNS
 
 if TYPE_CHECKING:  # numpy, pandas and the model load only when fingerprints are computed, so
     import pandas as pd  # that the lock and the no-change check start fast (issue 16)
@@ -74,6 +73,8 @@ def fingerprints(atlas: Atlas) -> dict[Key, str]:
     unit's own poster and page, so a sibling's change that moves a unit's
     rank makes it stale.
     """
+    import numpy as np
+
     shared = _shared_hash(atlas)
     case_hash = _row_hashes(atlas.cases.drop(columns=list(CHANGE_COLUMNS), errors="ignore"))
     classes = atlas.extra.get("closure_classes", {})
@@ -200,6 +201,8 @@ def _river_children_hash(atlas: Atlas) -> dict[str, int]:
     table = atlas.extra.get("river_towns")
     if table is None or not len(table):
         return {}
+    import pandas as pd
+
     towns = atlas.units["town"]
     rows = pd.DataFrame(table).join(towns[[c for c in ("name", "chief") if c in towns]],
                                     on="town_id")

@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from battlemap import LEVELS, STATES
+from battlemap import CHANGE_COLUMNS, LEVELS, STATES
 from battlemap._io import atomic_path
 from battlemap._paths import safe_stem
 from battlemap.join import counted
@@ -27,7 +27,6 @@ from battlemap.join import counted
 __all__ = ["CHANGES_RULE", "CHANGE_COLUMNS", "case_changes", "counted_before", "counting_changes",
            "previous_snapshot", "unit_changes", "write_snapshot"]
 
-CHANGE_COLUMNS = ("new_since", "closed_since", "overdue_since", "reopened_since")
 SNAPSHOT_COLUMNS = ("case_id", "state", "overdue", *(f"{lv}_id" for lv in LEVELS), "river_id")
 CHANGES_RULE = ("较上次的变化只计计入整改的案件：上次不计整改、本次计入的算作新增；"
                 "上次计入、本次转为无效举报或不计整改的，不计入各项变化")
