@@ -38,7 +38,13 @@ from battlemap.load import (
 from battlemap.monitoring import monitoring_statistics
 from battlemap.privacy import masked_counts
 from battlemap.register import letters_on, read_history
-from battlemap.report import nothing_mapped, output_sizes, write_report_files
+from battlemap.report import (
+    mismatch_rows,
+    nothing_mapped,
+    output_sizes,
+    report_figures,
+    write_report_files,
+)
 from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
@@ -328,9 +334,9 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
         "overdue": int(district["overdue"]),
         "recurring": int(district["recurring"]),
         "uncounted": int(district["uncounted"]),
-        "figures": _report_figures(atlas),
+        "figures": report_figures(atlas),
         "declared_mismatches": int(atlas.cases["declared_mismatch"].sum()),
-        "declared_mismatch_cases": _mismatch_rows(atlas),
+        "declared_mismatch_cases": mismatch_rows(atlas),
         "changes_since": atlas.extra.get("changes_since"),
         "changes": {c: int(atlas.units["district"][c].sum()) for c in CHANGE_COLUMNS},
         "changes_rule": atlas.extra.get("changes_rule"),
@@ -350,29 +356,6 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
-
-
-def _mismatch_rows(atlas: Atlas) -> list[dict[str, str]]:
-    """The cases whose declared town or village (所属镇街/所属村居) is not where they lie."""
-    cases = atlas.cases[atlas.cases["declared_mismatch"].astype(bool)]
-    rows = pd.DataFrame({
-        "case_id": cases.index.astype(str), "source_row": cases["source_row"].to_numpy(),
-        "declared_town": cases["declared_town"].to_numpy(),
-        "declared_village": cases["declared_village"].to_numpy(),
-        "town": cases["town_id"].map(atlas.units["town"]["name"]).fillna("").to_numpy(),
-        "village": cases["village_id"].map(atlas.units["village"]["name"]).fillna("").to_numpy()})
-    return rows.to_dict(orient="records")
-def _report_figures(atlas: Atlas) -> dict[str, dict[str, dict[str, object]]]:
-    """The stats stage's figures of the district and every town, by level and id."""
-    keys = ("total", *STATES, "overdue", "recurring", "uncounted")
-    out: dict[str, dict[str, dict[str, object]]] = {}
-    for level in ("district", "town"):
-        frame = atlas.units[level]
-        out[level] = {str(uid): {"name": str(row["name"]), **{k: int(row[k]) for k in keys},
-                                 "closed_rate": None if pd.isna(row["closed_rate"])
-                                 else round(float(row["closed_rate"]), 4)}
-                      for uid, row in frame.iterrows()}
-    return out
 
 
 def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

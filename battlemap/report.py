@@ -9,15 +9,45 @@ from collections.abc import Iterator
 from html import escape
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from battlemap import STATES
 from battlemap._findings import REJECT_REASONS
 from battlemap._io import atomic_path, write_text
 from battlemap._sheets import inert_csv_frame
 
-__all__ = ["OUTPUT_KINDS", "nothing_mapped", "output_sizes", "write_report_files"]
+__all__ = ["OUTPUT_KINDS", "mismatch_rows", "nothing_mapped", "output_sizes", "report_figures",
+           "write_report_files"]
+
+if TYPE_CHECKING:
+    from battlemap._model import Atlas
+
+
+def mismatch_rows(atlas: Atlas) -> list[dict[str, str]]:
+    """The cases whose declared town or village (所属镇街/所属村居) is not where they lie."""
+    cases = atlas.cases[atlas.cases["declared_mismatch"].astype(bool)]
+    rows = pd.DataFrame({
+        "case_id": cases.index.astype(str), "source_row": cases["source_row"].to_numpy(),
+        "declared_town": cases["declared_town"].to_numpy(),
+        "declared_village": cases["declared_village"].to_numpy(),
+        "town": cases["town_id"].map(atlas.units["town"]["name"]).fillna("").to_numpy(),
+        "village": cases["village_id"].map(atlas.units["village"]["name"]).fillna("").to_numpy()})
+    return rows.to_dict(orient="records")
+
+
+def report_figures(atlas: Atlas) -> dict[str, dict[str, dict[str, object]]]:
+    """The stats stage's figures of the district and every town, by level and id."""
+    keys = ("total", *STATES, "overdue", "recurring", "uncounted")
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for level in ("district", "town"):
+        frame = atlas.units[level]
+        out[level] = {str(uid): {"name": str(row["name"]), **{k: int(row[k]) for k in keys},
+                                 "closed_rate": None if pd.isna(row["closed_rate"])
+                                 else round(float(row["closed_rate"]), 4)}
+                      for uid, row in frame.iterrows()}
+    return out
 
 
 def nothing_mapped(report: dict[str, Any]) -> str | None:
