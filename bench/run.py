@@ -57,7 +57,12 @@ def main() -> None:
     rows = {}
     load_before = os.getloadavg()
     for scale in args.scales:
-        rows[f"×{scale:g}"] = bench_scale(scale, args.workdir / f"scale{scale:g}", args)
+        rows[f"×{scale:g}"] = row = {}
+        try:
+            bench_scale(scale, args.workdir / f"scale{scale:g}", args, row)
+        except BaseException as exc:  # print what was measured before the failure
+            print(f"bench stopped at ×{scale:g}: {exc!r}; measured so far: {row}", file=sys.stderr)
+            raise
     load = " / ".join(f"{a:.1f}, {b:.1f}, {c:.1f}" for a, b, c in (load_before, os.getloadavg()))
     text = (f"battlemap bench, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
             f"medians of {args.runs} runs; load average (1, 5, 15 min) before / after: {load}"
@@ -80,7 +85,9 @@ def _markdown(rows: dict[str, dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str, object]:
+def bench_scale(scale: float, work: Path, args: argparse.Namespace,
+                row: dict[str, object]) -> dict[str, object]:
+    """Measure one scale into ``row`` (filled as it goes) and return it."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     from battlemap.sample import write_sample
@@ -89,7 +96,6 @@ def bench_scale(scale: float, work: Path, args: argparse.Namespace) -> dict[str,
     shutil.copy(REPO / "battlemap.toml", work / "battlemap.toml")
     config = work / "battlemap.toml"
     out = work / "output"
-    row: dict[str, object] = {}
 
     full = [_build(config, out, force=True) for _ in range(args.runs)]
     row["full build (s)"] = _median(r["wall"] for r in full)
@@ -237,6 +243,7 @@ def _naive_web(config: Path, work: Path, runs: int) -> dict[str, object]:
 
     from battlemap.build import prepare
     from battlemap.config import load_config
+    from battlemap.join import counted
 
     atlas = prepare(load_config(config, out_dir=work / "naive")).atlas
     naive = work / "naive"
@@ -250,8 +257,9 @@ def _naive_web(config: Path, work: Path, runs: int) -> dict[str, object]:
                       zoom_start=10, tiles=None, max_zoom=18)
     fmap.default_js = [("leaflet", "leaflet.js")]
     fmap.default_css = [("leaflet_css", "leaflet.css")]
-    for lat, lon, state, overdue in zip(atlas.cases["lat"], atlas.cases["lon"],
-                                        atlas.cases["state"], atlas.cases["overdue"], strict=True):
+    cases = atlas.cases[counted(atlas.cases)]  # the cases our page draws (no void, no invalid)
+    for lat, lon, state, overdue in zip(cases["lat"], cases["lon"],
+                                        cases["state"], cases["overdue"], strict=True):
         colour = colours["overdue" if overdue else state]
         folium.CircleMarker([lat, lon], radius=3, color=colour, fill=True).add_to(fmap)
     fmap.save(naive / "index.html")
@@ -293,6 +301,8 @@ def _naive_grid_posters(atlas, grids: list[tuple[str, str]], folder: Path) -> No
     """The baseline: a new matplotlib figure per grid, drawn from scratch."""
     import matplotlib
 
+    from battlemap.join import counted
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -301,7 +311,7 @@ def _naive_grid_posters(atlas, grids: list[tuple[str, str]], folder: Path) -> No
     for _, grid_id in grids:
         fig, ax = plt.subplots(figsize=(8.27, 11.69))
         atlas.units["grid"].loc[[grid_id]].plot(ax=ax, facecolor="none", edgecolor="black")
-        cases = atlas.cases[atlas.cases["grid_id"] == grid_id]
+        cases = atlas.cases[(atlas.cases["grid_id"] == grid_id) & counted(atlas.cases)]
         cases.plot(ax=ax, color=[colours["overdue" if o else s]
                                  for s, o in zip(cases["state"], cases["overdue"], strict=True)]
                    or "black", markersize=12)
