@@ -64,28 +64,26 @@ def _changed(before: dict, after: dict) -> set:
     return {key for key in before if before[key] != after[key]}
 
 
+def _bump_first_grid(atlas, column: str, by: int) -> tuple[set, str, str]:
+    """The prints changed when the first grid's ``column`` grows by ``by``; the grid, its village."""
+    grid = atlas.units["grid"].index[0]
+    parent = atlas.units["grid"].at[grid, "parent_id"]
+
+    def bump(frame):
+        frame.loc[grid, column] = frame.loc[grid, column] + by
+
+    changed = _changed(fingerprints(atlas), fingerprints(_with_units(atlas, "grid", bump)))
+    return changed, str(grid), str(parent)
+
+
 def test_closed_class_is_in_the_parents_print_only(tiny_atlas) -> None:
-    grid = tiny_atlas.units["grid"].index[0]
-    parent = tiny_atlas.units["grid"].at[grid, "parent_id"]
-
-    def recolour(frame):
-        frame.loc[grid, "closed_class"] = frame.loc[grid, "closed_class"] + 1
-
-    changed = _changed(fingerprints(tiny_atlas), fingerprints(_with_units(tiny_atlas, "grid",
-                                                                          recolour)))
-    assert changed == {("village", str(parent))}
+    changed, _, parent = _bump_first_grid(tiny_atlas, "closed_class", 1)
+    assert changed == {("village", parent)}
 
 
 def test_a_rank_is_shown_so_it_makes_the_unit_stale(tiny_atlas) -> None:
-    grid = tiny_atlas.units["grid"].index[0]
-    parent = tiny_atlas.units["grid"].at[grid, "parent_id"]
-
-    def rerank(frame):
-        frame.loc[grid, "rank"] = frame.loc[grid, "rank"] + 7
-
-    changed = _changed(fingerprints(tiny_atlas), fingerprints(_with_units(tiny_atlas, "grid",
-                                                                          rerank)))
-    assert changed == {("grid", str(grid)), ("village", str(parent))}
+    changed, grid, parent = _bump_first_grid(tiny_atlas, "rank", 7)
+    assert changed == {("grid", grid), ("village", parent)}
 
 
 def test_the_class_breaks_a_legend_shows_make_its_posters_stale(tiny_atlas) -> None:
