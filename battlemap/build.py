@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,17 +12,15 @@ from pathlib import Path
 import pandas as pd
 
 from battlemap import LEVELS, STATES, __version__
-from battlemap._engine import Progress, run_jobs
+from battlemap._engine import Progress
 from battlemap._findings import DUPLICATE_RULE, Finding, Findings
-from battlemap._jobs import BuildLog, JobRecorder, remove_gone, stale_jobs
-from battlemap._manifest import Entry, fingerprints, load_manifest, save_manifest
+from battlemap._jobs import BuildLog
 from battlemap._model import Atlas
 from battlemap._options import RENDERERS, BuildOptions
 from battlemap._output import claim_output
-from battlemap._paths import atlas_file, page_data_file, page_file, poster_file, safe_stem
+from battlemap._render import render_all
 from battlemap._uptodate import check, forget, input_fingerprint, last_report, remember
 from battlemap.config import Config
-from battlemap.export import write_geopackage, write_statistics_xlsx
 from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
 from battlemap.join import derive_lifecycle, join_cases, join_rivers
 from battlemap.load import (
@@ -49,9 +46,6 @@ from battlemap.stats import RANKING_RULE, build_atlas, count_rule
 from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["RENDERERS", "BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
-
-WHOLE_ATLAS = ("exports", "bulletin", "letters")
-"""Outputs made once per build from the whole atlas, not once per unit."""
 
 
 @dataclass
@@ -161,7 +155,8 @@ def build(config: Config, options: BuildOptions | None = None) -> dict[str, obje
         log = BuildLog(out)
         summary: dict[str, dict[str, int]] = {}
         try:
-            _render_all(prepared, out, options, summary, log)
+            render_all(prepared.atlas, out, options, summary, log, prepared.timings,
+                       lambda: write_report(prepared, out, summary, log.status("in progress")))
             log.stage = "history"
             log.wrote([write_snapshot(prepared.atlas.cases, prepared.atlas.as_of,
                                       out / "history")])
@@ -179,125 +174,6 @@ def validate_only(config: Config) -> dict[str, object]:
         forget(out)
         prepared = prepare(config)
         return write_report(prepared, out, None, {"status": "validated, nothing rendered"})
-
-
-def _render_all(prepared: Prepared, out: Path, options: BuildOptions,
-                summary: dict[str, dict[str, int]], log: BuildLog) -> None:
-    """Each renderer in turn, the report saying "in progress" at each start.
-
-    The manifest is saved even when a renderer fails.
-    """
-    atlas, timings = prepared.atlas, prepared.timings
-    unit_prints = _with_monitoring(fingerprints(atlas), atlas)
-    manifest = load_manifest(out)
-    try:
-        for renderer in ("exports", *options.only):
-            log.stage = renderer
-            write_report(prepared, out, summary, log.status("in progress"))
-            with _timed(timings, renderer):
-                prints = (_whole_print(atlas, unit_prints, renderer) if renderer in WHOLE_ATLAS
-                          else unit_prints)
-                summary[renderer] = _render_stage(atlas, out, renderer, prints, manifest,
-                                                  options, log)
-    finally:
-        save_manifest(out, manifest)
-
-
-def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str, str], str],
-                  manifest: dict[str, Entry], options: BuildOptions, log: BuildLog
-                  ) -> dict[str, int]:
-    wanted = [job for job in prints if _selected(job, options)]
-    stale = stale_jobs(out, renderer, wanted, prints, manifest, options.force)
-    recorder = JobRecorder(out, renderer, stale, lambda job: _job_files(atlas, renderer, job),
-                           log, whole=renderer in WHOLE_ATLAS)
-    progress = Progress(renderer, len(stale), quiet=options.quiet)
-    try:
-        run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                 executor=options.executor, progress=progress, on_batch=recorder.finished)
-        progress.close()
-        if renderer == "posters" and atlas.config.posters.meeting_atlas:
-            _meeting_atlases(atlas, out, stale, options, recorder)
-    finally:
-        recorder.record(prints, manifest)
-    # bulletins and letters of earlier dates are kept: they are the office's archive
-    removed = (0 if renderer in ("bulletin", "letters")
-               else remove_gone(out, renderer, manifest, prints, log))
-    return {"rendered": len(stale), "skipped": len(wanted) - len(stale), "removed": removed}
-
-
-def _job_files(atlas: Atlas, renderer: str, job: tuple[str, str]) -> list[str]:
-    """The files (relative to the output folder) a job writes, by the renderers' naming."""
-    level, unit_id = job
-    if renderer == "exports":
-        return list(_EXPORTS)
-    if renderer == "bulletin":
-        from battlemap.render.bulletin import BULLETIN_DIR
-
-        return [f"{BULLETIN_DIR}/{safe_stem(unit_id)}{suffix}"
-                for suffix in (".pdf", ".html", ".docx")]
-    if renderer == "letters":          # names come from the numbers: known once written
-        return []
-    if renderer == "web":
-        pages = [page_file(level, unit_id), page_data_file(level, unit_id)]
-        monitoring = atlas.extra.get("monitoring")
-        if level == "district" and monitoring is not None:  # the section pages go with index.html
-            from battlemap.render.water import section_href
-
-            pages += [section_href(str(s)) for s in monitoring.sections.index]
-        return pages
-    posters = atlas.config.posters
-    names = [poster_file(level, unit_id, paper) for paper in posters.papers.get(level, ())]
-    if level == "town" and posters.meeting_atlas:
-        names.append(atlas_file(unit_id))
-    return names
-
-
-def _with_monitoring(prints: dict[tuple[str, str], str], atlas: Atlas
-                     ) -> dict[tuple[str, str], str]:
-    """The district's print (index.html, the section pages) covers the monitoring figures too."""
-    monitoring = atlas.extra.get("monitoring")
-    if monitoring is None:
-        return prints
-    digest = pd.util.hash_pandas_object(monitoring.samples.astype(str), index=False).sum()
-    return {job: hashlib.sha1(f"{value}|{digest}".encode(), usedforsecurity=False).hexdigest()[:16]
-            if job[0] == "district" else value for job, value in prints.items()}
-
-
-def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
-                     options: BuildOptions, recorder: JobRecorder) -> None:
-    """Re-assemble the meeting atlas (会议图册) of each town with a re-rendered poster."""
-    village_of, town_of = atlas.units["grid"]["parent_id"], atlas.units["village"]["parent_id"]
-    towns = set()
-    for level, unit_id in rendered:
-        if level == "grid":
-            level, unit_id = "village", village_of[unit_id]
-        if level == "village":
-            level, unit_id = "town", town_of[unit_id]
-        if level == "town":
-            towns.add(unit_id)
-    progress = Progress("atlases", len(towns), quiet=options.quiet)
-    run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
-             workers=options.workers, executor=options.executor, progress=progress,
-             on_batch=recorder.also)
-    progress.close()
-
-
-def _whole_print(atlas: Atlas, unit_prints: dict[tuple[str, str], str], renderer: str
-                 ) -> dict[tuple[str, str], str]:
-    """Exports and the bulletin (通报) are one job per as-of date: they show every unit."""
-    digest = hashlib.sha1(repr((sorted(unit_prints.items()), atlas.extra.get("changes_since")))
-                          .encode(), usedforsecurity=False).hexdigest()[:16]
-    return {(renderer, atlas.as_of.isoformat()): digest}
-
-
-def _selected(job: tuple[str, str], options: BuildOptions) -> bool:
-    level, unit_id = job
-    if level == "exports":
-        return True
-    if level in ("bulletin", "letters"):
-        return options.levels is None and options.units is None
-    return ((options.levels is None or level in options.levels)
-            and (options.units is None or unit_id in options.units))
 
 
 def _glyph_findings(atlas: Atlas) -> list[Finding]:
@@ -356,47 +232,3 @@ def write_report(prepared: Prepared, out: Path, written: dict[str, object] | Non
     report["nothing_mapped"] = nothing_mapped(report)
     write_report_files(report, rejected, prepared.original, out)
     return report
-
-
-def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    from battlemap.render.web import render_web
-
-    return render_web(atlas, out, jobs)
-
-
-def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    from battlemap.render.poster import render_posters
-
-    return render_posters(atlas, out, jobs)
-
-
-def _render_atlases(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    from battlemap.render.poster import render_meeting_atlases
-
-    return render_meeting_atlases(atlas, out, [unit_id for _, unit_id in jobs])
-
-
-_EXPORTS = ("battlemap.gpkg", "statistics.xlsx")
-
-
-def _render_exports(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    if not jobs:
-        return []
-    gpkg, xlsx = _EXPORTS
-    return [write_geopackage(atlas, out / gpkg), write_statistics_xlsx(atlas, out / xlsx)]
-
-
-def _render_bulletin(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    from battlemap.render.bulletin import render_bulletin
-
-    return render_bulletin(atlas, out) if jobs else []
-
-
-def _render_letters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
-    from battlemap.render.letters import render_letters
-
-    return render_letters(atlas, out) if jobs else []
-
-
-_RENDER = {"web": _render_web, "posters": _render_posters, "bulletin": _render_bulletin,
-           "exports": _render_exports, "letters": _render_letters}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import tiny_cases_frame, tiny_units, write_tiny_inputs
 
+from battlemap import _render as render_module
 from battlemap import build as build_module
 from battlemap._output import check_output_dir
 from battlemap._paths import MARKER, TEMP_DIR
@@ -125,7 +126,7 @@ def test_a_failure_while_rendering_leaves_a_report_that_says_so(tmp_path: Path, 
     config = _config(tmp_path, tmp_path / "out")
     out = config.output.dir
     build(config, WEB)
-    real = build_module._RENDER["web"]
+    real = render_module._RENDER["web"]
 
     calls = []
 
@@ -138,7 +139,7 @@ def test_a_failure_while_rendering_leaves_a_report_that_says_so(tmp_path: Path, 
             written += real(atlas, out_dir, [job])
         return written
 
-    monkeypatch.setitem(build_module._RENDER, "web", failing)
+    monkeypatch.setitem(render_module._RENDER, "web", failing)
     with pytest.raises(RenderError, match="disk on fire"):
         build(config, BuildOptions(only=("web",), workers=1, force=True))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -154,7 +155,7 @@ def test_a_failure_while_rendering_leaves_a_report_that_says_so(tmp_path: Path, 
     assert status["files_replaced"] == len(status["replaced"])
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "构建失败 build FAILED" in html and "at stage web" in html
-    monkeypatch.setitem(build_module._RENDER, "web", real)
+    monkeypatch.setitem(render_module._RENDER, "web", real)
     again = build(config, WEB)  # all but the pages of the finished batches render again
     assert again["build"]["status"] == "complete"
     assert again["outputs"]["web"]["rendered"] == 18 - finished
@@ -169,7 +170,7 @@ def test_report_is_marked_in_progress_before_the_first_output(tmp_path: Path, mo
         seen.append(json.loads((out / "report.json").read_text(encoding="utf-8"))["build"])
         return []
 
-    monkeypatch.setitem(build_module._RENDER, "exports", spy)
+    monkeypatch.setitem(render_module._RENDER, "exports", spy)
     build(config, WEB)
     assert seen[0]["status"] == "in progress" and seen[0]["stage"] == "exports"
     assert seen[0]["files_replaced"] == 0
@@ -192,8 +193,8 @@ def _fake_atlases(atlas, out_dir, jobs):
 
 def test_manifest_lists_each_jobs_files_and_drops_a_paper_no_longer_configured(
         tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(build_module._RENDER, "posters", _fake_posters)
-    monkeypatch.setattr(build_module, "_render_atlases", _fake_atlases)
+    monkeypatch.setitem(render_module._RENDER, "posters", _fake_posters)
+    monkeypatch.setattr(render_module, "_render_atlases", _fake_atlases)
     config = _config(tmp_path, tmp_path / "out")
     out = config.output.dir
     options = BuildOptions(only=("posters",), workers=1)
@@ -220,12 +221,12 @@ def test_manifest_lists_each_jobs_files_and_drops_a_paper_no_longer_configured(
 def _fail_on_river(atlas, out_dir, jobs):
     if any(level == "river" for level, _ in jobs):
         raise RenderError("river renderer broke")
-    return build_module._render_web(atlas, out_dir, jobs)
+    return render_module._render_web(atlas, out_dir, jobs)
 
 
 def test_a_worker_failure_still_reports_the_batches_that_finished(tmp_path: Path,
                                                                   monkeypatch) -> None:
-    monkeypatch.setitem(build_module._RENDER, "web", _fail_on_river)
+    monkeypatch.setitem(render_module._RENDER, "web", _fail_on_river)
     config = _config(tmp_path, tmp_path / "out")
     with pytest.raises(RenderError, match="river renderer broke"):
         build(config, BuildOptions(only=("web",), workers=2))
@@ -327,7 +328,7 @@ def test_an_unchanged_rebuild_skips_everything_and_any_change_builds(tmp_path: P
 def test_a_rebuild_after_a_failed_build_is_not_skipped(tmp_path: Path, monkeypatch) -> None:
     config = _config(tmp_path, tmp_path / "out")
     build(config, WEB)
-    monkeypatch.setitem(build_module._RENDER, "web", _fail_on_river)
+    monkeypatch.setitem(render_module._RENDER, "web", _fail_on_river)
     with pytest.raises(RenderError):
         build(config, BuildOptions(only=("web",), workers=1, force=True))
     monkeypatch.undo()
@@ -339,13 +340,13 @@ def test_the_report_of_a_finished_build_has_output_sizes_the_running_one_not(
     config = _config(tmp_path, tmp_path / "out")
     out = config.output.dir
     seen = []
-    real = build_module._RENDER["web"]
+    real = render_module._RENDER["web"]
 
     def spy(atlas, out_dir, jobs):
         seen.append(json.loads((out / "report.json").read_text(encoding="utf-8")))
         return real(atlas, out_dir, jobs)
 
-    monkeypatch.setitem(build_module._RENDER, "web", spy)
+    monkeypatch.setitem(render_module._RENDER, "web", spy)
     report = build(config, WEB)
     assert seen and all(r["output_sizes"] is None for r in seen)
     assert report["output_sizes"]["web"] > 0

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_cases_frame, write_tiny_inputs
 
-from battlemap import build as build_module
+from battlemap import _render as render_module
 from battlemap._engine import Progress, _batches
 from battlemap.build import BuildOptions, build
 from battlemap.config import load_config
@@ -33,7 +33,7 @@ def _fake_render(atlas, out: Path, jobs) -> list[Path]:
 
 @pytest.fixture
 def fake_web(monkeypatch):
-    monkeypatch.setitem(build_module._RENDER, "web", _fake_render)
+    monkeypatch.setitem(render_module._RENDER, "web", _fake_render)
 
 
 def _rendered(out: Path) -> set[str]:
