@@ -17,6 +17,7 @@ fingerprint) is read with its files unknown: those jobs render again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # numpy, pandas and the model load only when fingerprints are
 
     from battlemap._model import Atlas
 
-__all__ = ["MANIFEST", "Entry", "fingerprints", "load_manifest", "present", "remove_files",
+__all__ = ["MANIFEST", "Entry", "code_digest", "fingerprints", "load_manifest", "present", "remove_files",
            "save_manifest"]
 
 MANIFEST = ".battlemap-manifest.json"
@@ -52,6 +53,8 @@ the change counts (``*_since``) are in no unit page or poster, and the cases'
 change flags behind them are covered whole in the district's print (the
 exports and the bulletin, one job per atlas, hash every unit's print).
 """
+
+_PACKAGE = Path(__file__).resolve().parent
 
 _BASE_COLUMNS = ["name", "parent_id", "geometry"]
 """What every map shows of every unit: peers behind a unit's map, the locator, crumbs."""
@@ -154,6 +157,19 @@ def _entry(value: object) -> Entry:
     return {"print": str(value.get("print", "")), "files": files if ok else None}
 
 
+@functools.cache
+def code_digest() -> str:
+    """battlemap's own files (once per process): changed code without a new version renders
+    every output again, and a no-change build is not skipped."""
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            name = path.relative_to(_PACKAGE).as_posix().encode("utf-8", "surrogateescape")
+            digest.update(len(name).to_bytes(8, "little") + name)
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    return digest.hexdigest()
+
+
 def _shared_hash(atlas: Atlas) -> str:
     config = atlas.config.model_dump_json(exclude={"output"})
     context = "" if atlas.context is None else str(_row_hashes(atlas.context).sum())
@@ -163,7 +179,7 @@ def _shared_hash(atlas: Atlas) -> str:
     neighbours = ("" if atlas.neighbours is None
                   else str(_row_hashes(atlas.neighbours.drop(columns="feature", errors="ignore"))
                            .sum()))
-    return hashlib.sha1(f"{__version__}|{atlas.as_of}|{config}|{context}|{rivers}|{base}|"
+    return hashlib.sha1(f"{__version__}|{code_digest()}|{atlas.as_of}|{config}|{context}|{rivers}|{base}|"
                         f"{neighbours}".encode(), usedforsecurity=False).hexdigest()
 
 

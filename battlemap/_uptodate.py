@@ -32,7 +32,7 @@ from pathlib import Path
 
 from battlemap import __version__
 from battlemap._io import write_text
-from battlemap._manifest import MANIFEST, load_manifest
+from battlemap._manifest import MANIFEST, code_digest, load_manifest
 from battlemap._options import BuildOptions
 from battlemap._output import claim_output
 from battlemap.config import Config
@@ -47,7 +47,6 @@ REPORT_FILES = ("report.json", "report.html", "rejected_cases.csv")
 _REGISTER = "letters/register.sqlite"
 """battlemap.register's file (named here: that module loads pandas)."""
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
-_PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def input_fingerprint(config: Config, options: BuildOptions) -> str | None:
     _feed(digest, "config", config.model_dump_json(), config.as_of.isoformat())
     _feed(digest, "options", repr(options.selection()))
     try:
-        _feed(digest, "battlemap", __version__, _code_digest())
+        _feed(digest, "battlemap", __version__, code_digest())
         for path in _input_files(config):
             _feed(digest, str(path), _file_digest(path))
     except OSError:
@@ -178,15 +177,6 @@ def _files_of(path: Path) -> list[Path]:
                         if p != path and p.name.lower().startswith(stem) and p.is_file())
     wal = path.with_name(path.name + "-wal")
     return [*files, wal] if wal.is_file() else files
-
-
-def _code_digest() -> str:
-    """battlemap's own files: a changed module without a new version builds again."""
-    digest = hashlib.blake2b(digest_size=20)
-    for path in sorted(_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            _feed(digest, path.relative_to(_PACKAGE).as_posix(), _file_digest(path))
-    return digest.hexdigest()
 
 
 def _state_digest(out: Path) -> str:

@@ -125,3 +125,20 @@ def test_a_case_shown_changes_its_units(tiny_atlas) -> None:
     if isinstance(row["river_id"], str) and row["river_id"]:
         expected.add(("river", row["river_id"]))
     assert changed == expected
+
+
+def test_changed_code_changes_every_print(tiny_atlas, monkeypatch) -> None:
+    from battlemap import _manifest
+
+    before = fingerprints(tiny_atlas)
+    assert fingerprints(tiny_atlas) == before
+    monkeypatch.setattr(_manifest, "code_digest", lambda: "a module of battlemap changed")
+    after = fingerprints(tiny_atlas)    # the page looks as the new code draws it, not the old
+    assert _changed(before, after) == set(before)
+
+
+def test_code_digest_covers_the_package_files() -> None:
+    from battlemap._manifest import _PACKAGE, code_digest
+
+    assert code_digest() == code_digest.__wrapped__()
+    assert (_PACKAGE / "render" / "static").is_dir()   # scripts and styles count as code
