@@ -28,7 +28,7 @@ _STATIC = "static"
 _LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 # the atlas's classic scripts (file:// pages cannot load ES modules), in load order; each
 # adds to the one namespace window.battlemap that atlas-core.js creates
-ATLAS_SCRIPTS = ("atlas-core.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
+ATLAS_SCRIPTS = ("atlas-core.js", "atlas-dots.js", "atlas-cases.js", "atlas-map.js", "atlas-panel.js",
                  "atlas-search.js", "atlas-export.js", "atlas-start.js", "atlas-water.js")
 
 
