@@ -9,7 +9,8 @@ Layout under ``out_dir``::
     river/<id>.html
     data/shared.js              labels, colours, town outlines, rivers, context, unit index
     data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
-    assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
+    assets/                     atlas.js (Leaflet from the js_lib_leaflet package and the
+                                atlas-*.js scripts, one file), leaflet.css, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
 codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,
@@ -47,9 +48,9 @@ from battlemap.errors import RenderError
 from battlemap.render.water import write_section_pages
 from battlemap.render.web.data import web_atlas
 from battlemap.render.web.encode import PAGE_LEVELS, page_name
-from battlemap.render.web.pages import ATLAS_SCRIPTS, _write_assets, _write_page
+from battlemap.render.web.pages import ATLAS_BUNDLE, ATLAS_SCRIPTS, _write_assets, _write_page
 
-__all__ = ["ATLAS_SCRIPTS", "page_name", "render_web"]
+__all__ = ["ATLAS_BUNDLE", "ATLAS_SCRIPTS", "page_name", "render_web"]
 
 
 def render_web(atlas: Atlas, out_dir: Path,
