@@ -199,16 +199,17 @@
   bm.applyFilters = function () {
     var c = bm.D.cases, n = c.id.length, mask = new Uint8Array(n);
     var counts = { overdue: 0, recurring: 0 }, faceted = facetsOn();
-    bm.S.states.forEach(function (s) { counts[s] = 0; });
+    var ticked = bm.S.states.map(function (s) { counts[s] = 0; return !!bm.filters.states[s]; });
+    var lateOn = bm.filters.overdue;
     for (var i = 0; i < n; i++) {
-      if (!passesFacets(i)) continue;
-      var state = bm.S.states[c.s[i]], overdue = (c.f[i] & F_OVERDUE) !== 0;
+      if (faceted && !passesFacets(i)) continue;
+      var overdue = (c.f[i] & F_OVERDUE) !== 0;
       if (faceted) {
-        counts[state]++;
+        counts[bm.S.states[c.s[i]]]++;
         if (overdue) counts.overdue++;
         if (c.f[i] & F_RECURRING) counts.recurring++;
       }
-      if (!bm.filters.states[state] || (overdue && !bm.filters.overdue)) continue;
+      if (!ticked[c.s[i]] || (overdue && !lateOn)) continue;
       mask[i] = 1;
     }
     if (!faceted) {

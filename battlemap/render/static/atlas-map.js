@@ -16,7 +16,10 @@
   var pageHref = bm.pageHref, levelLabel = bm.levelLabel, escapeHtml = bm.escapeHtml;
   var setRateLevel = bm.setRateLevel, rateColor = bm.rateColor;
 
-  var unitRenderer = null, ctxRenderer = null, topRenderer = null;
+  // one canvas for the context (neighbours, outline, corridor; drawn first, so beneath),
+  // the units and the rivers: every extra full-map canvas is more to paint and composite
+  // before the first frame. A river page's own river has its canvas above the cases.
+  var unitRenderer = null, topRenderer = null;
 
   // the tooltip of a unit on the map: its river chief and figures
   function unitContent(level, name, chief, stats) {
@@ -98,7 +101,7 @@
     // neighbouring towns, faint, for orientation (every page but the district)
     if (bm.LEVEL !== 'district') {
       bm.S.towns.g.forEach(function (g) {
-        L.polygon(g, { renderer: ctxRenderer, interactive: false, color: '#b9b2a3', weight: 1,
+        L.polygon(g, { renderer: unitRenderer, interactive: false, color: '#b9b2a3', weight: 1,
           fillColor: '#ece7dc', fillOpacity: bm.S.basemap ? 0.25 : 1 }).addTo(bm.map);
       });
       bm.S.towns.label.forEach(function (p, k) {
@@ -107,10 +110,10 @@
           .setLatLng(p).setContent(el('span', null, bm.S.index.town[k][1])).addTo(bm.map);
       });
     }
-    L.polygon(bm.S.district.g, { renderer: ctxRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
+    L.polygon(bm.S.district.g, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
       fill: bm.LEVEL === 'district' && !bm.S.basemap, fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(bm.map);
     if (bm.D.corridor && bm.D.corridor.length) {
-      L.polygon(bm.D.corridor, { renderer: ctxRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
+      L.polygon(bm.D.corridor, { renderer: unitRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
         dashArray: '6 4', fillColor: '#9ecae1', fillOpacity: 0.25 }).addTo(bm.map);
     }
   }
@@ -250,7 +253,6 @@
   bm.drawMap = function () {
     var map = bm.map = L.map('map', { preferCanvas: true, zoomSnap: 0.25, zoomDelta: 0.5, maxZoom: 19,
       minZoom: 7, attributionControl: false, boxZoom: true });
-    map.createPane('bmContext').style.zIndex = 350;
     map.createPane('bmCases').style.zIndex = 450;
     map.getPane('bmCases').style.pointerEvents = 'none';
     map.createPane('bmRiverTop').style.zIndex = 460;
@@ -258,7 +260,6 @@
     map.createPane('bmContextPoints').style.zIndex = 620;
     map.createPane('bmHighlight').style.zIndex = 630;
     map.getPane('bmHighlight').style.pointerEvents = 'none';
-    ctxRenderer = L.canvas({ pane: 'bmContext', padding: 0.5 });
     unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
     topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.5 });
     map.getContainer().addEventListener('pointerdown', function (e) { lastPointer = e.pointerType || 'mouse'; });
