@@ -46,25 +46,33 @@
   // hide labels that would overlap a label already shown: unit labels first (largest
   // units first), then river labels (this page's river, main stems, then the longest)
   function declutter() {
-    var shown = [];
+    var shown = [], m = bm.map;
     function clashes(r) {
       return shown.some(function (o) {
         return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
       });
     }
-    labels.concat(riverLabels).forEach(function (item) {
-      var node = item.tip.getElement();
-      if (!node || item.off) return;
-      node.style.visibility = '';
-      // a river label tries its places along the river in turn (halfway first)
-      var places = item.places || [null];
+    function moved(r, dx, dy) {
+      return { left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy };
+    }
+    var items = labels.concat(riverLabels).filter(function (item) { return item.tip.getElement() && !item.off; });
+    // every label shown and measured at once (one layout, not one per label), the hidden
+    // ones hidden after; a river label's other places are its box moved along the river
+    items.forEach(function (item) { item.tip.getElement().style.visibility = ''; });
+    var boxes = items.map(function (item) { return item.tip.getElement().getBoundingClientRect(); });
+    var hidden = items.filter(function (item, j) {
+      var places = item.places || [null], first = places[0] && m.latLngToContainerPoint(places[0]);
       for (var k = 0; k < places.length; k++) {
-        if (places[k]) item.tip.setLatLng(places[k]);
-        var r = node.getBoundingClientRect();
-        if (!clashes(r)) { shown.push(r); return; }
+        var p = k ? m.latLngToContainerPoint(places[k]) : first;
+        var r = k ? moved(boxes[j], p.x - first.x, p.y - first.y) : boxes[j];
+        if (clashes(r)) continue;
+        shown.push(r);
+        if (k) item.tip.setLatLng(places[k]);
+        return false;
       }
-      node.style.visibility = 'hidden';
+      return true;
     });
+    hidden.forEach(function (item) { item.tip.getElement().style.visibility = 'hidden'; });
   }
 
   // A click or tap on a unit or a river: with a mouse it opens the page at once (the
@@ -127,7 +135,8 @@
       var rate = stat(child.stats, 'closed_rate');
       var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1,
         fillColor: rateColor(child.stats), fillOpacity: bm.S.basemap ? 0.5 : 0.85 }).addTo(bm.map);
-      poly.bindTooltip(unitContent(childLevel, child.name, child.chief, child.stats),
+      // the figures' table is made when the tooltip opens (53 villages on a town page)
+      poly.bindTooltip(function () { return unitContent(childLevel, child.name, child.chief, child.stats); },
         { sticky: true, direction: 'top', offset: [0, -12], className: 'bm-unit-tip', opacity: 1 });
       poly.on('mouseover', function () { poly.setStyle({ weight: 3, color: '#111' }); });
       poly.on('mouseout', function () { poly.setStyle({ weight: 1, color: '#6b6b6b' }); });
