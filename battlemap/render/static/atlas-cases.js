@@ -82,8 +82,8 @@
       return Math.max(2.2, Math.min(7, 2.2 + (z - 10.5) * 0.9));
     },
     // One pass over the cases into a pixel buffer (dotRaster), put on the canvas at once:
-    // 32,000 arcs stroked and filled through the 2-D context cost ~0.3 s of rasterising
-    // before the first frame; stamping pre-drawn dots costs ~20 ms. The look is the
+    // the district's 31,000 arcs filled and stroked through the 2-D context took a median
+    // 0.32 s to draw and rasterise, the stamped dots 0.05 s (same machine, same load). The look is the
     // path drawing's: per group (closed first, open states above, overdue on top) one
     // fill, then one outline above the group's fills, alpha applied to the union.
     redraw: function () {

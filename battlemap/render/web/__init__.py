@@ -15,7 +15,7 @@ Layout under ``out_dir``::
 Cases travel as compact parallel arrays (integer coordinates, small-integer
 codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,
 unpacked by ``atlas-core.js``; case numbers as prefix and delta-coded numbers) and
-are drawn by one canvas layer in ``atlas-cases.js``. A case's details
+are drawn by one canvas layer in ``atlas-cases.js`` (its pixels stamped by ``atlas-dots.js``). A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
 into HTML: page data is JSON, and the atlas scripts build popups with
