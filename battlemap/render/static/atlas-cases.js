@@ -83,9 +83,9 @@
     },
     // One pass over the cases into a pixel buffer (dotRaster), put on the canvas at once:
     // the district's 31,000 arcs filled and stroked through the 2-D context took a median
-    // 0.32 s to draw and rasterise, the stamped dots 0.05 s (same machine, same load). The look is the
-    // path drawing's: per group (closed first, open states above, overdue on top) one
-    // fill, then one outline above the group's fills, alpha applied to the union.
+    // 0.32 s to draw and rasterise, the stamped dots 0.05 s (same machine, same load).
+    // The look is the path drawing's: per group (closed first, open states above, overdue
+    // on top) one fill, then one outline above the group's fills, alpha on the union.
     redraw: function () {
       var m = this._map, canvas = this._canvas, size = m.getSize();
       var ratio = window.devicePixelRatio || 1;
