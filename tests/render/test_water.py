@@ -102,7 +102,7 @@ def test_section_page_draws_the_figures(built) -> None:
     assert first["id"] == "GK1" and first["href"] == "section/GK1.html"
     assert first["ytd"] == [2, 3] and len(first["strip"]) == 12
     assert [d for d, _ in first["warnings"]] == ["2026-10-10", "2026-09"]
-    assert "atlas-water.js" in (out / "index.html").read_text(encoding="utf-8")
+    assert "/* ---- atlas-water.js ---- */" in (out / "assets" / "atlas.js").read_text(encoding="utf-8")
 
 
 def test_bulletin_has_the_water_section(built) -> None:

@@ -16,7 +16,7 @@ from conftest import leftover_temp_files
 from battlemap import LEVELS
 from battlemap.coords import wgs84_to_gcj02
 from battlemap.errors import RenderError
-from battlemap.render.web import ATLAS_SCRIPTS, page_name, render_web
+from battlemap.render.web import ATLAS_BUNDLE, ATLAS_SCRIPTS, page_name, render_web
 from battlemap.render.web.encode import _encode_ids, _unpack_ints
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -43,24 +43,29 @@ def test_one_page_per_unit_and_river(tiny_atlas, tmp_path):
     for river_id in tiny_atlas.rivers.index:
         assert (tmp_path / "river" / f"{river_id}.html").exists()
     assert {p.name for p in (tmp_path / "assets").iterdir()} >= {
-        "leaflet.js", "leaflet.css", *ATLAS_SCRIPTS, "atlas.css", "images"}
+        ATLAS_BUNDLE, "leaflet.css", "atlas.css", "images"}
     assert all(p.exists() for p in written)
     assert not leftover_temp_files(tmp_path)
 
 
 def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
-    ours = [*_pages(tmp_path), *(tmp_path / "assets" / name for name in ATLAS_SCRIPTS),
-            tmp_path / "assets" / "atlas.css",
+    ours = [*_pages(tmp_path), tmp_path / "assets" / ATLAS_BUNDLE, tmp_path / "assets" / "atlas.css",
             *(tmp_path / "data").rglob("*.js")]
     for path in ours:
         text = path.read_text(encoding="utf-8")
+        if path.name == ATLAS_BUNDLE:                  # ours, after Leaflet's own source
+            text = text[text.index("/* ---- "):]
         assert not re.search(r"(?:src|href)=\"(?:https?:)?//", text), path
         assert "cdn" not in text.lower(), path
     town = (tmp_path / "town" / "440118001.html").read_text(encoding="utf-8")
-    assert 'src="../assets/leaflet.js"' in town and 'href="../index.html"' in town
+    assert f'src="../assets/{ATLAS_BUNDLE}"' in town and 'href="../index.html"' in town
     scripts = re.findall(r'<script src="\.\./assets/([^"]+)"', town)
-    assert scripts == ["leaflet.js", *ATLAS_SCRIPTS]          # the atlas's parts, in load order
+    assert scripts == [ATLAS_BUNDLE]                          # one file: Leaflet and the atlas
+    bundle = (tmp_path / "assets" / ATLAS_BUNDLE).read_text(encoding="utf-8")
+    starts = [bundle.index(f"/* ---- {name} ---- */\n") for name in ATLAS_SCRIPTS]
+    assert bundle.index("window.L") < starts[0] and starts == sorted(starts)  # in load order
+    assert "sourceMappingURL" not in bundle
 
 
 def test_free_text_never_reaches_html(tiny_atlas, tmp_path):

@@ -16,7 +16,10 @@
   var pageHref = bm.pageHref, levelLabel = bm.levelLabel, escapeHtml = bm.escapeHtml;
   var setRateLevel = bm.setRateLevel, rateColor = bm.rateColor;
 
-  var unitRenderer = null, ctxRenderer = null, topRenderer = null;
+  // one canvas for the context (neighbours, outline, corridor; drawn first, so beneath),
+  // the units and the rivers: every extra full-map canvas is more to paint and composite
+  // before the first frame. A river page's own river has its canvas above the cases.
+  var unitRenderer = null, topRenderer = null;
 
   // the tooltip of a unit on the map: its river chief and figures
   function unitContent(level, name, chief, stats) {
@@ -43,25 +46,33 @@
   // hide labels that would overlap a label already shown: unit labels first (largest
   // units first), then river labels (this page's river, main stems, then the longest)
   function declutter() {
-    var shown = [];
+    var shown = [], m = bm.map;
     function clashes(r) {
       return shown.some(function (o) {
         return r.left < o.right + 2 && r.right > o.left - 2 && r.top < o.bottom && r.bottom > o.top;
       });
     }
-    labels.concat(riverLabels).forEach(function (item) {
-      var node = item.tip.getElement();
-      if (!node || item.off) return;
-      node.style.visibility = '';
-      // a river label tries its places along the river in turn (halfway first)
-      var places = item.places || [null];
+    function moved(r, dx, dy) {
+      return { left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy };
+    }
+    var items = labels.concat(riverLabels).filter(function (item) { return item.tip.getElement() && !item.off; });
+    // every label shown and measured at once (one layout, not one per label), the hidden
+    // ones hidden after; a river label's other places are its box moved along the river
+    items.forEach(function (item) { item.tip.getElement().style.visibility = ''; });
+    var boxes = items.map(function (item) { return item.tip.getElement().getBoundingClientRect(); });
+    var hidden = items.filter(function (item, j) {
+      var places = item.places || [null], first = places[0] && m.latLngToContainerPoint(places[0]);
       for (var k = 0; k < places.length; k++) {
-        if (places[k]) item.tip.setLatLng(places[k]);
-        var r = node.getBoundingClientRect();
-        if (!clashes(r)) { shown.push(r); return; }
+        var p = k ? m.latLngToContainerPoint(places[k]) : first;
+        var r = k ? moved(boxes[j], p.x - first.x, p.y - first.y) : boxes[j];
+        if (clashes(r)) continue;
+        shown.push(r);
+        if (k) item.tip.setLatLng(places[k]);
+        return false;
       }
-      node.style.visibility = 'hidden';
+      return true;
     });
+    hidden.forEach(function (item) { item.tip.getElement().style.visibility = 'hidden'; });
   }
 
   // A click or tap on a unit or a river: with a mouse it opens the page at once (the
@@ -98,7 +109,7 @@
     // neighbouring towns, faint, for orientation (every page but the district)
     if (bm.LEVEL !== 'district') {
       bm.S.towns.g.forEach(function (g) {
-        L.polygon(g, { renderer: ctxRenderer, interactive: false, color: '#b9b2a3', weight: 1,
+        L.polygon(g, { renderer: unitRenderer, interactive: false, color: '#b9b2a3', weight: 1,
           fillColor: '#ece7dc', fillOpacity: bm.S.basemap ? 0.25 : 1 }).addTo(bm.map);
       });
       bm.S.towns.label.forEach(function (p, k) {
@@ -107,10 +118,10 @@
           .setLatLng(p).setContent(el('span', null, bm.S.index.town[k][1])).addTo(bm.map);
       });
     }
-    L.polygon(bm.S.district.g, { renderer: ctxRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
+    L.polygon(bm.S.district.g, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
       fill: bm.LEVEL === 'district' && !bm.S.basemap, fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(bm.map);
     if (bm.D.corridor && bm.D.corridor.length) {
-      L.polygon(bm.D.corridor, { renderer: ctxRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
+      L.polygon(bm.D.corridor, { renderer: unitRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
         dashArray: '6 4', fillColor: '#9ecae1', fillOpacity: 0.25 }).addTo(bm.map);
     }
   }
@@ -124,7 +135,8 @@
       var rate = stat(child.stats, 'closed_rate');
       var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1,
         fillColor: rateColor(child.stats), fillOpacity: bm.S.basemap ? 0.5 : 0.85 }).addTo(bm.map);
-      poly.bindTooltip(unitContent(childLevel, child.name, child.chief, child.stats),
+      // the figures' table is made when the tooltip opens (53 villages on a town page)
+      poly.bindTooltip(function () { return unitContent(childLevel, child.name, child.chief, child.stats); },
         { sticky: true, direction: 'top', offset: [0, -12], className: 'bm-unit-tip', opacity: 1 });
       poly.on('mouseover', function () { poly.setStyle({ weight: 3, color: '#111' }); });
       poly.on('mouseout', function () { poly.setStyle({ weight: 1, color: '#6b6b6b' }); });
@@ -250,7 +262,6 @@
   bm.drawMap = function () {
     var map = bm.map = L.map('map', { preferCanvas: true, zoomSnap: 0.25, zoomDelta: 0.5, maxZoom: 19,
       minZoom: 7, attributionControl: false, boxZoom: true });
-    map.createPane('bmContext').style.zIndex = 350;
     map.createPane('bmCases').style.zIndex = 450;
     map.getPane('bmCases').style.pointerEvents = 'none';
     map.createPane('bmRiverTop').style.zIndex = 460;
@@ -258,7 +269,6 @@
     map.createPane('bmContextPoints').style.zIndex = 620;
     map.createPane('bmHighlight').style.zIndex = 630;
     map.getPane('bmHighlight').style.pointerEvents = 'none';
-    ctxRenderer = L.canvas({ pane: 'bmContext', padding: 0.5 });
     unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
     topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.5 });
     map.getContainer().addEventListener('pointerdown', function (e) { lastPointer = e.pointerType || 'mouse'; });

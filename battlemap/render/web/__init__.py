@@ -9,12 +9,13 @@ Layout under ``out_dir``::
     river/<id>.html
     data/shared.js              labels, colours, town outlines, rivers, context, unit index
     data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
-    assets/                     Leaflet (from the js_lib_leaflet package), atlas-*.js, atlas.css
+    assets/                     atlas.js (Leaflet from the js_lib_leaflet package and the
+                                atlas-*.js scripts, one file), leaflet.css, atlas.css
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
 codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,
 unpacked by ``atlas-core.js``; case numbers as prefix and delta-coded numbers) and
-are drawn by one canvas layer in ``atlas-cases.js``. A case's details
+are drawn by one canvas layer in ``atlas-cases.js`` (its pixels stamped by ``atlas-dots.js``). A case's details
 (description, dates, declared units) live in its grid's data file, which a
 page loads on demand when the case is clicked. Free text is never written
 into HTML: page data is JSON, and the atlas scripts build popups with
@@ -47,9 +48,9 @@ from battlemap.errors import RenderError
 from battlemap.render.water import write_section_pages
 from battlemap.render.web.data import web_atlas
 from battlemap.render.web.encode import PAGE_LEVELS, page_name
-from battlemap.render.web.pages import ATLAS_SCRIPTS, _write_assets, _write_page
+from battlemap.render.web.pages import ATLAS_BUNDLE, ATLAS_SCRIPTS, _write_assets, _write_page
 
-__all__ = ["ATLAS_SCRIPTS", "page_name", "render_web"]
+__all__ = ["ATLAS_BUNDLE", "ATLAS_SCRIPTS", "page_name", "render_web"]
 
 
 def render_web(atlas: Atlas, out_dir: Path,
