@@ -38,7 +38,7 @@ from battlemap.render.poster.atlas import ATLAS_SOURCE, write_meeting_atlas
 from battlemap.render.poster.files import atlas_path, poster_path
 from battlemap.render.poster.layout import PAPER_MM, orientation
 from battlemap.render.poster.sheet import Sheet
-from battlemap.render.poster.view import POSTER_LEVELS, Context, View
+from battlemap.render.poster.view import POSTER_LEVELS, Context
 
 __all__ = ["PAPER_MM", "POSTER_LEVELS", "atlas_path", "poster_path", "render_meeting_atlas",
            "render_meeting_atlases", "render_poster", "render_posters"]
@@ -132,14 +132,14 @@ def render_meeting_atlas(atlas: Atlas, town_id: str, path: Path) -> Path:
     if town_id not in atlas.units["town"].index:
         raise RenderError(f"no town with id {town_id!r}")
     with matplotlib.rc_context(rc_params(ctx.font)):
-        return write_meeting_atlas(ctx, town_id, Path(path), lambda view: None, {})
+        return write_meeting_atlas(ctx, town_id, Path(path), lambda level, unit_id: None, {})
 
 
 def _meeting_atlases(ctx: Context, town_ids: list[str], out_dir: Path,
                      sheets: dict[tuple[str, str], Sheet]) -> list[Path]:
     """The atlases of ``town_ids``, reusing the posters written under ``out_dir``."""
-    def written(view: View) -> Path:
-        return poster_path(out_dir, view.level, view.unit_id, ATLAS_SOURCE[view.level])
+    def written(level: str, unit_id: str) -> Path:
+        return poster_path(out_dir, level, unit_id, ATLAS_SOURCE[level])
 
     return [write_meeting_atlas(ctx, t, atlas_path(out_dir, t), written, sheets) for t in town_ids]
 
