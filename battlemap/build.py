@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -212,11 +212,12 @@ def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str
                            log, whole=renderer in WHOLE_ATLAS)
     progress = Progress(renderer, len(stale), quiet=options.quiet)
     try:
-        run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                 executor=options.executor, progress=progress, on_batch=recorder.finished)
-        progress.close()
-        if renderer == "posters" and atlas.config.posters.meeting_atlas:
-            _meeting_atlases(atlas, out, stale, options, recorder)
+        with _series(renderer):
+            run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
+                     executor=options.executor, progress=progress, on_batch=recorder.finished)
+            progress.close()
+            if renderer == "posters" and atlas.config.posters.meeting_atlas:
+                _meeting_atlases(atlas, out, stale, options, recorder)
     finally:
         recorder.record(prints, manifest)
     # bulletins and letters of earlier dates are kept: they are the office's archive
@@ -275,10 +276,13 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
             level, unit_id = "town", town_of[unit_id]
         if level == "town":
             towns.add(unit_id)
+    pages = (village_of.map(town_of).value_counts()
+             .add(town_of.value_counts(), fill_value=0))   # the atlas's map pages, less one
     progress = Progress("atlases", len(towns), quiet=options.quiet)
-    run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
+    run_jobs(_render_atlases, atlas, out,
+             [("town", t) for t in sorted(towns, key=lambda t: (-pages.get(t, 0), t))],
              workers=options.workers, executor=options.executor, progress=progress,
-             on_batch=recorder.also)
+             on_batch=recorder.also, one_by_one=True)   # the biggest first: workers end together
     progress.close()
 
 
@@ -362,6 +366,15 @@ def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Pa
     from battlemap.render.web import render_web
 
     return render_web(atlas, out, jobs)
+
+
+def _series(renderer: str) -> AbstractContextManager:
+    """Posters keep their context and sheets from batch to batch (in each worker)."""
+    if renderer != "posters":
+        return nullcontext()
+    from battlemap.render.poster import series
+
+    return series()
 
 
 def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:
