@@ -144,9 +144,16 @@ def _blank_page(ctx: Context, orientation: str = "portrait") -> tuple[Figure, ob
 
 
 def _t(ctx: Context, ax, x, y, text, size, **kw):
+    """``text`` at (x, y) in points on the page of ``ax``.
+
+    A figure text placed in the axes' coordinates: drawn the same as
+    ``ax.text`` (above the axes' shapes, never clipped), without the clip
+    path that ``ax.text`` makes for each text and never uses.
+    """
     text = check_text(text, ctx.font)
     kw.setdefault("color", INK)
-    return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
+    return ax.figure.text(x, y, text, fontsize=size, parse_math=False, transform=ax.transData,
+                          **kw)
 
 
 def _cover(ctx: Context, town: View, n_villages: int,
