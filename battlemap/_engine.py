@@ -48,12 +48,14 @@ _TICK = 0.5                    # seconds between the heartbeat's looks at the cl
 
 def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, workers: int,
              executor: str = "process", progress: Progress | None = None,
-             on_batch: OnBatch | None = None) -> list[Path]:
+             on_batch: OnBatch | None = None, one_by_one: bool = False) -> list[Path]:
     """Render ``jobs`` with ``render(atlas, out, batch)``; return every path written.
 
     ``on_batch(batch, paths)`` is called with the jobs and paths of each batch as it
     finishes, also for the batches that finished when another one failed,
-    so a caller knows what was written before an error.
+    so a caller knows what was written before an error. ``one_by_one``:
+    each job is a batch of its own, started in the order given (for a few
+    long jobs, the longest first, so that the workers end together).
     """
     if not jobs:
         return []
@@ -71,17 +73,18 @@ def run_jobs(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job], *, work
         progress.expect(jobs, parallel=max(1, workers))
     if executor.startswith("dask"):
         with _heartbeat(progress):
-            _run_dask(render, atlas, out, jobs, executor, collect, progress)
+            _run_dask(render, atlas, out, jobs, executor, collect, progress, one_by_one)
     elif workers <= 1 or len(jobs) == 1:
         with _heartbeat(progress):
-            _run_here(render, atlas, out, _batches(jobs, 1), collect)
+            _run_here(render, atlas, out, _batches(jobs, 1, one_by_one), collect)
     else:  # the heartbeat's thread starts once the workers are forked
-        _run_pool(render, atlas, out, _batches(jobs, workers), workers, collect, progress)
+        _run_pool(render, atlas, out, _batches(jobs, workers, one_by_one), workers, collect,
+                  progress)
     return written
 
 
-def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """Batches of one level each.
+def _batches(jobs: list[Job], workers: int, one_by_one: bool = False) -> list[list[Job]]:
+    """Batches of one level each (of one job each if ``one_by_one``, in the order given).
 
     First a small batch of every level (a sixteenth of its jobs per worker),
     the most numerous level first, so a report comes soon and each level is
@@ -90,6 +93,8 @@ def _batches(jobs: list[Job], workers: int) -> list[list[Job]]:
     ones end close together, never smaller than the first (each call costs a
     set-up).
     """
+    if one_by_one:
+        return [[job] for job in jobs]
     levels: dict[str, list[Job]] = {}
     for job in jobs:
         levels.setdefault(job[0], []).append(job)
@@ -177,7 +182,8 @@ def _on_dask_worker(render: RenderFn, atlas: Atlas, out: Path, batch: list[Job])
 
 
 def _run_dask(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job],
-              executor: str, collect: Collect, progress: Progress | None) -> None:
+              executor: str, collect: Collect, progress: Progress | None,
+              one_by_one: bool = False) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -202,7 +208,7 @@ def _run_dask(render: RenderFn, atlas: Atlas, out: Path, jobs: list[Job],
         parallel = max(1, len(client.nthreads()))  # one batch at a time per worker process
         if progress:
             progress.parallel = parallel
-        batches = _batches(jobs, parallel)
+        batches = _batches(jobs, parallel, one_by_one)
         shared = client.scatter(atlas, broadcast=True)
         futures = [client.submit(_on_dask_worker, render, shared, out, batch, pure=False)
                    for batch in batches]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -60,11 +61,12 @@ def _render_stage(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str
     wanted, stale, recorder = _plan(atlas, out, renderer, prints, manifest, options, log)
     progress = Progress(renderer, len(stale), quiet=options.quiet)
     try:
-        run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
-                 executor=options.executor, progress=progress, on_batch=recorder.finished)
-        progress.close()
-        if renderer == "posters" and atlas.config.posters.meeting_atlas:
-            _meeting_atlases(atlas, out, stale, options, recorder)
+        with _series(renderer):
+            run_jobs(_RENDER[renderer], atlas, out, stale, workers=options.workers,
+                     executor=options.executor, progress=progress, on_batch=recorder.finished)
+            progress.close()
+            if renderer == "posters" and atlas.config.posters.meeting_atlas:
+                _meeting_atlases(atlas, out, stale, options, recorder)
     finally:
         recorder.record(prints, manifest)
     return _outcome(out, renderer, wanted, stale, manifest, prints, log)
@@ -172,10 +174,13 @@ def _meeting_atlases(atlas: Atlas, out: Path, rendered: list[tuple[str, str]],
             level, unit_id = "town", town_of[unit_id]
         if level == "town":
             towns.add(unit_id)
+    pages = (village_of.map(town_of).value_counts()
+             .add(town_of.value_counts(), fill_value=0))   # the atlas's map pages, less one
     progress = Progress("atlases", len(towns), quiet=options.quiet)
-    run_jobs(_render_atlases, atlas, out, [("town", t) for t in sorted(towns)],
+    run_jobs(_render_atlases, atlas, out,
+             [("town", t) for t in sorted(towns, key=lambda t: (-pages.get(t, 0), t))],
              workers=options.workers, executor=options.executor, progress=progress,
-             on_batch=recorder.also)
+             on_batch=recorder.also, one_by_one=True)   # the biggest first: workers end together
     progress.close()
 
 
@@ -201,6 +206,15 @@ def _render_web(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Pa
     from battlemap.render.web import render_web
 
     return render_web(atlas, out, jobs)
+
+
+def _series(renderer: str) -> AbstractContextManager:
+    """Posters keep their context and sheets from batch to batch (in each worker)."""
+    if renderer != "posters":
+        return nullcontext()
+    from battlemap.render.poster import series
+
+    return series()
 
 
 def _render_posters(atlas: Atlas, out: Path, jobs: list[tuple[str, str]]) -> list[Path]:

@@ -270,3 +270,8 @@ def test_batches_are_of_one_level_small_first_then_shrinking() -> None:
     assert grids[:3] == [63, 243, 212]  # 2000 / (2 workers × 16), then a quarter of the rest each
     assert grids[1:-1] == sorted(grids[1:-1], reverse=True) and min(grids[:-1]) == 63
     assert grids[-1] <= 63 and [len(b) for b in batches if b[0][0] == "district"] == [1]
+
+
+def test_one_by_one_batches_keep_the_order_given() -> None:
+    jobs = [("town", "b"), ("town", "a"), ("grid", "c")]
+    assert _batches(jobs, 2, one_by_one=True) == [[("town", "b")], [("town", "a")], [("grid", "c")]]

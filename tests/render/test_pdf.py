@@ -317,3 +317,37 @@ def test_pypdf_and_byte_joins_give_the_same_navigation(posters, tmp_path):
     for path in (fast, slow):
         assert "3/3" in text_of_page(path, 3)
     assert_same_pages(gray_pages(fast, tmp_path / "f"), gray_pages(slow, tmp_path / "s"))
+
+
+# --------------------------------------------------------------------------- sharing objects
+
+
+def test_share_writes_equal_objects_once_following_their_references():
+    from battlemap.render.pdf.objects import share
+
+    glyph = b"\n<< /Length 3 >>\nstream\nabc\nendstream\n"
+    objects = {
+        10: b"\n<< /Type /Page /Font 11 0 R >>\n", 11: b"\n<< /A 12 0 R >>\n", 12: glyph,
+        20: b"\n<< /Type /Page /Font 21 0 R >>\n", 21: b"\n<< /A 22 0 R >>\n", 22: glyph,
+        30: b"\n<< /A 31 0 R >>\n",                 # the same text as 11, pointing elsewhere
+        31: b"\n<< /Length 3 >>\nstream\nxyz\nendstream\n",
+        40: b"\n<< /Next 41 0 R /Gone 99 0 R >>\n", 41: b"\n<< /Next 40 0 R >>\n",  # a cycle
+    }
+    out, renum = share(objects, keep={10, 20})
+    assert renum[10] != renum[20]                   # kept apart although equal
+    assert renum[11] == renum[21] and renum[12] == renum[22]
+    assert renum[30] != renum[11] and renum[31] != renum[12]
+    assert list(renum.values()) == [1, 2, 3, 4, 2, 3, 5, 6, 7, 8]
+    assert out[1] == b"\n<< /Type /Page /Font 2 0 R >>\n" and out[2] == b"\n<< /A 3 0 R >>\n"
+    assert out[3] == glyph and out[5] == b"\n<< /A 6 0 R >>\n"
+    assert out[7] == b"\n<< /Next 8 0 R /Gone 0 0 R >>\n" and out[8] == b"\n<< /Next 7 0 R >>\n"
+
+
+def test_share_reads_references_in_the_dictionary_only():
+    from battlemap.render.pdf.objects import share
+
+    objects = {5: b"\n<< /Length 5 >>\nstream\n6 0 R\nendstream\n",
+               6: b"\n<< /Length 5 >>\nstream\n5 0 R\nendstream\n", 7: b"\n<< /X 5 0 R >>\n"}
+    out, renum = share(objects)
+    assert renum == {5: 1, 6: 2, 7: 3}              # stream data that looks like a reference
+    assert out == {1: objects[5], 2: objects[6], 3: b"\n<< /X 1 0 R >>\n"}

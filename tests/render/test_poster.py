@@ -20,6 +20,7 @@ from battlemap.render.poster import (
     render_meeting_atlases,
     render_poster,
     render_posters,
+    series,
 )
 from battlemap.render.poster.sheet import Sheet
 from battlemap.render.poster.style import class_colors, closure_classes_of
@@ -141,6 +142,26 @@ def test_reused_figure_gives_the_same_poster_as_a_fresh_one(tiny_atlas, tmp_path
     unit_id = last.name.split("_")[0]
     fresh = render_poster(tiny_atlas, "grid", unit_id, "A4", tmp_path / "fresh.pdf")
     assert last.read_bytes() == fresh.read_bytes()
+
+
+def test_a_series_makes_each_sheet_once_for_all_its_batches(tiny_atlas, tmp_path, monkeypatch):
+    made = []
+    original = Sheet.__init__
+    monkeypatch.setattr(Sheet, "__init__", lambda self, ctx, paper, orient: made.append(
+        (paper, orient)) or original(self, ctx, paper, orient))
+    grids = [("grid", g) for g in tiny_atlas.units["grid"].index]
+    alone = [p.read_bytes() for p in render_posters(tiny_atlas, tmp_path / "alone", grids)]
+    render_posters(tiny_atlas, tmp_path / "alone", grids[:2])
+    per_call = len(made)
+    assert per_call > len(set(made))                  # outside a series: new sheets every call
+    made.clear()
+    with series():
+        batches = [render_posters(tiny_atlas, tmp_path / "series", [job]) for job in grids]
+        render_meeting_atlases(tiny_atlas, tmp_path / "series", ["440118002"])
+    assert sorted(made) == sorted(set(made))          # one sheet per paper and orientation
+    assert [p.read_bytes() for [p] in batches] == alone
+    render_posters(tiny_atlas, tmp_path / "after", grids[:1])
+    assert len(made) == len(set(made)) + 1            # the series ended: nothing kept
 
 
 def test_label_missing_from_font_is_drawn_as_placeholder(tiny_atlas, tmp_path):

@@ -34,8 +34,8 @@ from battlemap.render.pdf.navigation import (
 from battlemap.render.pdf.objects import (
     _CONTENTS,
     _MEDIABOX,
-    _REF,
     NotClassicError,
+    SplitObjects,
     classic_objects,
     nums,
     serialise,
@@ -93,7 +93,7 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
 
 def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[bytes, int]:
     """The joined PDF of ``files`` (see :func:`classic_objects`) and its page count."""
-    objects: dict[int, bytes] = {}    # the joined file's objects by number; 1 and 2 reserved
+    objects = SplitObjects()    # the joined file's objects by number; 1 and 2 reserved
     top = [2]
 
     def new(body: bytes) -> int:
@@ -104,14 +104,9 @@ def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[b
     kids: list[int] = []
     for source, pages, skip in files:
         base = top[0] + 1 - min(source)   # old number n becomes n + base
-
-        def renumber(text: bytes, base=base) -> bytes:
-            return _REF.sub(lambda m: b"%d 0 R" % (int(m[1]) + base), text)
-
         for num, body in source.items():
             if num not in skip:
-                head, tail = split_stream(body)
-                objects[num + base] = renumber(head) + tail
+                objects.add(num + base, body, base)
         top[0] = max(source) + base
         kids += [n + base for n in pages]
     kids = [k for k in kids if k in objects]

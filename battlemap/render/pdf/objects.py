@@ -6,13 +6,12 @@ are never parsed, only object dictionaries (where references live).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
-__all__ = ["NotClassicError", "classic_objects", "nums", "serialise", "share", "split_stream",
-           "stream"]
+__all__ = ["NotClassicError", "Split", "SplitObjects", "classic_objects", "nums", "serialise", "share",
+           "split_stream", "stream"]
 
 
 def nums(*values: float) -> bytes:
@@ -67,15 +66,15 @@ def classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]]
     order = sorted(offsets, key=offsets.get)
     objects: dict[int, bytes] = {}
     for i, num in enumerate(order):
-        stop = offsets[order[i + 1]] if i + 1 < len(order) else at
-        chunk = data[offsets[num]:stop]
+        start, stop = offsets[num], offsets[order[i + 1]] if i + 1 < len(order) else at
         prefix = b"%d 0 obj" % num
-        if not chunk.startswith(prefix):
+        if not data.startswith(prefix, start):
             raise NotClassicError(f"object {num} not at its offset")
-        body = chunk[len(prefix):chunk.rindex(b"endobj")]
-        if b"/ObjStm" in body[:200]:
+        start += len(prefix)
+        end = data.rindex(b"endobj", start, stop)
+        if data.find(b"/ObjStm", start, min(end, start + 200)) >= 0:
             raise NotClassicError("object stream")
-        objects[num] = body
+        objects[num] = data[start:end]
     catalog = objects[int(root[1])]
     pages_ref = re.search(rb"/Pages\s+(\d+) 0 R", catalog)
     if not pages_ref:
@@ -89,6 +88,76 @@ def classic_objects(data: bytes) -> tuple[dict[int, bytes], list[int], set[int]]
     return objects, pages, skip
 
 
+class Split:
+    """An object's body cut at its references: ``lits[0] refs[0] lits[1] … lits[-1]`` + ``tail``.
+
+    ``refs`` are object numbers (each written ``N 0 R`` in the body); only
+    the dictionary part is cut, ``tail`` is the stream data (if any) as is.
+    """
+
+    __slots__ = ("lits", "refs", "tail")
+
+    def __init__(self, body: bytes, base: int = 0) -> None:
+        head, self.tail = split_stream(body)
+        pieces = _REF.split(head)
+        self.lits = tuple(pieces[0::2])
+        self.refs = tuple(int(n) + base for n in pieces[1::2])
+
+    def join(self, refs: Iterable[bytes]) -> bytes:
+        """The body with each reference written as the next of ``refs``."""
+        pieces = [b""] * (2 * len(self.lits) - 1)
+        pieces[0::2] = self.lits
+        pieces[1::2] = refs
+        return b"".join(pieces) + self.tail
+
+    def body(self) -> bytes:
+        """The body as PDF bytes."""
+        return self.join(b"%d 0 R" % n for n in self.refs)
+
+
+def cut(body: bytes, base: int = 0) -> bytes | Split:
+    """``body`` itself when it holds no reference (most objects: glyph procedures), else cut."""
+    if b" 0 R" not in body:
+        return body
+    split = Split(body, base)
+    return split if split.refs else body
+
+
+class SplitObjects(MutableMapping[int, bytes]):
+    """Objects by number, each held :func:`cut` at its references; read and written as bytes.
+
+    What :func:`share` works on: each dictionary is searched for references
+    once, when it is stored, however often it is renumbered or compared.
+    Insertion order is kept, as in a dict.
+    """
+
+    def __init__(self) -> None:
+        self.split: dict[int, bytes | Split] = {}
+
+    def add(self, num: int, body: bytes, base: int = 0) -> None:
+        """Store ``body`` as object ``num``, each of its references ``n`` read as ``n + base``."""
+        self.split[num] = cut(body, base)
+
+    def __getitem__(self, num: int) -> bytes:
+        entry = self.split[num]
+        return entry if isinstance(entry, bytes) else entry.body()
+
+    def __setitem__(self, num: int, body: bytes) -> None:
+        self.split[num] = cut(body)
+
+    def __delitem__(self, num: int) -> None:
+        del self.split[num]
+
+    def __contains__(self, num: object) -> bool:
+        return num in self.split
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.split)
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+
 def share(objects: Mapping[int, bytes], keep: Iterable[int] = ()) -> tuple[dict[int, bytes],
                                                                           dict[int, int]]:
     """``objects`` with every repeated object written once; (objects renumbered, old → new).
@@ -98,37 +167,44 @@ def share(objects: Mapping[int, bytes], keep: Iterable[int] = ()) -> tuple[dict[
     forms and images that the posters of an atlas have in common are kept
     once). Objects in ``keep`` (pages, the catalog) are never merged. Numbers
     are made consecutive from 1, in the order of ``objects``.
+
+    The comparison is exact: an object without references is its own bytes,
+    one with references the tuple (text between them, what each points at,
+    stream data), so a dict finds the equal ones (no digest, no parsing again).
     """
+    split = (objects.split if isinstance(objects, SplitObjects)
+             else {num: cut(body) for num, body in objects.items()})
     keep = set(keep)
-    keys: dict[int, bytes] = {}
+    ids: dict[object, int] = {}       # an object's contents → its class of equal objects (≥ 0)
+    keys: dict[int, int] = {}
     busy: set[int] = set()
 
-    def key(num: int) -> bytes:
+    def key(num: int) -> int:
         found = keys.get(num)
         if found is not None:
             return found
-        body = objects.get(num)
-        if body is None or num in keep or num in busy:   # a cycle: the object stays itself
-            return b"#%d" % num
-        busy.add(num)
-        head, tail = split_stream(body)
-        canon = _REF.sub(lambda m: key(int(m[1])) + b" R", head)
-        busy.discard(num)
-        found = keys[num] = hashlib.blake2b(canon + tail, digest_size=16).hexdigest().encode()
+        entry = split.get(num)
+        if entry is None or num in keep or num in busy:   # a cycle: the object stays itself
+            return -1 - num
+        if isinstance(entry, bytes):
+            canon: object = entry
+        else:
+            busy.add(num)
+            canon = (entry.lits, tuple([key(n) for n in entry.refs]), entry.tail)
+            busy.discard(num)
+        found = keys[num] = ids.setdefault(canon, len(ids))
         return found
 
-    first: dict[bytes, int] = {}
+    first: dict[int, int] = {}
     renum: dict[int, int] = {}
-    for num in objects:
-        k = key(num)
-        if k not in first:
-            first[k] = len(first) + 1
-        renum[num] = first[k]
+    for num in split:
+        renum[num] = first.setdefault(key(num), len(first) + 1)
     out: dict[int, bytes] = {}
-    for num, body in objects.items():
-        if renum[num] not in out:
-            head, tail = split_stream(body)
-            out[renum[num]] = _REF.sub(lambda m: b"%d 0 R" % renum.get(int(m[1]), 0), head) + tail
+    for num, entry in split.items():
+        new = renum[num]
+        if new not in out:
+            out[new] = entry if isinstance(entry, bytes) else entry.join(
+                [b"%d 0 R" % renum.get(n, 0) for n in entry.refs])
     return out, renum
 
 

@@ -25,7 +25,8 @@ The package, in reading order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -38,10 +39,41 @@ from battlemap.render.poster.atlas import ATLAS_SOURCE, write_meeting_atlas
 from battlemap.render.poster.files import atlas_path, poster_path
 from battlemap.render.poster.layout import PAPER_MM, orientation
 from battlemap.render.poster.sheet import Sheet
-from battlemap.render.poster.view import POSTER_LEVELS, Context, View
+from battlemap.render.poster.view import POSTER_LEVELS, Context
 
 __all__ = ["PAPER_MM", "POSTER_LEVELS", "atlas_path", "poster_path", "render_meeting_atlas",
-           "render_meeting_atlases", "render_poster", "render_posters"]
+           "render_meeting_atlases", "render_poster", "render_posters", "series"]
+
+_SERIES: dict[int, tuple[Atlas, Context, dict[tuple[str, str], Sheet]]] | None = None
+"""Inside :func:`series`: per atlas, the context and sheets kept from one call to the next."""
+
+
+@contextmanager
+def series() -> Iterator[None]:
+    """Within it, :func:`render_posters` and :func:`render_meeting_atlases` keep their work.
+
+    One :class:`~.view.Context` and one sheet per paper and orientation are
+    made per atlas and kept from one call (one batch of a build) to the
+    next, instead of being made again by every call: a build renders its
+    posters in many batches. Entered before a process pool forks, each
+    worker keeps its own. Not for calls from several threads at once.
+    """
+    global _SERIES
+    outer, _SERIES = _SERIES, {}
+    try:
+        yield
+    finally:
+        _SERIES = outer
+
+
+def _shared(atlas: Atlas) -> tuple[Context, dict[tuple[str, str], Sheet]]:
+    """The context and sheets of ``atlas``: kept ones inside :func:`series`, else new ones."""
+    if _SERIES is None:
+        return Context(atlas), {}
+    kept = _SERIES.get(id(atlas))
+    if kept is None or kept[0] is not atlas:
+        kept = _SERIES[id(atlas)] = (atlas, Context(atlas), {})
+    return kept[1], kept[2]
 
 
 def render_posters(atlas: Atlas, out_dir: Path,
@@ -59,7 +91,7 @@ def render_posters(atlas: Atlas, out_dir: Path,
     list of Path
         The files written.
     """
-    ctx = Context(atlas)
+    ctx, sheets = _shared(atlas)
     keyed = []
     for level, unit_id in _select(atlas, units):
         papers = atlas.config.posters.papers.get(level, ())
@@ -68,7 +100,6 @@ def render_posters(atlas: Atlas, out_dir: Path,
             keyed.append(((paper, orientation(view.bounds, paper)), level, unit_id, view))
     keyed.sort(key=lambda item: item[0])   # by (paper, orientation): one figure per series
     written: list[Path] = []
-    sheets: dict[tuple[str, str], Sheet] = {}
     with matplotlib.rc_context(rc_params(ctx.font)):
         for (paper, orient), level, unit_id, view in keyed:
             sheet = sheets.get((paper, orient))
@@ -96,14 +127,14 @@ def render_meeting_atlases(atlas: Atlas, out_dir: Path,
     list of Path
         The atlases written.
     """
-    ctx = Context(atlas)
+    ctx, sheets = _shared(atlas)
     towns = atlas.units["town"].index
     ids = [str(t) for t in (towns if town_ids is None else town_ids)]
     for town_id in ids:
         if town_id not in towns:
             raise RenderError(f"no town with id {town_id!r}")
     with matplotlib.rc_context(rc_params(ctx.font)):
-        return _meeting_atlases(ctx, ids, out_dir, {})
+        return _meeting_atlases(ctx, ids, out_dir, sheets)
 
 
 def render_poster(atlas: Atlas, level: str, unit_id: str, paper: str, path: Path) -> Path:
@@ -132,14 +163,14 @@ def render_meeting_atlas(atlas: Atlas, town_id: str, path: Path) -> Path:
     if town_id not in atlas.units["town"].index:
         raise RenderError(f"no town with id {town_id!r}")
     with matplotlib.rc_context(rc_params(ctx.font)):
-        return write_meeting_atlas(ctx, town_id, Path(path), lambda view: None, {})
+        return write_meeting_atlas(ctx, town_id, Path(path), lambda level, unit_id: None, {})
 
 
 def _meeting_atlases(ctx: Context, town_ids: list[str], out_dir: Path,
                      sheets: dict[tuple[str, str], Sheet]) -> list[Path]:
     """The atlases of ``town_ids``, reusing the posters written under ``out_dir``."""
-    def written(view: View) -> Path:
-        return poster_path(out_dir, view.level, view.unit_id, ATLAS_SOURCE[view.level])
+    def written(level: str, unit_id: str) -> Path:
+        return poster_path(out_dir, level, unit_id, ATLAS_SOURCE[level])
 
     return [write_meeting_atlas(ctx, t, atlas_path(out_dir, t), written, sheets) for t in town_ids]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -21,6 +22,7 @@ from matplotlib.patches import Rectangle
 
 from battlemap import STATES, __version__
 from battlemap._io import atomic_path
+from battlemap._text import as_text
 from battlemap.render.fonts import check_text, clip_to_width
 from battlemap.render.pdf import Navigation, concatenate, save_pages
 from battlemap.render.poster.layout import PAPER_MM, PT_PER_MM, Layout, layout, orientation
@@ -41,26 +43,38 @@ OVERDUE_ROWS = 200
 """The longest-overdue cases listed; the title says when there are more."""
 
 
+class Unit(NamedTuple):
+    """A unit with a page in the atlas: enough to find its poster and name its bookmark."""
+
+    level: str
+    unit_id: str
+    name: str
+
+
 def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
-                        written: Callable[[View], Path | None],
+                        written: Callable[[str, str], Path | None],
                         sheets: dict[tuple[str, str], Sheet]) -> Path:
     """Join cover, town, villages, grids and statistics pages into ``path`` (atomically).
 
-    ``written(view)`` names the poster to reuse for a map page, or None to
-    draw the page here on one of ``sheets`` (made as needed, kept for the
-    next atlas).
+    ``written(level, unit_id)`` names the poster to reuse for a map page, or
+    None to draw the page here on one of ``sheets`` (made as needed, kept
+    for the next atlas). Only a page drawn here needs the unit's
+    :class:`View`; a reused one needs its id and name.
     """
     town = ctx.view("town", town_id)
     villages = town.children.sort_values("rank")
-    village_views = [ctx.view("village", v) for v in villages.index]
-    grid_views = [ctx.view("grid", g) for v in village_views
-                  for g in v.children.sort_values("rank").index]
+    grid_table = pd.DataFrame(ctx.atlas.units["grid"][["name", "rank"]])   # no geometry to copy
+    village_units = [Unit("village", str(v), str(name)) for v, name in villages["name"].items()]
+    grid_units = [[Unit("grid", str(g), str(name)) for g, name in grid_table.iloc[
+        ctx.child_positions("grid", v.unit_id)].sort_values("rank")["name"].items()]
+        for v in village_units]
     meta = {"Title": f"{town.name} 河长制挂图作战 会议图册", "Creator": f"battlemap {__version__}"}
 
-    def page(view: View) -> Path | bytes:
-        poster = written(view)
+    def page(unit: Unit) -> Path | bytes:
+        poster = written(unit.level, unit.unit_id)
         if poster is not None and poster.is_file():
             return poster
+        view = town if unit.level == "town" else ctx.view(unit.level, unit.unit_id)
         key = (ATLAS_PAPER, orientation(view.bounds, ATLAS_PAPER))
         if key not in sheets:
             sheets[key] = Sheet(ctx, *key)
@@ -68,11 +82,13 @@ def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
         sheets[key].save(view, path, pdf=buffer)
         return buffer.getvalue()
 
-    cover, links = _cover(ctx, town, len(village_views), len(grid_views))
-    tables = list(_statistics_pages(ctx, town, village_views))
-    maps = [page(view) for view in [town, *village_views, *grid_views]]
+    n_grids = sum(map(len, grid_units))
+    cover, links = _cover(ctx, town, len(village_units), n_grids)
+    tables = list(_statistics_pages(ctx, town, villages))
+    town_unit = Unit("town", town.unit_id, town.name)
+    maps = [page(unit) for unit in [town_unit, *village_units, *(g for gs in grid_units for g in gs)]]
     parts = [_figures_bytes(ctx, [cover]), *maps, _figures_bytes(ctx, tables)]
-    nav = Navigation(numbers=True, outline=_outline(town, village_views, grid_views,
+    nav = Navigation(numbers=True, outline=_outline(town, village_units, grid_units,
                                                     len(maps) + 1),
                      links=[(0, rect, to) for rect, to in links])
     with atomic_path(path) as tmp:
@@ -81,20 +97,20 @@ def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
     return path
 
 
-def _outline(town: View, villages: list[View], grids: list[View],
+def _outline(town: View, villages: list[Unit], grids: list[list[Unit]],
              tables: int) -> list[tuple[int, str, int]]:
     """Bookmarks: cover, the town with its villages and each village's grids, the tables.
 
-    Page indices follow the atlas order: cover, town, villages, grids, tables
-    (the first table page at index ``tables``).
+    ``grids[k]`` are the grids of ``villages[k]``. Page indices follow the
+    atlas order: cover, town, villages, grids, tables (the first table page
+    at index ``tables``).
     """
-    at = {view.unit_id: 2 + k for k, view in enumerate(villages)}
-    at_grid = {view.unit_id: 2 + len(villages) + k for k, view in enumerate(grids)}
     outline = [(0, "封面", 0), (0, f"{town.name} 作战图", 1)]
-    for village in villages:
-        outline.append((1, f"{village.name}", at[village.unit_id]))
-        outline += [(2, f"{grid.name}", at_grid[grid.unit_id]) for grid in grids
-                    if grid.unit_id in village.children.index]
+    at_grid = 2 + len(villages)
+    for k, (village, its_grids) in enumerate(zip(villages, grids, strict=True)):
+        outline.append((1, f"{village.name}", 2 + k))
+        outline += [(2, f"{grid.name}", at_grid + j) for j, grid in enumerate(its_grids)]
+        at_grid += len(its_grids)
     outline.append((0, "统计表", tables))
     return outline
 
@@ -128,9 +144,16 @@ def _blank_page(ctx: Context, orientation: str = "portrait") -> tuple[Figure, ob
 
 
 def _t(ctx: Context, ax, x, y, text, size, **kw):
+    """``text`` at (x, y) in points on the page of ``ax``.
+
+    A figure text placed in the axes' coordinates: drawn the same as
+    ``ax.text`` (above the axes' shapes, never clipped), without the clip
+    path that ``ax.text`` makes for each text and never uses.
+    """
     text = check_text(text, ctx.font)
     kw.setdefault("color", INK)
-    return ax.text(x, y, text, fontsize=size, parse_math=False, **kw)
+    return ax.figure.text(x, y, text, fontsize=size, parse_math=False, transform=ax.transData,
+                          **kw)
 
 
 def _cover(ctx: Context, town: View, n_villages: int,
@@ -178,17 +201,17 @@ def _cover(ctx: Context, town: View, n_villages: int,
     return fig, links
 
 
-def _statistics_pages(ctx: Context, town: View, villages: list[View]) -> Iterable[Figure]:
-    """Tables: every village's statistics, problem types, the longest-overdue cases."""
+def _statistics_pages(ctx: Context, town: View, villages: pd.DataFrame) -> Iterable[Figure]:
+    """Tables: the statistics of every village (``villages``, ranked), problem types, overdue cases."""
     label = ctx.label
     header = ["名次", "村居", "河长", "案件", label["reported"], label["assigned"],
               label["rectifying"], label["closed"], "销号率", "超期", "反复"]
     xs = [0.0, 0.07, 0.30, 0.47, 0.55, 0.63, 0.71, 0.79, 0.88, 0.94, 1.0]
     rows = []
-    for v in villages:
-        st = v.stats
+    for _, st in villages.iterrows():
         rate = st["closed_rate"]
-        rows.append([str(int(st["rank"])), v.name, v.chief, f"{int(st['total'])}",
+        rows.append([str(int(st["rank"])), str(st["name"]), as_text(st.get("chief")),
+                     f"{int(st['total'])}",
                      *(str(int(st[k])) for k in STATES),
                      "—" if pd.isna(rate) else f"{rate:.1%}", str(int(st["overdue"])),
                      str(int(st["recurring"]))])
