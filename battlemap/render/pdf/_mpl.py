@@ -53,7 +53,7 @@ from battlemap.render.pdf._metrics import Metrics, metrics
 from battlemap.render.pdf.layer import Layer
 from battlemap.render.pdf.objects import _REF, nums
 
-__all__ = ["TESTED", "FastPathWarning", "draw_shapes", "enabled", "fast_renderer", "warn_once",
+__all__ = ["TESTED", "FastPathWarning", "draw_shapes", "draw_texts", "enabled", "fast_renderer", "warn_once",
            "write", "write_pages"]
 
 TESTED = ("3.11",)
@@ -152,7 +152,13 @@ class _Renderer(_bp.RendererPdf):
         self._m = m
         self._ours: dict[tuple, bool] = {}
         self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
+        self._fonts: dict[int, bytes] = {}              # subset → its font's name operand
         self._font_path = _FontPath(m.font.fname, m.font.face_index)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The table of the page's poster font."""
+        return self._m
 
     def _is_ours(self, prop) -> bool:
         # Text metrics come with a copy of the properties: key on their values, not id
@@ -182,22 +188,29 @@ class _Renderer(_bp.RendererPdf):
         return None
 
     def _text_ops(self, s, glyphs, size, x, y, angle) -> bytes:
-        file, codes, font = self.file, self._codes, self._m.font
-        a = math.radians(angle)
-        out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y), b" cm BT"]
+        if angle:
+            a = math.radians(angle)
+            out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y)]
+        else:                        # what nums(1.0, 0.0, -0.0, 1.0, x, y) gives
+            out = [b"q 1 0 0 1 ", nums(x, y)]
+        out.append(b" cm BT")
+        codes, fonts, size_ops = self._codes, self._fonts, b" " + nums(size) + b" Tf "
         subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
         for char, (index, advance) in zip(s, glyphs, strict=True):
             code = codes.get(char)
             if code is None:
-                code = codes[char] = file._character_tracker.track_glyph(font, char, index)
+                code = codes[char] = self.file._character_tracker.track_glyph(
+                    self._m.font, char, index)
             subset, charcode = code
             if subset != subset_now:
                 if chunk:
                     out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
                     chunk = bytearray()
-                name = file.fontName(self._font_path, subset)
-                out += [b" ", _bp.pdfRepr(name), b" ", nums(size), b" Tf ",
-                        nums(pen - start, 0), b" Td"]
+                name = fonts.get(subset)
+                if name is None:
+                    name = fonts[subset] = b" " + _bp.pdfRepr(
+                        self.file.fontName(self._font_path, subset))
+                out += [name, size_ops, nums(pen - start, 0), b" Td"]
                 subset_now, start = subset, pen
             chunk.append(charcode)
             pen += advance * size
@@ -205,6 +218,26 @@ class _Renderer(_bp.RendererPdf):
             out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
         out.append(b" ET Q\n")
         return b"".join(out)
+
+
+def draw_texts(renderer: _Renderer, gc, runs) -> None:
+    """Write ``runs`` (x, y, text, glyphs, size, rgba) of the poster font as one piece.
+
+    The same operators as one :meth:`_Renderer.draw_text` per run, in one
+    write: the graphics state is checked only when the colour changes.
+    """
+    out, rgba_now = [], None
+    for x, y, s, glyphs, size, rgba in runs:
+        if rgba != rgba_now:
+            if out:
+                renderer.file.write(b"".join(out))
+                out = []
+            gc.set_foreground(rgba, isRGBA=True)
+            renderer.check_gc(gc, gc.get_rgb())
+            rgba_now = rgba
+        out.append(renderer._text_ops(s, glyphs, size, x, y, 0.0))
+    if out:
+        renderer.file.write(b"".join(out))
 
 
 def draw_shapes(renderer: _Renderer, items, trans) -> None:

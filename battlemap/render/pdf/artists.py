@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib.artist import Artist
+from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
 
@@ -87,17 +88,48 @@ class TextBatch(Artist):
             artist.draw(renderer)
 
     def _draw_fast(self, renderer) -> None:
+        base = _mpl.fast_renderer(renderer)
         m = metrics(self.font_path)
+        if base.metrics is not m:       # the page's text is in another font: text by text
+            self._draw_each(renderer, m)
+            return
+        xy = self.get_transform().transform([(x, y) for x, y, *_ in self.items])
+        runs, colors = [], {}
+        for (px, py), (_x, _y, text, size, color, ha, va, malign, spacing) in zip(
+                xy, self.items, strict=True):
+            placed, width, oy = _layout(renderer, m, text, self._prop(size), va, spacing)
+            ox = 0.0 if ha == "left" else width if ha == "right" else width / 2
+            rgba = colors.get(color)
+            if rgba is None:
+                rgba = colors[color] = to_rgba(color)
+            for line, w, ly, glyphs in placed:
+                if not line.strip():
+                    continue
+                lx = 0.0 if malign == "left" else width - w if malign == "right" else \
+                    (width - w) / 2
+                runs.append((px + lx - ox, py + ly - oy, line, glyphs, size, rgba))
+        gc = renderer.new_gc()
+        try:
+            if all(run[3] is not None for run in runs):
+                _mpl.draw_texts(base, gc, runs)
+                return
+            for x, y, line, _glyphs, size, rgba in runs:   # a character not in the font
+                gc.set_foreground(rgba, isRGBA=True)
+                renderer.draw_text(gc, x, y, line, self._prop(size), 0.0)
+        finally:
+            gc.restore()
+
+    def _draw_each(self, renderer, m: Metrics) -> None:
         xy = self.get_transform().transform([(x, y) for x, y, *_ in self.items])
         gc = renderer.new_gc()
         try:
             for (px, py), (_x, _y, text, size, color, ha, va, malign, spacing) in zip(
                     xy, self.items, strict=True):
                 prop = self._prop(size)
-                placed, width, oy = _layout(renderer, m, text, prop, va, spacing)
+                placed, width, oy = _layout(renderer, m, text, prop, va, spacing, table=False)
                 ox = 0.0 if ha == "left" else width if ha == "right" else width / 2
                 gc.set_foreground(color)
-                for line, w, ly in placed:
+                for line, w, ly, _glyphs in placed:
                     if not line.strip():
                         continue
                     lx = 0.0 if malign == "left" else width - w if malign == "right" else \
@@ -107,13 +139,16 @@ class TextBatch(Artist):
             gc.restore()
 
 
-def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing):
-    """([(line, width, y of its baseline)], box width, y offset for ``va``), as ``Text``.
+def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing, table: bool = True):
+    """([(line, width, y of its baseline, glyphs)], box width, y offset for ``va``), as ``Text``.
 
     The arithmetic of ``Text._get_layout`` (matplotlib 3.11) for a font with
     OS/2 metrics, unrotated: each line is at least the font's ascent and
     descent high, plus half the line gap above and below when there are
     several lines ("normal" spacing), or ``spacing`` × (ascent + descent).
+    A line is measured from the table (``glyphs`` its (index, advance) per
+    character) as the fast renderer measures it, or by the renderer when the
+    font lacks one of its characters or ``table`` is false (``glyphs`` None).
     """
     size = prop.get_size_in_points()
     lines = text.split("\n")
@@ -121,7 +156,11 @@ def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing):
     gap = m.line_gap * size if len(lines) > 1 else 0.0
     placed, thisy, d = [], 0.0, 0.0
     for line in lines:
-        if line:
+        glyphs = m.advances(line) if line and table else None
+        if glyphs is not None:          # as _Renderer.get_text_width_height_descent
+            w, h, d = (sum(a for _, a in glyphs) * size, (m.ascent + m.descent) * size,
+                       m.descent * size)
+        elif line:
             w, h, d = renderer.get_text_width_height_descent(line, prop, False)
         else:
             w = h = d = 0.0
@@ -132,9 +171,9 @@ def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing):
             leading = spacing * (min_a + min_d) - (a + d)
             a, d = a + leading / 2, d + leading / 2
         thisy -= a
-        placed.append((line, w, thisy))
+        placed.append((line, w, thisy, glyphs))
         thisy -= d
-    width = max(w for _, w, _ in placed)
+    width = max(w for _, w, _, _ in placed)
     ymin = placed[-1][2] - d
     oy = (ymin if va == "bottom" else 0.0 if va == "top" else ymin / 2 if va == "center"
           else ymin + d)
