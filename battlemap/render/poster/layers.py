@@ -16,6 +16,8 @@ import pandas as pd
 import shapely
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_rgba
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Affine2D
 
 from battlemap.render.fonts import em_width
 from battlemap.render.pdf import ShapeBatch
@@ -44,6 +46,9 @@ if TYPE_CHECKING:
 
 Extent = tuple[float, float, float, float]
 """(x0, y0, x1, y1) of the map in map units (metres)."""
+
+_CIRCLE = MplPath.unit_circle()
+"""Radius 1, as the ``o`` marker (whose radius is 0.5) scaled."""
 
 
 def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
@@ -353,10 +358,12 @@ def highlight_locator(sheet: Sheet, view: View) -> None:
     geom = view.geometry
     ex0, ex1, _ey0, _ey1 = sheet.loc_extent
     x0, y0, x1, y1 = geom.bounds
-    sheet.keep(ax.add_collection(PathCollection(
-        polygon_paths([geom]), facecolors=[to_rgba(SAMPLE_RED, 0.45)],
-        edgecolors=SAMPLE_RED, linewidths=0.8 * s, zorder=5), autolim=False))
+    # one ShapeBatch of the locator, not a collection (and a scatter) per poster
+    batch = sheet.shapes(5, ax=ax)
+    red = to_rgba(SAMPLE_RED)
+    [path] = polygon_paths([geom])
+    batch.add(path, fill=to_rgba(SAMPLE_RED, 0.45), edge=red, linewidth=0.8 * s)
     if max(x1 - x0, y1 - y0) < (ex1 - ex0) / 40:
-        sheet.keep(ax.scatter([(x0 + x1) / 2], [(y0 + y1) / 2], s=(9 * s) ** 2,
-                              facecolors="none", edgecolors=SAMPLE_RED, linewidths=1.2 * s,
-                              zorder=6))
+        radius = 4.5 * s * (ex1 - ex0) / sheet.lay.locator[2]   # 9 pt across, in map units
+        batch.add(_CIRCLE.transformed(Affine2D().scale(radius).translate(
+            (x0 + x1) / 2, (y0 + y1) / 2)), edge=red, linewidth=1.2 * s)
