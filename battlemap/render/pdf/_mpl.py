@@ -13,7 +13,7 @@ What it uses of matplotlib's internals, all written for and tested on 3.11:
 ``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
 ``alphaState``, ``pathOperations``, ``_character_tracker.track_glyph(font,
 chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
-``_get_subsetted_psname``), ``RendererPdf`` (subclassed: ``check_gc``,
+``_get_subset_prefix``), ``RendererPdf`` (subclassed: ``check_gc``,
 ``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
 
 Guards:
@@ -187,6 +187,38 @@ class _Renderer(_bp.RendererPdf):
         self.file.write(self._text_ops(s, glyphs, prop.get_size_in_points(), x, y, angle))
         return None
 
+    def _code(self, char: str, index: int) -> tuple[int, int]:
+        """(subset, character code) of ``char`` in this file."""
+        code = self._codes.get(char)
+        if code is None:
+            code = self._codes[char] = self.file._character_tracker.track_glyph(
+                self._m.font, char, index)
+        return code
+
+    def _halo_ops(self, s, glyphs, size, x, y, angle, width) -> bytes:
+        """The outlines of the glyphs ``_text_ops`` shows, stroked white ``width`` points wide.
+
+        Each glyph where the PDF viewer puts it: a piece of text (a subset)
+        starts at the exact pen position, its glyphs follow by the font's
+        rounded widths.
+        """
+        k, a = size / 1000, math.radians(angle)
+        cos, sin = math.cos(a) * k, math.sin(a) * k
+        out = [b"q ", nums(cos, sin, -sin, cos, x, y), b" cm ", nums(width / k),
+               b" w 1 j 0 J 1 1 1 RG 1 1 1 rg"]
+        subset_now, units, pen = None, 0.0, 0.0
+        for char, (index, advance) in zip(s, glyphs, strict=True):
+            subset = self._code(char, index)[0]
+            if subset != subset_now:
+                subset_now, units = subset, pen * 1000
+            glyph_width, outline = _outline(self._m.path, index)
+            if outline:
+                out += [b"\nq 1 0 0 1 ", nums(units, 0), b" cm ", outline, b"S Q"]
+            units += glyph_width
+            pen += advance
+        out.append(b"\nQ\n")
+        return b"".join(out)
+
     def _text_ops(self, s, glyphs, size, x, y, angle) -> bytes:
         if angle:
             a = math.radians(angle)
@@ -197,10 +229,7 @@ class _Renderer(_bp.RendererPdf):
         codes, fonts, size_ops = self._codes, self._fonts, b" " + nums(size) + b" Tf "
         subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
         for char, (index, advance) in zip(s, glyphs, strict=True):
-            code = codes.get(char)
-            if code is None:
-                code = codes[char] = self.file._character_tracker.track_glyph(
-                    self._m.font, char, index)
+            code = codes.get(char) or self._code(char, index)
             subset, charcode = code
             if subset != subset_now:
                 if chunk:
@@ -221,13 +250,15 @@ class _Renderer(_bp.RendererPdf):
 
 
 def draw_texts(renderer: _Renderer, gc, runs) -> None:
-    """Write ``runs`` (x, y, text, glyphs, size, rgba) of the poster font as one piece.
+    """Write ``runs`` (x, y, text, glyphs, size, rgba, angle, halo) of the poster font at once.
 
-    The same operators as one :meth:`_Renderer.draw_text` per run, in one
-    write: the graphics state is checked only when the colour changes.
+    The operators of one :meth:`_Renderer.draw_text` per run, in one write:
+    the graphics state is checked only when the colour changes. A run with a
+    ``halo`` (a width in points) first strokes its glyph outlines in white,
+    as ``withStroke`` would, inside ``q … Q``.
     """
     out, rgba_now = [], None
-    for x, y, s, glyphs, size, rgba in runs:
+    for x, y, s, glyphs, size, rgba, angle, halo in runs:
         if rgba != rgba_now:
             if out:
                 renderer.file.write(b"".join(out))
@@ -235,7 +266,9 @@ def draw_texts(renderer: _Renderer, gc, runs) -> None:
             gc.set_foreground(rgba, isRGBA=True)
             renderer.check_gc(gc, gc.get_rgb())
             rgba_now = rgba
-        out.append(renderer._text_ops(s, glyphs, size, x, y, 0.0))
+        if halo is not None:
+            out.append(renderer._halo_ops(s, glyphs, size, x, y, angle, halo))
+        out.append(renderer._text_ops(s, glyphs, size, x, y, angle))
     if out:
         renderer.file.write(b"".join(out))
 
@@ -326,6 +359,9 @@ _FONTS: dict[str, tuple[str, list[int], dict[str, object]]] = {}
 _GLYPHS: dict[tuple[str, int], tuple[str, int, bytes]] = {}
 """(font path, glyph index) → (glyph name, width in 1/1000 em, Type 3 procedure)."""
 
+_OUTLINES: dict[tuple[str, int], tuple[int, bytes]] = {}
+"""(font path, glyph index) → its width and outline, for halos (see ``_outline``)."""
+
 _BLOBS: dict[tuple[str, int, int], bytes] = {}
 """(font path, glyph, compression level) → the procedure's stream object after ``N 0 obj``."""
 
@@ -374,11 +410,25 @@ def _glyphs(filename, indices) -> dict[int, tuple[str, int, bytes]]:
     return {g: _GLYPHS[(key, g)] for g in indices}
 
 
+def _outline(filename: str, glyph: int) -> tuple[int, bytes]:
+    """(width in 1/1000 em, the path of its Type 3 procedure without the fill) of a glyph."""
+    key = (filename, glyph)
+    found = _OUTLINES.get(key)
+    if found is None:
+        _name, width, proc = _glyphs(filename, [glyph])[glyph]
+        body = proc[proc.index(b"d1\n") + 3:]
+        found = _OUTLINES[key] = (width, body[:-1] if body.endswith(b"f") else body)
+    return found
+
+
 def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, int]):
     """``PdfFile.embedTTF`` for ``pdf.fonttype`` 3 (matplotlib 3.11), from the caches."""
     Name = _bp.Name  # noqa: N806 - matplotlib's name
     ps_base, bbox, rest = _font_info(filename)
-    ps_name = Name(file._get_subsetted_psname(ps_base, charmap).encode("ascii", "replace"))
+    # the tag from the codes with their glyphs (matplotlib's from the glyphs alone): two
+    # posters' subsets of one glyph set in another order get two names in a joined atlas
+    tag = file._get_subset_prefix(frozenset(charmap.items()))
+    ps_name = Name((tag + ps_base).encode("ascii", "replace"))
     descriptor = {"Type": Name("FontDescriptor"), "FontName": ps_name, **rest}
     widths_ref, desc_ref, dict_ref, procs_ref, cmap_ref = (file.reserveObject(n) for n in (
         "font widths", "font descriptor", "font dictionary", "character procs", "ToUnicode map"))

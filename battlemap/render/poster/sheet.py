@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Affine2D
 
 from battlemap import __version__
@@ -33,7 +34,8 @@ from battlemap.render.poster.paths import RECT
 from battlemap.render.poster.style import GREY, INK, LIGHT, SAMPLE_RED, is_none
 from battlemap.render.poster.view import Context, View
 
-_BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "zorder"})
+_BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "zorder",
+                        "rotation", "rotation_mode", "halo"})
 """Keyword arguments of :meth:`Sheet.text` that a :class:`TextBatch` handles."""
 
 
@@ -126,13 +128,16 @@ class Sheet:
     def text(self, x: float, y: float, s: str, size: float, ax=None, **kw):
         """Text at (x, y) in page points (or ``ax`` data), glyph-checked.
 
-        Plain text of a unit (no rotation, box, effects or own transform) goes
-        into one :class:`TextBatch` per axes and z-order and returns None.
+        ``halo`` (points) strokes the glyphs white around, as
+        ``withStroke(linewidth=halo)``. Text of a unit (no box, own transform
+        or other effects; turned, if at all, about its anchor) goes into one
+        :class:`TextBatch` per axes and z-order and returns None.
         """
         ax = ax or self.page_ax
         s = check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
-        if not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax:
+        if (not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax
+                and kw.pop("rotation_mode", "anchor") == "anchor"):
             zorder = kw.pop("zorder", 3)
             key = (id(ax), zorder)
             batch = self._batches.get(key)
@@ -142,6 +147,9 @@ class Sheet:
                 batch.set_clip_on(False)           # as ax.text: labels are placed inside
             batch.add(x, y, s, size, **kw)
             return None
+        halo = kw.pop("halo", None)
+        if halo is not None:
+            kw["path_effects"] = [withStroke(linewidth=halo, foreground="white")]
         return self.keep(ax.text(x, y, s, fontsize=size, parse_math=False, **kw))
 
     def column(self, x, top, values, size, row_h, ha="left", **kw):
