@@ -11,7 +11,7 @@ kind of PDF: Type 3 text that stays text (``pdftotext`` reads it).
 What it uses of matplotlib's internals, all written for and tested on 3.11:
 ``PdfFile`` (subclassed: ``embedTTF``, ``writeObject``, ``writeImages``,
 ``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
-``alphaState``, ``pathOperations``, ``_character_tracker.track_glyph(font,
+``alphaState``, ``pathOperations``, ``_fill``, ``_character_tracker.track_glyph(font,
 chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
 ``_get_subset_prefix``), ``RendererPdf`` (subclassed: ``check_gc``,
 ``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
@@ -421,6 +421,29 @@ def _outline(filename: str, glyph: int) -> tuple[int, bytes]:
     return found
 
 
+class _Raw:
+    """Operands already in PDF syntax, laid out as ``pdfRepr`` lays out a list or dictionary."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.data = _bp._fill(parts)
+
+    def pdfRepr(self) -> bytes:  # noqa: N802 - matplotlib's name
+        return self.data
+
+
+_NAMES: dict[str, bytes] = {}
+"""Glyph name → its PDF name (``Name(name).pdfRepr()``), per process."""
+
+
+def _name(name: str) -> bytes:
+    found = _NAMES.get(name)
+    if found is None:
+        found = _NAMES[name] = _bp.Name(name).pdfRepr()
+    return found
+
+
 def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, int]):
     """``PdfFile.embedTTF`` for ``pdf.fonttype`` 3 (matplotlib 3.11), from the caches."""
     Name = _bp.Name  # noqa: N806 - matplotlib's name
@@ -436,27 +459,28 @@ def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, in
     glyphs = _glyphs(filename, [*charmap.values(), 0])
     widths = [glyphs[charmap.get(code, 0)][1] for code in range(first, last + 1)]
     descriptor["MaxWidth"] = max(widths)
-    differences, previous = [], -2
+    differences, previous = [b"["], -2        # as pdfRepr writes the list, made faster
     for code, name in sorted((code, glyphs[g][0]) for code, g in charmap.items()):
         if code != previous + 1:
-            differences.append(code)
-        differences.append(Name(name))
+            differences.append(b"%d" % code)
+        differences.append(_name(name))
         previous = code
     procs = {glyphs[g][0]: g for g in charmap.values()}
-    charprocs = {}
+    charprocs = [b"<<"]
     for name in sorted(procs):
-        ref = charprocs[name] = file.reserveObject("charProc")
+        ref = file.reserveObject("charProc")
+        charprocs.append(_name(name) + b" " + ref.pdfRepr())
         _write_proc(file, ref, filename, procs[name])
     fontdict = {
         "Type": Name("Font"), "BaseFont": ps_name, "FirstChar": first, "LastChar": last,
         "FontDescriptor": desc_ref, "Subtype": Name("Type3"), "Name": descriptor["FontName"],
         "FontBBox": bbox, "FontMatrix": [.001, 0, 0, .001, 0, 0], "CharProcs": procs_ref,
-        "Encoding": {"Type": Name("Encoding"), "Differences": differences},
+        "Encoding": {"Type": Name("Encoding"), "Differences": _Raw([*differences, b"]"])},
         "Widths": widths_ref, "ToUnicode": cmap_ref}
     file.writeObject(dict_ref, fontdict)
     file.writeObject(desc_ref, descriptor)
-    file.writeObject(widths_ref, widths)
-    file.writeObject(procs_ref, charprocs)
+    file.writeObject(widths_ref, _Raw([b"[", *(b"%d" % w for w in widths), b"]"]))
+    file.writeObject(procs_ref, _Raw([*charprocs, b">>"]))
     file.outputStream(cmap_ref, _unicode_cmap(file, filename, subset_index, charmap))
     return dict_ref
 
