@@ -433,6 +433,9 @@ class _Raw:
         return self.data
 
 
+_HEX: dict[str, str] = {}
+"""Characters → their UTF-16BE hex string in a ToUnicode CMap, per process."""
+
 _NAMES: dict[str, bytes] = {}
 """Glyph name → its PDF name (``Name(name).pdfRepr()``), per process."""
 
@@ -466,11 +469,11 @@ def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, in
         differences.append(_name(name))
         previous = code
     procs = {glyphs[g][0]: g for g in charmap.values()}
-    charprocs = [b"<<"]
+    charprocs, level = [b"<<"], mpl.rcParams["pdf.compression"]
     for name in sorted(procs):
         ref = file.reserveObject("charProc")
         charprocs.append(_name(name) + b" " + ref.pdfRepr())
-        _write_proc(file, ref, filename, procs[name])
+        _write_proc(file, ref, filename, procs[name], level)
     fontdict = {
         "Type": Name("Font"), "BaseFont": ps_name, "FirstChar": first, "LastChar": last,
         "FontDescriptor": desc_ref, "Subtype": Name("Type3"), "Name": descriptor["FontName"],
@@ -485,9 +488,11 @@ def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, in
     return dict_ref
 
 
-def _write_proc(file: _File, ref, filename, glyph: int) -> None:
-    """A glyph procedure stream: the same bytes in every file, compressed once per process."""
-    level = mpl.rcParams["pdf.compression"]
+def _write_proc(file: _File, ref, filename, glyph: int, level: int) -> None:
+    """A glyph procedure stream: the same bytes in every file, compressed once per process.
+
+    ``level`` is ``rcParams["pdf.compression"]`` (read once per subset: rcParams are slow).
+    """
     key = (str(filename), glyph, level)
     blob = _BLOBS.get(key)
     if blob is None:
@@ -513,7 +518,10 @@ def _unicode_cmap(file: _File, filename, subset_index: int, charmap) -> bytes:
 
     def hexa(code: int) -> str:
         chars = file._character_tracker.subset_to_unicode(filename, subset_index, code)
-        return f"<{chars.encode('utf-16be').hex()}>"
+        found = _HEX.get(chars)
+        if found is None:
+            found = _HEX[chars] = f"<{chars.encode('utf-16be').hex()}>"
+        return found
 
     ranges = [f"<{a:02x}> <{b:02x}> [{' '.join(hexa(c) for c in range(a, b + 1))}]"
               for a, b in groups]
