@@ -51,7 +51,7 @@ from matplotlib.font_manager import findfont, get_font
 
 from battlemap.render.pdf._metrics import Metrics, metrics
 from battlemap.render.pdf.layer import Layer
-from battlemap.render.pdf.objects import _REF, nums
+from battlemap.render.pdf.objects import nums
 
 __all__ = ["TESTED", "FastPathWarning", "draw_shapes", "draw_texts", "enabled", "fast_renderer", "warn_once",
            "write", "write_pages"]
@@ -334,14 +334,11 @@ class _File(_bp.PdfFile):
         """The layer's objects, renumbered, its form as object ``ref``."""
         numbers = {num: (ref.id if num == layer.content else self.reserveObject("layer").id)
                    for num in layer.objects}
-
-        def renumber(match) -> bytes:
-            return b"%d 0 R" % numbers[int(match[1])]
-
-        for num, (head, tail) in layer.objects.items():
+        for num, (parts, tail) in layer.pieces.items():
             self.recordXref(numbers[num])
-            self.fh.write(b"%d 0 obj" % numbers[num] + _REF.sub(renumber, head) + tail +
-                          b"endobj\n")
+            head = b"".join(b"%d 0 R" % numbers[int(part)] if i % 2 else part
+                            for i, part in enumerate(parts))
+            self.fh.write(b"%d 0 obj" % numbers[num] + head + tail + b"endobj\n")
 
     def embedTTF(self, filename, subset_index, charmap):  # noqa: N802 - matplotlib's name
         if mpl.rcParams["pdf.fonttype"] != 3 or str(filename) != self._m.path:
