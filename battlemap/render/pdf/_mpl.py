@@ -273,10 +273,15 @@ def draw_texts(renderer: _Renderer, gc, runs) -> None:
         renderer.file.write(b"".join(out))
 
 
-def draw_shapes(renderer: _Renderer, items, trans) -> None:
-    """Write ShapeBatch ``items`` (path, fill, edge, width, cap) straight into the page."""
+def draw_shapes(renderer: _Renderer, items, trans, clipbox=None) -> None:
+    """Write ShapeBatch ``items`` (path, fill, edge, width, cap) straight into the page.
+
+    ``clipbox`` (display units), when given, clips them as it clips an artist.
+    """
     gc = renderer.new_gc()
-    renderer.check_gc(gc)          # leave the clip of the artist drawn before
+    if clipbox is not None:
+        gc.set_clip_rectangle(clipbox)
+    renderer.check_gc(gc)          # leave the clip of the artist drawn before (or set ours)
     gc.restore()
     file = renderer.file
     out = [b"q\n"]

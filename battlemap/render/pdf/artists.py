@@ -187,7 +187,7 @@ class ShapeBatch(Artist):
     With the fast PDF path, the paths go straight into the content stream
     inside one ``q … Q`` (colours, width, alpha set per shape as needed);
     otherwise each is drawn with ``renderer.draw_path``. A rectangle here
-    costs a few microseconds.
+    costs a few microseconds. Clipped to its clip box (only) when clipping is on.
 
     Parameters
     ----------
@@ -223,10 +223,13 @@ class ShapeBatch(Artist):
             return
         trans = self.get_transform()
         base = _mpl.fast_renderer(renderer)
+        clipbox = self.get_clip_box() if self.get_clip_on() else None
         if base is not None:
-            _mpl.draw_shapes(base, self.items, trans)
+            _mpl.draw_shapes(base, self.items, trans, clipbox)
         else:
             gc = renderer.new_gc()
+            if clipbox is not None:
+                gc.set_clip_rectangle(clipbox)
             try:
                 for path, fill, edge, lw, cap in self.items:
                     gc.set_capstyle(cap)

@@ -53,7 +53,7 @@ _CIRCLE = MplPath.unit_circle()
 
 def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
     """Grey surroundings: the neighbouring districts around the district, else the unit's peers."""
-    ax, s, ctx = sheet.map_ax, sheet.s, sheet.ctx
+    s, ctx = sheet.s, sheet.ctx
     x0, y0, x1, y1 = extent
     if view.level == "district":
         if ctx.neighbours is None:
@@ -74,9 +74,7 @@ def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels
     names = [n for n, k in zip(names, keep, strict=True) if k]
     if not len(geoms):
         return
-    sheet.keep(ax.add_collection(PathCollection(
-        polygon_paths(geoms), facecolors="#f1f1f1", edgecolors="#c8c8c8",
-        linewidths=0.5 * s, zorder=1), autolim=False))
+    sheet.polygons(geoms, 1, "#f1f1f1", "#c8c8c8", 0.5 * s)
     size = 8 * s if view.level == "district" else 5.5 * s
     for name, geom in zip(names, geoms, strict=True):
         if geom.area / mpp**2 < (size * 2.5) ** 2:
@@ -93,26 +91,19 @@ def draw_units(sheet: Sheet, view: View, extent: Extent, mpp: float,
     Returns the classification used (the stats stage's ``closure_classes``
     entry), for the legend.
     """
-    ax, s = sheet.map_ax, sheet.s
+    s = sheet.s
     _, classes = closure_classes_of(sheet.ctx.atlas, view)
     tol = mpp * 0.3
     children = view.children
     if len(children):
         geoms = shapely.simplify(children.geometry.values, tol)
-        colors = [to_rgba(c) for c in class_colors(children, classes)]
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths(geoms), facecolors=colors, edgecolors="#8c8c8c",
-            linewidths=(0.45 if view.level != "village" else 0.6) * s, zorder=2),
-            autolim=False))
+        sheet.polygons(geoms, 2, list(class_colors(children, classes)), "#8c8c8c",
+                       (0.45 if view.level != "village" else 0.6) * s)
     elif view.level == "grid":
         # a light tint: on a grid map every case must stand out, closed ones too
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths([view.geometry]), facecolors=[GRID_TINT], edgecolors="none",
-            zorder=2), autolim=False))
+        sheet.polygons([view.geometry], 2, GRID_TINT, None)
     if view.level != "river":
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths([shapely.simplify(view.geometry, tol)]), facecolors="none",
-            edgecolors=INK, linewidths=1.6 * s, zorder=6), autolim=False))
+        sheet.polygons([shapely.simplify(view.geometry, tol)], 6, None, INK, 1.6 * s)
     _child_labels(sheet, view, extent, mpp, labels)
     return classes
 

@@ -30,7 +30,7 @@ from battlemap.render.pdf import ShapeBatch, TextBatch, make_layer, save_pdf
 from battlemap.render.poster import layers, panels
 from battlemap.render.poster.labels import Labels
 from battlemap.render.poster.layout import fit_limits, layout
-from battlemap.render.poster.paths import RECT
+from battlemap.render.poster.paths import RECT, polygon_paths
 from battlemap.render.poster.style import GREY, INK, LIGHT, SAMPLE_RED, is_none
 from battlemap.render.poster.view import Context, View
 
@@ -69,7 +69,7 @@ class Sheet:
         self._static = False
         self.layers = self._make_layers()
         self._batches: dict[tuple[int, float], TextBatch] = {}
-        self._shapes: dict[tuple[int, float], ShapeBatch] = {}
+        self._shapes: dict[tuple[int, float, bool], ShapeBatch] = {}
 
     def _make_layers(self) -> tuple:
         """The static artists as two PDF layers, under and over each unit's drawing.
@@ -178,16 +178,28 @@ class Sheet:
             batch.add(path, None if is_none(face) else to_rgba(face),
                       None if is_none(edge) else to_rgba(edge), lw)
 
-    def shapes(self, zorder: float = 1, ax=None) -> ShapeBatch:
-        """The :class:`ShapeBatch` of ``ax`` (the page) at ``zorder``, paths in its data units."""
+    def shapes(self, zorder: float = 1, ax=None, clip: bool = False) -> ShapeBatch:
+        """The :class:`ShapeBatch` of ``ax`` (the page) at ``zorder``, paths in its data units.
+
+        ``clip``: drawn inside the axes' box only (as a collection added to it).
+        """
         ax = ax or self.page_ax
-        key = (id(ax), zorder)
+        key = (id(ax), zorder, clip)
         batch = self._shapes.get(key)
         if batch is None:
             batch = self._shapes[key] = ShapeBatch(ax.transData, zorder)
             ax.add_artist(batch)
-            batch.set_clip_on(False)
+            batch.set_clip_on(clip)
         return batch
+
+    def polygons(self, geoms, zorder: float, faces, edge, linewidth: float = 0.0) -> None:
+        """(Multi)polygons on the map, holes included, clipped to it: one fill (or a list) and edge."""
+        batch = self.shapes(zorder, ax=self.map_ax, clip=True)
+        paths = polygon_paths(geoms)
+        faces = faces if isinstance(faces, list) else [faces] * len(paths)
+        edge = None if is_none(edge) else to_rgba(edge)
+        for path, face in zip(paths, faces, strict=True):
+            batch.add(path, None if is_none(face) else to_rgba(face), edge, linewidth)
 
     def markers(self, xs, ys, areas, marker, faces, edges, linewidth, zorder=6) -> None:
         """Scatter-like marks on the page: ``areas`` in pt² as ``Axes.scatter``'s ``s``."""
