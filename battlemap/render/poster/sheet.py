@@ -137,7 +137,8 @@ class Sheet:
         s = check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
         if (not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax
-                and kw.pop("rotation_mode", "anchor") == "anchor"):
+                and (not kw.get("rotation") or kw.get("rotation_mode") == "anchor")):
+            kw.pop("rotation_mode", None)
             zorder = kw.pop("zorder", 3)
             key = (id(ax), zorder)
             batch = self._batches.get(key)
