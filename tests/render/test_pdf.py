@@ -242,6 +242,32 @@ def text_of_page(path: Path, page: int) -> str:
 
 
 @needs_poppler
+@needs_fast
+def test_a_halo_is_stroked_white_under_text_that_stays_text(monkeypatch, poster_font, tmp_path):
+    from battlemap.render.pdf import TextBatch
+
+    def page(path: Path) -> Path:
+        fig = Figure(figsize=(4, 2), dpi=72)
+        fig.patch.set_facecolor("black")           # black text on black: only the halo shows
+        batch = TextBatch(poster_font.path, fig.transFigure, 3)
+        fig.add_artist(batch)
+        batch.add(0.5, 0.5, "石滩河 段\n66.7%", 20, color="black", ha="center", va="center",
+                  rotation=25, halo=5)
+        with matplotlib.rc_context(rc_params(poster_font)):
+            save_pdf(fig, path, {"CreationDate": None}, poster_font.path)
+        return path
+
+    fast = page(tmp_path / "fast.pdf")
+    public(monkeypatch)
+    slow = page(tmp_path / "public.pdf")
+    for written in (fast, slow):                   # text (poppler orders turned text its way)
+        assert sorted(text_of(written)) == sorted("石滩河段66.7%")
+    [a], [b] = gray_pages(fast, tmp_path / "f"), gray_pages(slow, tmp_path / "p")
+    assert (a > 128).mean() > 0.03                  # the halo is there
+    assert_same_pages([a], [b])
+
+
+@needs_poppler
 def test_our_posters_join_byte_by_byte_scaled_to_a4(posters, tmp_path):
     a4 = tuple(v * 72 / 25.4 for v in PAPER_MM["A4"])
     joined = tmp_path / "joined.pdf"

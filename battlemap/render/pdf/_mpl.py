@@ -11,9 +11,9 @@ kind of PDF: Type 3 text that stays text (``pdftotext`` reads it).
 What it uses of matplotlib's internals, all written for and tested on 3.11:
 ``PdfFile`` (subclassed: ``embedTTF``, ``writeObject``, ``writeImages``,
 ``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
-``alphaState``, ``pathOperations``, ``_character_tracker.track_glyph(font,
+``alphaState``, ``pathOperations``, ``_fill``, ``_character_tracker.track_glyph(font,
 chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
-``_get_subsetted_psname``), ``RendererPdf`` (subclassed: ``check_gc``,
+``_get_subset_prefix``), ``RendererPdf`` (subclassed: ``check_gc``,
 ``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
 
 Guards:
@@ -51,9 +51,9 @@ from matplotlib.font_manager import findfont, get_font
 
 from battlemap.render.pdf._metrics import Metrics, metrics
 from battlemap.render.pdf.layer import Layer
-from battlemap.render.pdf.objects import _REF, nums
+from battlemap.render.pdf.objects import nums
 
-__all__ = ["TESTED", "FastPathWarning", "draw_shapes", "enabled", "fast_renderer", "warn_once",
+__all__ = ["TESTED", "FastPathWarning", "draw_shapes", "draw_texts", "enabled", "fast_renderer", "warn_once",
            "write", "write_pages"]
 
 TESTED = ("3.11",)
@@ -152,7 +152,13 @@ class _Renderer(_bp.RendererPdf):
         self._m = m
         self._ours: dict[tuple, bool] = {}
         self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
+        self._fonts: dict[int, bytes] = {}              # subset → its font's name operand
         self._font_path = _FontPath(m.font.fname, m.font.face_index)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The table of the page's poster font."""
+        return self._m
 
     def _is_ours(self, prop) -> bool:
         # Text metrics come with a copy of the properties: key on their values, not id
@@ -181,23 +187,59 @@ class _Renderer(_bp.RendererPdf):
         self.file.write(self._text_ops(s, glyphs, prop.get_size_in_points(), x, y, angle))
         return None
 
+    def _code(self, char: str, index: int) -> tuple[int, int]:
+        """(subset, character code) of ``char`` in this file."""
+        code = self._codes.get(char)
+        if code is None:
+            code = self._codes[char] = self.file._character_tracker.track_glyph(
+                self._m.font, char, index)
+        return code
+
+    def _halo_ops(self, s, glyphs, size, x, y, angle, width) -> bytes:
+        """The outlines of the glyphs ``_text_ops`` shows, stroked white ``width`` points wide.
+
+        Each glyph where the PDF viewer puts it: a piece of text (a subset)
+        starts at the exact pen position, its glyphs follow by the font's
+        rounded widths.
+        """
+        k, a = size / 1000, math.radians(angle)
+        cos, sin = math.cos(a) * k, math.sin(a) * k
+        out = [b"q ", nums(cos, sin, -sin, cos, x, y), b" cm ", nums(width / k),
+               b" w 1 j 0 J 1 1 1 RG 1 1 1 rg"]
+        subset_now, units, pen = None, 0.0, 0.0
+        for char, (index, advance) in zip(s, glyphs, strict=True):
+            subset = self._code(char, index)[0]
+            if subset != subset_now:
+                subset_now, units = subset, pen * 1000
+            glyph_width, outline = _outline(self._m.path, index)
+            if outline:
+                out += [b"\nq 1 0 0 1 ", nums(units, 0), b" cm ", outline, b"S Q"]
+            units += glyph_width
+            pen += advance
+        out.append(b"\nQ\n")
+        return b"".join(out)
+
     def _text_ops(self, s, glyphs, size, x, y, angle) -> bytes:
-        file, codes, font = self.file, self._codes, self._m.font
-        a = math.radians(angle)
-        out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y), b" cm BT"]
+        if angle:
+            a = math.radians(angle)
+            out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y)]
+        else:                        # what nums(1.0, 0.0, -0.0, 1.0, x, y) gives
+            out = [b"q 1 0 0 1 ", nums(x, y)]
+        out.append(b" cm BT")
+        codes, fonts, size_ops = self._codes, self._fonts, b" " + nums(size) + b" Tf "
         subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
         for char, (index, advance) in zip(s, glyphs, strict=True):
-            code = codes.get(char)
-            if code is None:
-                code = codes[char] = file._character_tracker.track_glyph(font, char, index)
+            code = codes.get(char) or self._code(char, index)
             subset, charcode = code
             if subset != subset_now:
                 if chunk:
                     out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
                     chunk = bytearray()
-                name = file.fontName(self._font_path, subset)
-                out += [b" ", _bp.pdfRepr(name), b" ", nums(size), b" Tf ",
-                        nums(pen - start, 0), b" Td"]
+                name = fonts.get(subset)
+                if name is None:
+                    name = fonts[subset] = b" " + _bp.pdfRepr(
+                        self.file.fontName(self._font_path, subset))
+                out += [name, size_ops, nums(pen - start, 0), b" Td"]
                 subset_now, start = subset, pen
             chunk.append(charcode)
             pen += advance * size
@@ -207,10 +249,39 @@ class _Renderer(_bp.RendererPdf):
         return b"".join(out)
 
 
-def draw_shapes(renderer: _Renderer, items, trans) -> None:
-    """Write ShapeBatch ``items`` (path, fill, edge, width, cap) straight into the page."""
+def draw_texts(renderer: _Renderer, gc, runs) -> None:
+    """Write ``runs`` (x, y, text, glyphs, size, rgba, angle, halo) of the poster font at once.
+
+    The operators of one :meth:`_Renderer.draw_text` per run, in one write:
+    the graphics state is checked only when the colour changes. A run with a
+    ``halo`` (a width in points) first strokes its glyph outlines in white,
+    as ``withStroke`` would, inside ``q … Q``.
+    """
+    out, rgba_now = [], None
+    for x, y, s, glyphs, size, rgba, angle, halo in runs:
+        if rgba != rgba_now:
+            if out:
+                renderer.file.write(b"".join(out))
+                out = []
+            gc.set_foreground(rgba, isRGBA=True)
+            renderer.check_gc(gc, gc.get_rgb())
+            rgba_now = rgba
+        if halo is not None:
+            out.append(renderer._halo_ops(s, glyphs, size, x, y, angle, halo))
+        out.append(renderer._text_ops(s, glyphs, size, x, y, angle))
+    if out:
+        renderer.file.write(b"".join(out))
+
+
+def draw_shapes(renderer: _Renderer, items, trans, clipbox=None) -> None:
+    """Write ShapeBatch ``items`` (path, fill, edge, width, cap) straight into the page.
+
+    ``clipbox`` (display units), when given, clips them as it clips an artist.
+    """
     gc = renderer.new_gc()
-    renderer.check_gc(gc)          # leave the clip of the artist drawn before
+    if clipbox is not None:
+        gc.set_clip_rectangle(clipbox)
+    renderer.check_gc(gc)          # leave the clip of the artist drawn before (or set ours)
     gc.restore()
     file = renderer.file
     out = [b"q\n"]
@@ -268,14 +339,11 @@ class _File(_bp.PdfFile):
         """The layer's objects, renumbered, its form as object ``ref``."""
         numbers = {num: (ref.id if num == layer.content else self.reserveObject("layer").id)
                    for num in layer.objects}
-
-        def renumber(match) -> bytes:
-            return b"%d 0 R" % numbers[int(match[1])]
-
-        for num, (head, tail) in layer.objects.items():
+        for num, (parts, tail) in layer.pieces.items():
             self.recordXref(numbers[num])
-            self.fh.write(b"%d 0 obj" % numbers[num] + _REF.sub(renumber, head) + tail +
-                          b"endobj\n")
+            head = b"".join(b"%d 0 R" % numbers[int(part)] if i % 2 else part
+                            for i, part in enumerate(parts))
+            self.fh.write(b"%d 0 obj" % numbers[num] + head + tail + b"endobj\n")
 
     def embedTTF(self, filename, subset_index, charmap):  # noqa: N802 - matplotlib's name
         if mpl.rcParams["pdf.fonttype"] != 3 or str(filename) != self._m.path:
@@ -292,6 +360,9 @@ _FONTS: dict[str, tuple[str, list[int], dict[str, object]]] = {}
 
 _GLYPHS: dict[tuple[str, int], tuple[str, int, bytes]] = {}
 """(font path, glyph index) → (glyph name, width in 1/1000 em, Type 3 procedure)."""
+
+_OUTLINES: dict[tuple[str, int], tuple[int, bytes]] = {}
+"""(font path, glyph index) → its width and outline, for halos (see ``_outline``)."""
 
 _BLOBS: dict[tuple[str, int, int], bytes] = {}
 """(font path, glyph, compression level) → the procedure's stream object after ``N 0 obj``."""
@@ -341,11 +412,51 @@ def _glyphs(filename, indices) -> dict[int, tuple[str, int, bytes]]:
     return {g: _GLYPHS[(key, g)] for g in indices}
 
 
+def _outline(filename: str, glyph: int) -> tuple[int, bytes]:
+    """(width in 1/1000 em, the path of its Type 3 procedure without the fill) of a glyph."""
+    key = (filename, glyph)
+    found = _OUTLINES.get(key)
+    if found is None:
+        _name, width, proc = _glyphs(filename, [glyph])[glyph]
+        body = proc[proc.index(b"d1\n") + 3:]
+        found = _OUTLINES[key] = (width, body[:-1] if body.endswith(b"f") else body)
+    return found
+
+
+class _Raw:
+    """Operands already in PDF syntax, laid out as ``pdfRepr`` lays out a list or dictionary."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.data = _bp._fill(parts)
+
+    def pdfRepr(self) -> bytes:  # noqa: N802 - matplotlib's name
+        return self.data
+
+
+_HEX: dict[str, str] = {}
+"""Characters → their UTF-16BE hex string in a ToUnicode CMap, per process."""
+
+_NAMES: dict[str, bytes] = {}
+"""Glyph name → its PDF name (``Name(name).pdfRepr()``), per process."""
+
+
+def _name(name: str) -> bytes:
+    found = _NAMES.get(name)
+    if found is None:
+        found = _NAMES[name] = _bp.Name(name).pdfRepr()
+    return found
+
+
 def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, int]):
     """``PdfFile.embedTTF`` for ``pdf.fonttype`` 3 (matplotlib 3.11), from the caches."""
     Name = _bp.Name  # noqa: N806 - matplotlib's name
     ps_base, bbox, rest = _font_info(filename)
-    ps_name = Name(file._get_subsetted_psname(ps_base, charmap).encode("ascii", "replace"))
+    # the tag from the codes with their glyphs (matplotlib's from the glyphs alone): two
+    # posters' subsets of one glyph set in another order get two names in a joined atlas
+    tag = file._get_subset_prefix(frozenset(charmap.items()))
+    ps_name = Name((tag + ps_base).encode("ascii", "replace"))
     descriptor = {"Type": Name("FontDescriptor"), "FontName": ps_name, **rest}
     widths_ref, desc_ref, dict_ref, procs_ref, cmap_ref = (file.reserveObject(n) for n in (
         "font widths", "font descriptor", "font dictionary", "character procs", "ToUnicode map"))
@@ -353,34 +464,37 @@ def _embed_type3(file: _File, filename, subset_index: int, charmap: dict[int, in
     glyphs = _glyphs(filename, [*charmap.values(), 0])
     widths = [glyphs[charmap.get(code, 0)][1] for code in range(first, last + 1)]
     descriptor["MaxWidth"] = max(widths)
-    differences, previous = [], -2
+    differences, previous = [b"["], -2        # as pdfRepr writes the list, made faster
     for code, name in sorted((code, glyphs[g][0]) for code, g in charmap.items()):
         if code != previous + 1:
-            differences.append(code)
-        differences.append(Name(name))
+            differences.append(b"%d" % code)
+        differences.append(_name(name))
         previous = code
     procs = {glyphs[g][0]: g for g in charmap.values()}
-    charprocs = {}
+    charprocs, level = [b"<<"], mpl.rcParams["pdf.compression"]
     for name in sorted(procs):
-        ref = charprocs[name] = file.reserveObject("charProc")
-        _write_proc(file, ref, filename, procs[name])
+        ref = file.reserveObject("charProc")
+        charprocs.append(_name(name) + b" " + ref.pdfRepr())
+        _write_proc(file, ref, filename, procs[name], level)
     fontdict = {
         "Type": Name("Font"), "BaseFont": ps_name, "FirstChar": first, "LastChar": last,
         "FontDescriptor": desc_ref, "Subtype": Name("Type3"), "Name": descriptor["FontName"],
         "FontBBox": bbox, "FontMatrix": [.001, 0, 0, .001, 0, 0], "CharProcs": procs_ref,
-        "Encoding": {"Type": Name("Encoding"), "Differences": differences},
+        "Encoding": {"Type": Name("Encoding"), "Differences": _Raw([*differences, b"]"])},
         "Widths": widths_ref, "ToUnicode": cmap_ref}
     file.writeObject(dict_ref, fontdict)
     file.writeObject(desc_ref, descriptor)
-    file.writeObject(widths_ref, widths)
-    file.writeObject(procs_ref, charprocs)
+    file.writeObject(widths_ref, _Raw([b"[", *(b"%d" % w for w in widths), b"]"]))
+    file.writeObject(procs_ref, _Raw([*charprocs, b">>"]))
     file.outputStream(cmap_ref, _unicode_cmap(file, filename, subset_index, charmap))
     return dict_ref
 
 
-def _write_proc(file: _File, ref, filename, glyph: int) -> None:
-    """A glyph procedure stream: the same bytes in every file, compressed once per process."""
-    level = mpl.rcParams["pdf.compression"]
+def _write_proc(file: _File, ref, filename, glyph: int, level: int) -> None:
+    """A glyph procedure stream: the same bytes in every file, compressed once per process.
+
+    ``level`` is ``rcParams["pdf.compression"]`` (read once per subset: rcParams are slow).
+    """
     key = (str(filename), glyph, level)
     blob = _BLOBS.get(key)
     if blob is None:
@@ -406,7 +520,10 @@ def _unicode_cmap(file: _File, filename, subset_index: int, charmap) -> bytes:
 
     def hexa(code: int) -> str:
         chars = file._character_tracker.subset_to_unicode(filename, subset_index, code)
-        return f"<{chars.encode('utf-16be').hex()}>"
+        found = _HEX.get(chars)
+        if found is None:
+            found = _HEX[chars] = f"<{chars.encode('utf-16be').hex()}>"
+        return found
 
     ranges = [f"<{a:02x}> <{b:02x}> [{' '.join(hexa(c) for c in range(a, b + 1))}]"
               for a, b in groups]

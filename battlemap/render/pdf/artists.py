@@ -11,10 +11,13 @@ compared against in the tests.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from matplotlib.artist import Artist
+from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties
+from matplotlib.patheffects import Stroke
 from matplotlib.text import Text
 
 from battlemap.render.pdf import _mpl
@@ -26,11 +29,15 @@ __all__ = ["ShapeBatch", "TextBatch"]
 class TextBatch(Artist):
     """Many plain texts in one font, laid out as :class:`matplotlib.text.Text` would, drawn at once.
 
-    No rotation, no box, no effects. Positions are in the artist's
-    transform; horizontal (left, center, right) and vertical (top, center,
-    bottom, baseline) alignment, multi-line alignment and line spacing
-    follow ``Text``: on the fast path by the same arithmetic as matplotlib
-    3.11's ``Text._get_layout`` for one font, elsewhere by ``Text`` itself.
+    No box; the one effect is a white halo (``withStroke``); a rotation
+    turns a text about its anchor (``rotation_mode="anchor"``). Positions
+    are in the artist's transform; horizontal (left, center, right) and
+    vertical (top, center, bottom, baseline) alignment, multi-line alignment
+    and line spacing follow ``Text``: on the fast path by the same arithmetic
+    as matplotlib 3.11's ``Text._get_layout`` for one font, elsewhere by
+    ``Text`` itself. A halo is the glyph outlines stroked under the text,
+    which stays text on both paths (matplotlib draws a text with a path
+    effect as outlines, which ``pdftotext`` cannot read).
 
     Parameters
     ----------
@@ -51,9 +58,15 @@ class TextBatch(Artist):
         self._props: dict[float, FontProperties] = {}
 
     def add(self, x: float, y: float, text: str, size: float, color="black", ha="left",
-            va="baseline", multialignment=None, linespacing=None) -> None:
-        """A text at (x, y), ``size`` in points; the other arguments as for ``Axes.text``."""
-        self.items.append((x, y, text, size, color, ha, va, multialignment or ha, linespacing))
+            va="baseline", multialignment=None, linespacing=None, rotation: float = 0.0,
+            halo: float | None = None) -> None:
+        """A text at (x, y), ``size`` in points; the other arguments as for ``Axes.text``.
+
+        ``rotation`` in degrees about the anchor; ``halo`` the width (points)
+        of a white stroke around the glyphs, as ``withStroke(linewidth=halo)``.
+        """
+        self.items.append((x, y, text, size, color, ha, va, multialignment or ha, linespacing,
+                           float(rotation or 0.0), halo))
         self.stale = True
 
     def clear(self) -> None:
@@ -77,52 +90,79 @@ class TextBatch(Artist):
         self.stale = False
 
     def _draw_public(self, renderer) -> None:
-        for x, y, text, size, color, ha, va, malign, spacing in self.items:
-            artist = Text(x, y, text, color=color, fontproperties=self._prop(size), ha=ha, va=va,
-                          multialignment=malign, parse_math=False,
-                          **({} if spacing is None else {"linespacing": spacing}))
-            artist.set_figure(self.figure)
-            artist.set_transform(self.get_transform())
-            artist.set_clip_on(False)
-            artist.draw(renderer)
+        for x, y, text, size, color, ha, va, malign, spacing, angle, halo in self.items:
+            extra = {} if spacing is None else {"linespacing": spacing}
+            if angle:
+                extra.update(rotation=angle, rotation_mode="anchor")
+            # a halo: the outlines stroked (withStroke's first half), then the text as text
+            for effects in ([[Stroke(linewidth=halo, foreground="white")]] if halo else []) + [[]]:
+                artist = Text(x, y, text, color=color, fontproperties=self._prop(size), ha=ha,
+                              va=va, multialignment=malign, parse_math=False,
+                              path_effects=effects, **extra)
+                artist.set_figure(self.figure)
+                artist.set_transform(self.get_transform())
+                artist.set_clip_on(False)
+                artist.draw(renderer)
 
     def _draw_fast(self, renderer) -> None:
+        base = _mpl.fast_renderer(renderer)
         m = metrics(self.font_path)
+        runs = [] if base.metrics is m else None    # else the page's text is in another font
         xy = self.get_transform().transform([(x, y) for x, y, *_ in self.items])
+        colors: dict = {}
+        for (px, py), item in zip(xy, self.items, strict=True):
+            if runs is None:
+                break
+            _x, _y, text, size, color, ha, va, malign, spacing, angle, halo = item
+            placed, width, oy = _layout(m, text, size, va, spacing)
+            ox = 0.0 if ha == "left" else width if ha == "right" else width / 2
+            rgba = colors.get(color)
+            if rgba is None:
+                rgba = colors[color] = to_rgba(color)
+            cos, sin = (math.cos(math.radians(angle)), math.sin(math.radians(angle))) if angle \
+                else (1.0, 0.0)
+            for line, w, ly, glyphs in placed:
+                if glyphs is None and line:   # a character not in the font: matplotlib draws
+                    runs = None
+                    break
+                if not line.strip():
+                    continue
+                dx = (0.0 if malign == "left" else width - w if malign == "right" else
+                      (width - w) / 2) - ox
+                dy = ly - oy
+                if angle:                   # the offsets turn with the text, about its anchor
+                    dx, dy = cos * dx - sin * dy, sin * dx + cos * dy
+                runs.append((px + dx, py + dy, line, glyphs, size, rgba, angle, halo))
+        if runs is None:
+            self._draw_public(renderer)
+            return
         gc = renderer.new_gc()
         try:
-            for (px, py), (_x, _y, text, size, color, ha, va, malign, spacing) in zip(
-                    xy, self.items, strict=True):
-                prop = self._prop(size)
-                placed, width, oy = _layout(renderer, m, text, prop, va, spacing)
-                ox = 0.0 if ha == "left" else width if ha == "right" else width / 2
-                gc.set_foreground(color)
-                for line, w, ly in placed:
-                    if not line.strip():
-                        continue
-                    lx = 0.0 if malign == "left" else width - w if malign == "right" else \
-                        (width - w) / 2
-                    renderer.draw_text(gc, px + lx - ox, py + ly - oy, line, prop, 0.0)
+            _mpl.draw_texts(base, gc, runs)
         finally:
             gc.restore()
 
 
-def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing):
-    """([(line, width, y of its baseline)], box width, y offset for ``va``), as ``Text``.
+def _layout(m: Metrics, text: str, size: float, va: str, spacing):
+    """([(line, width, y of its baseline, glyphs)], box width, y offset for ``va``), as ``Text``.
 
     The arithmetic of ``Text._get_layout`` (matplotlib 3.11) for a font with
     OS/2 metrics, unrotated: each line is at least the font's ascent and
     descent high, plus half the line gap above and below when there are
     several lines ("normal" spacing), or ``spacing`` × (ascent + descent).
+    A line is measured from the table as the fast renderer measures it
+    (``glyphs`` its (index, advance) per character; None when the font lacks
+    one of them, and the caller lets matplotlib draw).
     """
-    size = prop.get_size_in_points()
     lines = text.split("\n")
     min_a, min_d = m.ascent * size, m.descent * size
     gap = m.line_gap * size if len(lines) > 1 else 0.0
     placed, thisy, d = [], 0.0, 0.0
     for line in lines:
-        if line:
-            w, h, d = renderer.get_text_width_height_descent(line, prop, False)
+        glyphs = m.advances(line) if line else None
+        if glyphs is not None:          # as _Renderer.get_text_width_height_descent
+            w, h, d = (sum(a for _, a in glyphs) * size, (m.ascent + m.descent) * size,
+                       m.descent * size)
         else:
             w = h = d = 0.0
         a = h - d
@@ -132,9 +172,9 @@ def _layout(renderer, m: Metrics, text: str, prop, va: str, spacing):
             leading = spacing * (min_a + min_d) - (a + d)
             a, d = a + leading / 2, d + leading / 2
         thisy -= a
-        placed.append((line, w, thisy))
+        placed.append((line, w, thisy, glyphs))
         thisy -= d
-    width = max(w for _, w, _ in placed)
+    width = max(w for _, w, _, _ in placed)
     ymin = placed[-1][2] - d
     oy = (ymin if va == "bottom" else 0.0 if va == "top" else ymin / 2 if va == "center"
           else ymin + d)
@@ -147,7 +187,7 @@ class ShapeBatch(Artist):
     With the fast PDF path, the paths go straight into the content stream
     inside one ``q … Q`` (colours, width, alpha set per shape as needed);
     otherwise each is drawn with ``renderer.draw_path``. A rectangle here
-    costs a few microseconds.
+    costs a few microseconds. Clipped to its clip box (only) when clipping is on.
 
     Parameters
     ----------
@@ -183,10 +223,13 @@ class ShapeBatch(Artist):
             return
         trans = self.get_transform()
         base = _mpl.fast_renderer(renderer)
+        clipbox = self.get_clip_box() if self.get_clip_on() else None
         if base is not None:
-            _mpl.draw_shapes(base, self.items, trans)
+            _mpl.draw_shapes(base, self.items, trans, clipbox)
         else:
             gc = renderer.new_gc()
+            if clipbox is not None:
+                gc.set_clip_rectangle(clipbox)
             try:
                 for path, fill, edge, lw, cap in self.items:
                     gc.set_capstyle(cap)

@@ -15,6 +15,7 @@ import re
 from battlemap.render.pdf.objects import (
     _CONTENTS,
     _MEDIABOX,
+    _REF,
     _STREAM,
     NotClassicError,
     classic_objects,
@@ -65,6 +66,12 @@ class Layer:
         self.objects = {num: split_stream(body) for num, body in objects.items()
                         if num not in skip and num != page}
         """Object number → (dictionary part, stream part), to be renumbered and copied."""
+        self.pieces = {num: (_REF.split(head), tail) for num, (head, tail) in self.objects.items()}
+        """Object number → (its dictionary part split at references, stream part).
+
+        The split alternates text and the number of a referenced object (the
+        ``0 R`` left out), so that each page renumbers without a regex.
+        """
 
 
 def stack(page: bytes, under: Layer | None, over: Layer | None) -> bytes:

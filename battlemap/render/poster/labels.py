@@ -11,7 +11,6 @@ import math
 from typing import TYPE_CHECKING
 
 import shapely
-from matplotlib.patheffects import withStroke
 from shapely.errors import ShapelyError
 from shapely.ops import polylabel
 
@@ -48,7 +47,7 @@ class Labels:
             if inside and self._free(box):
                 self.boxes.append(box)
                 if halo:
-                    kw["path_effects"] = [withStroke(linewidth=size * 0.28, foreground="white")]
+                    kw["halo"] = size * 0.28
                 sheet.text(x, y, text, size, ax=sheet.map_ax, ha=ha, va="center", zorder=zorder,
                            **kw)
                 return True
@@ -85,7 +84,7 @@ class Labels:
             self.boxes.append(box)
             sheet.text(a.x, a.y, text, size, ax=sheet.map_ax, ha="center", va="center",
                        rotation=angle, rotation_mode="anchor", color=RIVER_TEXT, zorder=11,
-                       path_effects=[withStroke(linewidth=size * 0.3, foreground="white")])
+                       halo=size * 0.3)
             return True
         return False
 

@@ -16,6 +16,8 @@ import pandas as pd
 import shapely
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_rgba
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Affine2D
 
 from battlemap.render.fonts import em_width
 from battlemap.render.pdf import ShapeBatch
@@ -45,10 +47,13 @@ if TYPE_CHECKING:
 Extent = tuple[float, float, float, float]
 """(x0, y0, x1, y1) of the map in map units (metres)."""
 
+_CIRCLE = MplPath.unit_circle()
+"""Radius 1, as the ``o`` marker (whose radius is 0.5) scaled."""
+
 
 def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
     """Grey surroundings: the neighbouring districts around the district, else the unit's peers."""
-    ax, s, ctx = sheet.map_ax, sheet.s, sheet.ctx
+    s, ctx = sheet.s, sheet.ctx
     x0, y0, x1, y1 = extent
     if view.level == "district":
         if ctx.neighbours is None:
@@ -69,9 +74,7 @@ def draw_background(sheet: Sheet, view: View, extent: Extent, mpp: float, labels
     names = [n for n, k in zip(names, keep, strict=True) if k]
     if not len(geoms):
         return
-    sheet.keep(ax.add_collection(PathCollection(
-        polygon_paths(geoms), facecolors="#f1f1f1", edgecolors="#c8c8c8",
-        linewidths=0.5 * s, zorder=1), autolim=False))
+    sheet.polygons(geoms, 1, "#f1f1f1", "#c8c8c8", 0.5 * s)
     size = 8 * s if view.level == "district" else 5.5 * s
     for name, geom in zip(names, geoms, strict=True):
         if geom.area / mpp**2 < (size * 2.5) ** 2:
@@ -88,26 +91,19 @@ def draw_units(sheet: Sheet, view: View, extent: Extent, mpp: float,
     Returns the classification used (the stats stage's ``closure_classes``
     entry), for the legend.
     """
-    ax, s = sheet.map_ax, sheet.s
+    s = sheet.s
     _, classes = closure_classes_of(sheet.ctx.atlas, view)
     tol = mpp * 0.3
     children = view.children
     if len(children):
         geoms = shapely.simplify(children.geometry.values, tol)
-        colors = [to_rgba(c) for c in class_colors(children, classes)]
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths(geoms), facecolors=colors, edgecolors="#8c8c8c",
-            linewidths=(0.45 if view.level != "village" else 0.6) * s, zorder=2),
-            autolim=False))
+        sheet.polygons(geoms, 2, list(class_colors(children, classes)), "#8c8c8c",
+                       (0.45 if view.level != "village" else 0.6) * s)
     elif view.level == "grid":
         # a light tint: on a grid map every case must stand out, closed ones too
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths([view.geometry]), facecolors=[GRID_TINT], edgecolors="none",
-            zorder=2), autolim=False))
+        sheet.polygons([view.geometry], 2, GRID_TINT, None)
     if view.level != "river":
-        sheet.keep(ax.add_collection(PathCollection(
-            polygon_paths([shapely.simplify(view.geometry, tol)]), facecolors="none",
-            edgecolors=INK, linewidths=1.6 * s, zorder=6), autolim=False))
+        sheet.polygons([shapely.simplify(view.geometry, tol)], 6, None, INK, 1.6 * s)
     _child_labels(sheet, view, extent, mpp, labels)
     return classes
 
@@ -353,10 +349,12 @@ def highlight_locator(sheet: Sheet, view: View) -> None:
     geom = view.geometry
     ex0, ex1, _ey0, _ey1 = sheet.loc_extent
     x0, y0, x1, y1 = geom.bounds
-    sheet.keep(ax.add_collection(PathCollection(
-        polygon_paths([geom]), facecolors=[to_rgba(SAMPLE_RED, 0.45)],
-        edgecolors=SAMPLE_RED, linewidths=0.8 * s, zorder=5), autolim=False))
+    # one ShapeBatch of the locator, not a collection (and a scatter) per poster
+    batch = sheet.shapes(5, ax=ax)
+    red = to_rgba(SAMPLE_RED)
+    [path] = polygon_paths([geom])
+    batch.add(path, fill=to_rgba(SAMPLE_RED, 0.45), edge=red, linewidth=0.8 * s)
     if max(x1 - x0, y1 - y0) < (ex1 - ex0) / 40:
-        sheet.keep(ax.scatter([(x0 + x1) / 2], [(y0 + y1) / 2], s=(9 * s) ** 2,
-                              facecolors="none", edgecolors=SAMPLE_RED, linewidths=1.2 * s,
-                              zorder=6))
+        radius = 4.5 * s * (ex1 - ex0) / sheet.lay.locator[2]   # 9 pt across, in map units
+        batch.add(_CIRCLE.transformed(Affine2D().scale(radius).translate(
+            (x0 + x1) / 2, (y0 + y1) / 2)), edge=red, linewidth=1.2 * s)

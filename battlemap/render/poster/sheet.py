@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Affine2D
 
 from battlemap import __version__
@@ -29,11 +30,12 @@ from battlemap.render.pdf import ShapeBatch, TextBatch, make_layer, save_pdf
 from battlemap.render.poster import layers, panels
 from battlemap.render.poster.labels import Labels
 from battlemap.render.poster.layout import fit_limits, layout
-from battlemap.render.poster.paths import RECT
+from battlemap.render.poster.paths import RECT, polygon_paths
 from battlemap.render.poster.style import GREY, INK, LIGHT, SAMPLE_RED, is_none
 from battlemap.render.poster.view import Context, View
 
-_BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "zorder"})
+_BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "zorder",
+                        "rotation", "rotation_mode", "halo"})
 """Keyword arguments of :meth:`Sheet.text` that a :class:`TextBatch` handles."""
 
 
@@ -67,7 +69,7 @@ class Sheet:
         self._static = False
         self.layers = self._make_layers()
         self._batches: dict[tuple[int, float], TextBatch] = {}
-        self._shapes: dict[tuple[int, float], ShapeBatch] = {}
+        self._shapes: dict[tuple[int, float, bool], ShapeBatch] = {}
 
     def _make_layers(self) -> tuple:
         """The static artists as two PDF layers, under and over each unit's drawing.
@@ -126,13 +128,17 @@ class Sheet:
     def text(self, x: float, y: float, s: str, size: float, ax=None, **kw):
         """Text at (x, y) in page points (or ``ax`` data), glyph-checked.
 
-        Plain text of a unit (no rotation, box, effects or own transform) goes
-        into one :class:`TextBatch` per axes and z-order and returns None.
+        ``halo`` (points) strokes the glyphs white around, as
+        ``withStroke(linewidth=halo)``. Text of a unit (no box, own transform
+        or other effects; turned, if at all, about its anchor) goes into one
+        :class:`TextBatch` per axes and z-order and returns None.
         """
         ax = ax or self.page_ax
         s = check_text(s, self.ctx.font)
         kw.setdefault("color", INK)
-        if not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax:
+        if (not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax
+                and (not kw.get("rotation") or kw.get("rotation_mode") == "anchor")):
+            kw.pop("rotation_mode", None)
             zorder = kw.pop("zorder", 3)
             key = (id(ax), zorder)
             batch = self._batches.get(key)
@@ -142,6 +148,9 @@ class Sheet:
                 batch.set_clip_on(False)           # as ax.text: labels are placed inside
             batch.add(x, y, s, size, **kw)
             return None
+        halo = kw.pop("halo", None)
+        if halo is not None:
+            kw["path_effects"] = [withStroke(linewidth=halo, foreground="white")]
         return self.keep(ax.text(x, y, s, fontsize=size, parse_math=False, **kw))
 
     def column(self, x, top, values, size, row_h, ha="left", **kw):
@@ -170,16 +179,28 @@ class Sheet:
             batch.add(path, None if is_none(face) else to_rgba(face),
                       None if is_none(edge) else to_rgba(edge), lw)
 
-    def shapes(self, zorder: float = 1, ax=None) -> ShapeBatch:
-        """The :class:`ShapeBatch` of ``ax`` (the page) at ``zorder``, paths in its data units."""
+    def shapes(self, zorder: float = 1, ax=None, clip: bool = False) -> ShapeBatch:
+        """The :class:`ShapeBatch` of ``ax`` (the page) at ``zorder``, paths in its data units.
+
+        ``clip``: drawn inside the axes' box only (as a collection added to it).
+        """
         ax = ax or self.page_ax
-        key = (id(ax), zorder)
+        key = (id(ax), zorder, clip)
         batch = self._shapes.get(key)
         if batch is None:
             batch = self._shapes[key] = ShapeBatch(ax.transData, zorder)
             ax.add_artist(batch)
-            batch.set_clip_on(False)
+            batch.set_clip_on(clip)
         return batch
+
+    def polygons(self, geoms, zorder: float, faces, edge, linewidth: float = 0.0) -> None:
+        """(Multi)polygons on the map, holes included, clipped to it: one fill (or a list) and edge."""
+        batch = self.shapes(zorder, ax=self.map_ax, clip=True)
+        paths = polygon_paths(geoms)
+        faces = faces if isinstance(faces, list) else [faces] * len(paths)
+        edge = None if is_none(edge) else to_rgba(edge)
+        for path, face in zip(paths, faces, strict=True):
+            batch.add(path, None if is_none(face) else to_rgba(face), edge, linewidth)
 
     def markers(self, xs, ys, areas, marker, faces, edges, linewidth, zorder=6) -> None:
         """Scatter-like marks on the page: ``areas`` in pt² as ``Axes.scatter``'s ``s``."""
