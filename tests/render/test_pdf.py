@@ -124,7 +124,7 @@ def test_threads_write_the_same_files_and_matplotlib_is_left_alone(monkeypatch, 
     from battlemap.render.pdf import _metrics
 
     for cache in ("_FONTS", "_GLYPHS", "_BLOBS"):            # cold caches: threads fill them
-        monkeypatch.setattr(_mpl, cache, {})
+        monkeypatch.setattr(_mpl.type3, cache, {})
     monkeypatch.setattr(_metrics, "_METRICS", {})
     before = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
     chars = [chr(c) for c in range(0x4E00, 0x9FA6) if c in poster_font.codepoints][:600]
