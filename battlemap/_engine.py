@@ -39,7 +39,8 @@ LEVEL_WEIGHT = {"district": 16.0, "town": 10.0, "river": 1.5, "village": 0.8, "g
 
 Measured on the posters of the ×1 sample (2026-12-01): a district (A0 and A3)
 about 7 s, a town (A1 and A3) 4.8 s, a river 0.7 s, a grid (A4) 0.45 s, a
-village (A3) 0.35 s, after a set-up of about 3 s per batch.
+village (A3) 0.35 s, set-up included (the posters' context and sheets are now made
+once per worker, not once per batch); only the ratios matter.
 """
 
 _ATLAS: Atlas | None = None    # set in the parent before fork; inherited by pool workers
