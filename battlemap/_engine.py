@@ -289,6 +289,11 @@ class Progress:
                 self._count[level] = self._count.get(level, 0) + 1
             self._show()
 
+    def worker_seconds(self, level: str) -> float:
+        """The seconds the finished jobs of ``level`` took on their workers."""
+        with self._lock:
+            return self._seconds.get(level, 0.0)
+
     def advance(self, count: int = 1) -> None:
         """``count`` jobs of no known level or cost finished."""
         with self._lock:

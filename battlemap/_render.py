@@ -78,17 +78,14 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
                   ) -> dict[str, dict[str, int]]:
     """Exports, bulletin and letters: one job each, run side by side on the workers.
 
-    Each one's time is from the start until its job finished. The longest
+    Each one's time is what its job took on its worker. The longest
     (letters) goes out first, so the others share the second worker.
     """
     prints = {r: _whole_print(atlas, unit_prints, r) for r in renderers}
     plans = {r: _plan(atlas, out, r, prints[r], manifest, options, log) for r in renderers}
-    timings.update(dict.fromkeys(renderers, 0.0))
-    start = time.perf_counter()
 
     def finished(batch: list[tuple[str, str]], paths: list[Path]) -> None:
         plans[batch[0][0]][2].finished(batch, paths)
-        timings[batch[0][0]] = round(time.perf_counter() - start, 3)
 
     jobs = [job for r in reversed(renderers) for job in plans[r][1]]
     progress = Progress(",".join(renderers), len(jobs), quiet=options.quiet)
@@ -99,6 +96,7 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
     finally:
         for r, (_, _, recorder) in plans.items():
             recorder.record(prints[r], manifest)
+            timings[r] = round(progress.worker_seconds(r), 3)
     return {r: _outcome(out, r, wanted, stale, manifest, prints[r], log)
             for r, (wanted, stale, _) in plans.items()}
 
