@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import geopandas as gpd
+from matplotlib.transforms import ScaledTranslation
 
 from battlemap._model import Atlas
 from battlemap.render.document import Figure
@@ -40,10 +41,15 @@ def _draw(town: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, rivers: gpd.GeoDat
     ax.scatter(points.geometry.x, points.geometry.y, s=14, color=color, edgecolor="#7a4b00",
                linewidth=0.5, zorder=3)
     if len(points) <= LABELLED:
+        # plain texts 3 points up and right of each dot (as annotations offset by 3 points
+        # would be, without their costly clip test at every layout pass)
+        shifted = ax.transData + ScaledTranslation(3 / 72, 3 / 72, ax.figure.dpi_scale_trans)
         for k, (x, y) in enumerate(zip(points.geometry.x, points.geometry.y, strict=True), 1):
-            ax.annotate(str(k), (x, y), xytext=(3, 3), textcoords="offset points",
-                        fontsize=font_size * 0.8, color="#333333")
+            ax.text(x, y, str(k), transform=shifted, fontsize=font_size * 0.8, color="#333333")
     ax.set_title(f"{town['name'].iloc[0]}　新增问题 {len(points)} 件（编号同附件序号）",
                  fontsize=font_size)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    # no axis is drawn: hidden axes also spare laying out ticks for the title and the layout
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)

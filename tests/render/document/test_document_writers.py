@@ -194,3 +194,19 @@ def test_pdf_writes_each_font_once_for_all_its_pages(tmp_path, font) -> None:
     assert len(pages) >= 3 and names
     assert len(names) == len(set(names))          # no font subset repeated page by page
     assert len(names) <= 2                        # one poster font, 256 glyphs a subset
+
+
+def test_docx_written_one_after_another_share_nothing(tmp_path, font) -> None:
+    """Each .docx starts from a copy of one blank document: the next one carries nothing over."""
+    with matplotlib.rc_context(rc_params(font)):
+        first = docx.Document(str(write_docx(_document(), tmp_path / "a.docx")))
+        second = docx.Document(str(write_docx(_letter(), tmp_path / "b.docx")))
+    again = docx.Document(str(write_docx(_letter(), tmp_path / "c.docx")))
+    texts = [p.text for p in second.paragraphs]
+    assert "正文段落 <script>alert(1)</script>。" not in texts and "测〔2026〕7号" in texts
+    assert not second.tables and len(first.tables) >= 2        # the first one's tables stayed
+    assert [p.text for p in again.paragraphs] == texts
+    assert second.sections[0].header.paragraphs[0].text == again.sections[0].header.paragraphs[0].text
+    assert "测试 通报" not in second.sections[0].header.paragraphs[0].text
+    with zipfile.ZipFile(tmp_path / "b.docx") as z:
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]  # no chart of a.docx
