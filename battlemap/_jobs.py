@@ -113,9 +113,9 @@ class JobRecorder:
         the next build renders it again; the files it did replace (newer than
         this build's start) are listed as battlemap's and in the report.
         """
+        dropped = self._renew_shared(manifest)
         for job, name in self.later:  # shared files, atlases of towns not rendered again
             _add_files(manifest, key(self.renderer, job), [name])
-        dropped: list[str] = []
         for job in self.stale:
             entry_key = key(self.renderer, job)
             old = (manifest.get(entry_key) or {}).get("files") or []
@@ -128,6 +128,23 @@ class JobRecorder:
                 self.log.written += [n for n in touched if n not in self.log.written]
                 manifest[entry_key] = {"print": "", "files": sorted({*old, *touched})}
         _drop(self.out, list(dict.fromkeys(dropped)), manifest, self.log)
+
+    def _renew_shared(self, manifest: dict[str, Entry]) -> list[str]:
+        """After every stale job finished: the shared files are what this build wrote.
+
+        Each batch writes all of a renderer's shared files (assets, shared
+        data), so one that none wrote is left from an older battlemap (e.g.
+        the web's separate scripts before ``atlas.js``); its name is returned
+        to be dropped. After a failure the old list is kept and extended.
+        """
+        written = {name for job, name in self.later if job == SHARED}
+        if not written or any(job not in self.done for job in self.stale):
+            return []
+        entry_key = key(self.renderer, SHARED)
+        old = (manifest.get(entry_key) or {}).get("files") or []
+        manifest[entry_key] = {"print": "", "files": sorted(written)}
+        self.later = [(job, name) for job, name in self.later if job != SHARED]
+        return [n for n in old if n not in written]
 
 
 def remove_gone(out: Path, renderer: str, manifest: dict[str, Entry], prints: dict[Job, str],

@@ -55,3 +55,31 @@ def test_gone_units_lose_their_files_unless_another_job_lists_them(tmp_path: Pat
     assert remove_gone(out, "web", manifest, {("grid", "kept"): "1"}, log) == 1
     assert log.removed == ["gone.html"]
     assert sorted(p.name for p in out.iterdir()) == ["both.js", "kept.html"]
+
+
+def test_shared_files_no_batch_wrote_are_dropped_once_every_job_finished(tmp_path: Path) -> None:
+    out, a, b = tmp_path, ("grid", "a"), ("grid", "b")
+    _files(out, ["assets/atlas.js", "assets/leaflet.js", "a.html", "b.html"])
+    shared = key("web", ("*", "*"))
+
+    def manifest() -> dict:
+        return {shared: {"print": "", "files": ["assets/atlas.js", "assets/leaflet.js"]},
+                key("web", a): {"print": "1", "files": ["a.html"]},
+                key("web", b): {"print": "1", "files": ["b.html"]}}
+
+    def batch(done: list) -> tuple[dict, BuildLog]:
+        seen, log = manifest(), BuildLog(out)
+        recorder = JobRecorder(out, "web", [a, b], lambda job: [f"{job[1]}.html"], log,
+                               whole=False)
+        for job in done:
+            recorder.finished([job], [out / f"{job[1]}.html", out / "assets" / "atlas.js"])
+        recorder.record({a: "2", b: "2"}, seen)
+        return seen, log
+
+    seen, log = batch([a])                      # b's batch failed: the old list is kept
+    assert seen[shared]["files"] == ["assets/atlas.js", "assets/leaflet.js"]
+    assert log.removed == [] and (out / "assets" / "leaflet.js").is_file()
+    seen, log = batch([a, b])                   # complete: leaflet.js is left from before
+    assert seen[shared]["files"] == ["assets/atlas.js"]
+    assert log.removed == ["assets/leaflet.js"] and (out / "assets" / "atlas.js").is_file()
+    assert not (out / "assets" / "leaflet.js").exists()
