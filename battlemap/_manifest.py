@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # numpy, pandas and the model load only when fingerprints are
 
     from battlemap._model import Atlas
 
-__all__ = ["MANIFEST", "Entry", "code_digest", "fingerprints", "load_manifest", "present", "remove_files",
+__all__ = ["MANIFEST", "Entry", "code_digest", "fingerprints", "load_manifest", "present",
+           "remove_files",
            "save_manifest"]
 
 MANIFEST = ".battlemap-manifest.json"
@@ -179,7 +180,8 @@ def _shared_hash(atlas: Atlas) -> str:
     neighbours = ("" if atlas.neighbours is None
                   else str(_row_hashes(atlas.neighbours.drop(columns="feature", errors="ignore"))
                            .sum()))
-    return hashlib.sha1(f"{__version__}|{code_digest()}|{atlas.as_of}|{config}|{context}|{rivers}|{base}|"
+    return hashlib.sha1(f"{__version__}|{code_digest()}|{atlas.as_of}|{config}|{context}|"
+                        f"{rivers}|{base}|"
                         f"{neighbours}".encode(), usedforsecurity=False).hexdigest()
 
 

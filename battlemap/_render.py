@@ -83,15 +83,13 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
     """
     prints = {r: _whole_print(atlas, unit_prints, r) for r in renderers}
     plans = {r: _plan(atlas, out, r, prints[r], manifest, options, log) for r in renderers}
-
-    def finished(batch: list[tuple[str, str]], paths: list[Path]) -> None:
-        plans[batch[0][0]][2].finished(batch, paths)
-
     jobs = [job for r in reversed(renderers) for job in plans[r][1]]
     progress = Progress(",".join(renderers), len(jobs), quiet=options.quiet)
     try:
         run_jobs(_render_whole_job, atlas, out, jobs, workers=options.workers,
-                 executor=options.executor, progress=progress, on_batch=finished)
+                 executor=options.executor, progress=progress,
+                 on_batch=lambda batch, paths: plans[batch[0][0]][2].finished(batch, paths),
+                 one_by_one=True)
         progress.close()
     finally:
         for r, (_, _, recorder) in plans.items():
