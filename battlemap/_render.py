@@ -27,6 +27,8 @@ __all__ = ["WHOLE_ATLAS", "render_all"]
 
 WHOLE_ATLAS = ("exports", "bulletin", "letters")
 """Outputs made once per build from the whole atlas, not once per unit."""
+WHOLE_LABEL = "documents"
+"""The progress line's name for those outputs, which run side by side (fits its column)."""
 
 
 def render_all(atlas: Atlas, out: Path, options: BuildOptions, summary: dict[str, dict[str, int]],
@@ -84,7 +86,7 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
     prints = {r: _whole_print(atlas, unit_prints, r) for r in renderers}
     plans = {r: _plan(atlas, out, r, prints[r], manifest, options, log) for r in renderers}
     jobs = [job for r in reversed(renderers) for job in plans[r][1]]
-    progress = Progress(",".join(renderers), len(jobs), quiet=options.quiet)
+    progress = Progress(WHOLE_LABEL, len(jobs), quiet=options.quiet)
     try:
         run_jobs(_render_whole_job, atlas, out, jobs, workers=options.workers,
                  executor=options.executor, progress=progress,

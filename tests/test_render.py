@@ -66,3 +66,13 @@ def test_a_failing_whole_output_keeps_the_others(tmp_path: Path, monkeypatch) ->
     again = build(config, WHOLE)                  # only the one that failed is made again
     assert {n: again["outputs"][n]["rendered"] for n in render_module.WHOLE_ATLAS} == {
         "exports": 0, "bulletin": 0, "letters": 1}
+
+
+def test_their_progress_line_keeps_the_column(tmp_path: Path, monkeypatch, capsys) -> None:
+    _faked(monkeypatch)
+    config = load_config(write_tiny_inputs(tmp_path / "in"), out_dir=tmp_path / "out")
+    build(config, BuildOptions(only=WHOLE.only, workers=2, quiet=False))
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith(render_module.WHOLE_LABEL)]
+    assert lines and all(line[9] == " " for line in lines)   # the stage column is 9 wide
+    assert lines[-1].split()[1] == "3/3"
