@@ -126,6 +126,7 @@ def test_threads_write_the_same_files_and_matplotlib_is_left_alone(monkeypatch, 
     for cache in ("_FONTS", "_GLYPHS", "_BLOBS"):            # cold caches: threads fill them
         monkeypatch.setattr(_mpl.type3, cache, {})
     monkeypatch.setattr(_metrics, "_METRICS", {})
+    monkeypatch.setattr(_mpl.cid, "_FONTS", {})
     before = {k: id(v) for k, v in (*vars(backend_pdf).items(), *vars(font_manager).items())}
     chars = [chr(c) for c in range(0x4E00, 0x9FA6) if c in poster_font.codepoints][:600]
 
@@ -162,7 +163,7 @@ BREAKS = {
     # shapes are only on the page: the layers are made fast, the page is stacked on them (pypdf)
     "shapes": (_mpl, "draw_shapes", AttributeError),
     # font embedding runs last, after the whole page was drawn into the buffer
-    "embedding": (_mpl, "_embed_type3", TypeError),
+    "embedding": (_mpl, "_embed_cid", TypeError),
 }
 
 
@@ -196,19 +197,31 @@ STRONG_SHARE = 0.005
 STRONG = 64
 
 
-def assert_same_pages(fast: list[np.ndarray], public: list[np.ndarray]) -> None:
-    """Pages that look the same at 50 dpi.
+def _soft(page: np.ndarray) -> np.ndarray:
+    """``page`` through a 3×3 box filter: how a glyph's edge is anti-aliased no longer counts."""
+    padded = np.pad(page, 1, mode="edge")
+    h, w = page.shape
+    return sum(padded[i:i + h, j:j + w] for i in range(3) for j in range(3)) / 9
 
-    Measured on matplotlib 3.11.2 for the posters of the tiny district: mean
-    difference 0.03–0.09 %, 0.05–0.12 % of pixels more than a quarter of the
-    grey range apart (anti-aliased glyph edges: the fast path places text
-    without kerning, within a tenth of a point). One label missing or
-    placed a line off costs more than the 0.5 % allowed.
+
+def assert_same_pages(fast: list[np.ndarray], public: list[np.ndarray]) -> None:
+    """Pages that look the same at 50 dpi, once softened by :func:`_soft`.
+
+    The fast path's text is a CID-keyed CFF font, which poppler rasterizes
+    with FreeType; ``savefig``'s is Type 3, glyphs filled as paths. The same
+    glyphs in the same places, but their edges are anti-aliased differently
+    (unsoftened, 0.3–0.5 % mean difference at 50 dpi, all on glyph edges).
+    Softened, measured on matplotlib 3.11.2 for the posters of the tiny
+    district: mean difference 0.1–0.3 %, at most 0.03 % of pixels more than
+    a quarter of the grey range apart. The whole page moved by one pixel
+    costs 0.7 % and 0.5 %; a label missing or placed a line off, or text
+    spaced by wrong widths, more than the 0.5 % allowed.
     """
     assert len(fast) == len(public)
     for a, b in zip(fast, public, strict=True):
         assert a.shape == b.shape
-        diff = np.abs(a - b)
+        diff = np.abs(_soft(a) - _soft(b))
+        print("SAMEPAGES", diff.mean() / 255, (diff > STRONG).mean())
         assert diff.mean() / 255 < MEAN_DIFF
         assert (diff > STRONG).mean() < STRONG_SHARE
 
@@ -238,7 +251,7 @@ def posters(tiny_atlas, tmp_path) -> list[Path]:
 
 
 def text_of_page(path: Path, page: int) -> str:
-    return re.sub(r"\s+", "", run("pdftotext", "-f", page, "-l", page, path, "-"))
+    return re.sub(r"\s+", "", run("pdftotext", "-raw", "-f", page, "-l", page, path, "-"))
 
 
 @needs_poppler

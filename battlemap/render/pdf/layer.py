@@ -19,6 +19,7 @@ from battlemap.render.pdf.objects import (
     _STREAM,
     NotClassicError,
     classic_objects,
+    our_fonts,
     split_stream,
 )
 
@@ -63,6 +64,11 @@ class Layer:
         objects[self.content] = (
             body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip() +
             b" ] /Resources " + resources[1] + b" 0 R" + body[start:])
+        found = our_fonts(objects)
+        self.fonts = {num: chars for num, (chars, _parts) in found.items()}
+        """Our composite font's dictionaries → glyph id → text: the page's own font draws them."""
+        self.font_parts = {part for _chars, parts in found.values() for part in parts}
+        """The objects of those fonts but their dictionaries: not copied."""
         self.objects = {num: split_stream(body) for num, body in objects.items()
                         if num not in skip and num != page}
         """Object number → (dictionary part, stream part), to be renumbered and copied."""

@@ -92,7 +92,7 @@ def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
                                                     len(maps) + 1),
                      links=[(0, rect, to) for rect, to in links])
     with atomic_path(path) as tmp:
-        concatenate(parts, tmp, meta, nav=nav,
+        concatenate(parts, tmp, meta, nav=nav, font=ctx.font.path,
                     page_size=tuple(v * PT_PER_MM for v in PAPER_MM[ATLAS_PAPER]))
     return path
 
