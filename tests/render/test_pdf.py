@@ -109,6 +109,7 @@ def test_another_release_writes_through_savefig_with_one_warning(monkeypatch, fr
     assert len([w for w in seen if issubclass(w.category, FastPathWarning)]) == 1
     for name in ("a", "b", "c"):
         assert "乙镇河长制销号率25%" in text_of(tmp_path / f"{name}.pdf")
+        assert {row[1] for row in fonts_of(tmp_path / f"{name}.pdf")} == {"Type"}   # Type 3
 
 
 # --------------------------------------------------------------------------- threads, no patching
@@ -221,7 +222,6 @@ def assert_same_pages(fast: list[np.ndarray], public: list[np.ndarray]) -> None:
     for a, b in zip(fast, public, strict=True):
         assert a.shape == b.shape
         diff = np.abs(_soft(a) - _soft(b))
-        print("SAMEPAGES", diff.mean() / 255, (diff > STRONG).mean())
         assert diff.mean() / 255 < MEAN_DIFF
         assert (diff > STRONG).mean() < STRONG_SHARE
 
@@ -390,3 +390,123 @@ def test_share_reads_references_in_the_dictionary_only():
     out, renum = share(objects)
     assert renum == {5: 1, 6: 2, 7: 3}              # stream data that looks like a reference
     assert out == {1: objects[5], 2: objects[6], 3: b"\n<< /X 1 0 R >>\n"}
+
+
+# --------------------------------------------------------------------------- one composite font
+
+
+def fonts_of(path: Path) -> list[list[str]]:
+    """``pdffonts`` rows: [name, type words…, encoding, emb, sub, uni, object, generation]."""
+    return [line.split() for line in run("pdffonts", path).splitlines()[2:] if line.strip()]
+
+
+def embedded_cffs(path: Path) -> list:
+    """The CFF font programs of the composite fonts of ``path``, parsed by fontTools."""
+    from fontTools.cffLib import CFFFontSet
+    from pypdf import PdfReader
+
+    found = []
+    reader = PdfReader(path)
+    for num in range(1, reader.trailer["/Size"]):
+        obj = reader.get_object(num)
+        if hasattr(obj, "get") and obj.get("/FontFile3") is not None:
+            program = obj["/FontFile3"].get_object()
+            assert program["/Subtype"] == "/CIDFontType0C"
+            cff = CFFFontSet()
+            cff.decompile(io.BytesIO(program.get_data()), None)
+            found.append(cff)
+    return found
+
+
+def cids(cff) -> set[int]:
+    """The CIDs a CID-keyed CFF holds (its charset names glyphs ``cidNNNNN``)."""
+    return {0} | {int(name[3:]) for name in cff.topDictIndex[0].charset[1:]}
+
+
+@needs_poppler
+@needs_fast
+def test_a_poster_has_one_composite_font_whose_cff_parses(tiny_atlas, poster_font, tmp_path):
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTFont
+
+    unit, paper, name = POSTERS["grid"]
+    path = render_poster(tiny_atlas, "grid", unit, paper, tmp_path / "grid.pdf")
+    [row] = fonts_of(path)                     # page, layers under and over: one font
+    assert row[0].endswith("+NotoSansSC-Regular-Identity-H") and row[1:4] == ["CID", "Type", "0C"]
+    assert row[4:8] == ["Identity-H", "yes", "yes", "yes"]
+    [cff] = embedded_cffs(path)
+    top = cff.topDictIndex[0]
+    assert top.ROS == ("Adobe", "Identity", 0) and not cff.GlobalSubrs
+    source = TTFont(poster_font.path)
+    order = source.getGlyphOrder()
+    gid = {n: i for i, n in enumerate(order)}
+    cmap = source.getBestCmap()
+    text = text_of(path)
+    assert name in text
+    assert {gid[cmap[ord(c)]] for c in text if ord(c) in cmap} <= cids(cff)   # CID = glyph id
+    for glyph in top.charset[1:]:
+        charstring, fd = top.CharStrings.getItemAndSelector(glyph)
+        assert not hasattr(top.FDArray[fd].Private, "Subrs")
+        pen = RecordingPen()
+        charstring.draw(pen)                   # parses, no subroutine calls left
+        name = order[int(glyph[3:])]           # the source's glyph of that id
+        reference = RecordingPen()
+        source["CFF "].cff.topDictIndex[0].CharStrings[name].draw(reference)
+        assert pen.value == reference.value and charstring.width == source["hmtx"][name][0]
+
+
+@needs_poppler
+@needs_fast
+def test_text_reads_back_exactly_through_to_unicode(poster_font, tmp_path):
+    lines = ["石滩镇 塱头村 氹仔 冚家 第3网格", "销号率 66.7% (12/18) · 超期 3 件",
+             "ABC xyz 0123456789 — “引号” 《书名》", "垌 壆 埗 㘵 𬒈"]
+    with matplotlib.rc_context(rc_params(poster_font)):
+        fig = Figure(figsize=(6, 3), dpi=72)
+        for k, line in enumerate(lines):
+            fig.text(0.05, 0.85 - 0.2 * k, line, fontsize=11)
+        save_pdf(fig, tmp_path / "t.pdf", {"CreationDate": None}, poster_font.path)
+    [row] = fonts_of(tmp_path / "t.pdf")
+    assert row[1:4] == ["CID", "Type", "0C"]
+    assert run("pdftotext", "-raw", tmp_path / "t.pdf", "-").split("\n")[:4] == lines
+
+
+@needs_poppler
+@needs_fast
+def test_a_truetype_poster_font_keeps_type3_subsets_on_the_fast_path(tmp_path):
+    dejavu = _register(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf")
+    with matplotlib.rc_context(rc_params(dejavu)):
+        fig = Figure(figsize=(4, 2), dpi=72)
+        fig.text(0.1, 0.5, "Station 12: 66.7 %", fontsize=12)
+        save_pdf(fig, tmp_path / "t.pdf", {"CreationDate": None}, dejavu.path)
+    assert [row[1:3] for row in fonts_of(tmp_path / "t.pdf")] == [["Type", "3"]]
+    assert "Station12:66.7%" in text_of(tmp_path / "t.pdf")
+
+
+@needs_poppler
+@needs_fast
+def test_a_joined_atlas_has_one_font_with_the_union_of_the_posters_glyphs(posters, poster_font,
+                                                                         tmp_path):
+    a4 = tuple(v * 72 / 25.4 for v in PAPER_MM["A4"])
+    merged, apart = tmp_path / "merged.pdf", tmp_path / "apart.pdf"
+    assert concatenate(posters, merged, {"Title": "乙"}, page_size=a4, nav=Navigation(),
+                       font=poster_font.path) == 3
+    assert concatenate(posters, apart, {"Title": "乙"}, page_size=a4, nav=Navigation()) == 3
+    assert len(fonts_of(apart)) == 4                        # three posters' and Helvetica
+    [row] = fonts_of(merged)
+    assert row[1:4] == ["CID", "Type", "0C"]
+    [cff] = embedded_cffs(merged)
+    union = set().union(*(cids(c) for p in posters for c in embedded_cffs(p)))
+    digits = {poster_font_gid(poster_font, c) for c in "0123456789 /"}
+    assert cids(cff) == union | digits                      # and the page numbers' glyphs
+    for k in (1, 2, 3):
+        assert text_of_page(merged, k) == text_of_page(apart, k)
+        assert f"{k}/3" in text_of_page(merged, k)
+    assert merged.stat().st_size < apart.stat().st_size
+    assert_same_pages(gray_pages(merged, tmp_path / "m"), gray_pages(apart, tmp_path / "a"))
+
+
+def poster_font_gid(font, char: str) -> int:
+    from fontTools.ttLib import TTFont
+
+    tt = TTFont(font.path)
+    return tt.getGlyphOrder().index(tt.getBestCmap()[ord(char)])
