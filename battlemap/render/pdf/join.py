@@ -12,9 +12,13 @@ milliseconds on a path the build never takes on its own files.
 
 Content streams are never parsed on the byte path: a page scaled to the
 atlas paper or numbered becomes a form drawn by a small new content stream.
-Every object that the joined files have in common (glyph procedures, font
-dictionaries, layer forms, images) is written once (:func:`.objects.share`):
-the 289 posters of the 石滩镇 atlas took 46 MB as copies, 7 MB shared.
+The posters' composite fonts of the poster font (one per poster, see
+:mod:`._mpl.cid`) become one font holding the union of their glyphs: their
+codes are glyph ids, the same in every poster, so no page changes. Every
+object that the joined files have in common (that font, layer forms,
+images) is then written once (:func:`.objects.share`). The 289 pages of the
+石滩镇 atlas: 46 MB as copies, 5.0 MB shared with Type 3 fonts, 2.9 MB with
+one merged font.
 """
 
 from __future__ import annotations
@@ -144,6 +148,8 @@ def _merge_fonts(objects: SplitObjects, path: str, new, numbered: bool):
     from battlemap.render.pdf._mpl import cid
 
     face = cid.font(path)
+    if face is None:                        # not CID-keyed CFF: the parts have Type 3 fonts
+        return None
     ours = b"+%s-Identity-H " % face.name.encode("ascii")
     found = {num: entry for num, entry in our_fonts(objects).items() if ours in objects[num]}
     if not found:

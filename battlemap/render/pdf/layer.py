@@ -30,8 +30,9 @@ class Layer:
     """A drawing made once and stamped on many pages as a Form XObject.
 
     Made from a one-page PDF written by the fast path: its page content
-    becomes the form, its resources (fonts with their glyph procedures,
-    graphics states) come along.
+    becomes the form, its resources (graphics states, images) come along. Its
+    text in our composite font (:mod:`._mpl.cid`) is drawn with the page's own
+    font instead, which takes the layer's glyphs in: one font per file.
 
     Parameters
     ----------

@@ -1,23 +1,28 @@
 """The fast PDF path: THE only package of battlemap that touches matplotlib's private API.
 
-This file draws pages; :mod:`.type3` embeds the font. Both are behind the
-version gate below.
+This file draws pages; :mod:`.cid` makes the poster font's one composite
+font per file, :mod:`.type3` the Type 3 subsets of a poster font that is not
+CID-keyed CFF (a TrueType one) and the glyph outlines of halos. All are
+behind the version gate below.
 
 Why it exists (measured on 2 cores, matplotlib 3.11.2, see ``bench/pdf_page.py``
 and the module docstring of :mod:`battlemap.render.pdf`): ``savefig`` lays
 every string out with FreeType again and converts every used glyph of the
 CFF font to a Type 3 procedure again in every file; here advances come from
-a per-process table (:mod:`._metrics`) and glyph procedures, widths and
-their compressed streams are made once per process. The output is the same
-kind of PDF: Type 3 text that stays text (``pdftotext`` reads it).
+a per-process table (:mod:`._metrics`), and the poster font is written once
+per file as a Type 0 font (Identity-H, 2-byte codes that are glyph ids) whose
+CID-keyed CFF subset is put together from glyph pieces made once per process
+(issue #16: a grid poster's six Type 3 subsets were 63 % of its bytes).
+Text stays text (``pdftotext`` reads it through the ToUnicode CMap).
 
 What it uses of matplotlib's internals, all written for and tested on 3.11:
 ``PdfFile`` (subclassed: ``embedTTF``, ``writeObject``, ``writeImages``,
-``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
-``alphaState``, ``pathOperations``, ``_fill``, ``_character_tracker.track_glyph(font,
-chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
-``_get_subset_prefix``), ``RendererPdf`` (subclassed: ``check_gc``,
-``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
+``reserveObject``, ``recordXref``, ``fh``, ``fontObject``, ``alphaState``,
+``pathOperations``, ``_fill``, ``_get_subset_prefix``; for a TrueType poster
+font ``fontName(FontPath, subset)``, ``_character_tracker.track_glyph(font,
+chars, glyph)`` returning ``(subset, code)`` and ``subset_to_unicode``),
+``RendererPdf`` (subclassed: ``check_gc``, ``file``),
+``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
 
 Guards:
 
