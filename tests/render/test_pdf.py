@@ -444,14 +444,18 @@ def test_a_poster_has_one_composite_font_whose_cff_parses(tiny_atlas, poster_fon
     text = text_of(path)
     assert name in text
     assert {gid[cmap[ord(c)]] for c in text if ord(c) in cmap} <= cids(cff)   # CID = glyph id
+    source_top = source["CFF "].cff.topDictIndex[0]
     for glyph in top.charset[1:]:
         charstring, fd = top.CharStrings.getItemAndSelector(glyph)
-        assert not hasattr(top.FDArray[fd].Private, "Subrs")
+        private = top.FDArray[fd].Private.rawDict
+        source_fd = source_top.FDSelect[int(glyph[3:])]       # the glyph keeps its hints
+        assert private == {k: v for k, v in source_top.FDArray[source_fd].Private.rawDict.items()
+                           if k != "Subrs"}
         pen = RecordingPen()
         charstring.draw(pen)                   # parses, no subroutine calls left
         name = order[int(glyph[3:])]           # the source's glyph of that id
         reference = RecordingPen()
-        source["CFF "].cff.topDictIndex[0].CharStrings[name].draw(reference)
+        source_top.CharStrings[name].draw(reference)
         assert pen.value == reference.value and charstring.width == source["hmtx"][name][0]
 
 

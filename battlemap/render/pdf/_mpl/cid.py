@@ -91,6 +91,12 @@ def _index_length(count: int, data: int) -> int:
     return 3 + (count + 1) * size + data
 
 
+def _matrix(raw: Mapping[str, object]) -> bytes:
+    """The FontMatrix entry of a Top or Font DICT, if ``raw`` has one."""
+    matrix = raw.get("FontMatrix")
+    return b"" if matrix is None else b"".join(_operand(float(v)) for v in matrix) + b"\x0c\x07"
+
+
 def _private(raw: Mapping[str, object]) -> bytes:
     """A Private DICT of ``raw`` (fontTools' decompiled values) without Subrs."""
     from fontTools.cffLib import privateDictOperators
@@ -118,11 +124,9 @@ class Font:
     """
 
     def __init__(self, path: str) -> None:
-        from fontTools.ttLib import TTFont
+        from fontTools.ttLib import TTFont, TTLibError
 
         self.lock = threading.Lock()
-        from fontTools.ttLib import TTLibError
-
         try:    # read into memory: no file left open for the life of the process
             self._tt = TTFont(io.BytesIO(Path(path).read_bytes()), lazy=True)
         except TTLibError as err:         # a collection, or no OpenType font at all
@@ -144,12 +148,14 @@ class Font:
         self._gid = {name: i for i, name in enumerate(self._order)}
         self.privates = [_private(fd.Private.rawDict) for fd in top.FDArray]
         """Each FD's Private DICT, compiled without Subrs."""
+        self.fd_heads = [_matrix(fd.rawDict) for fd in top.FDArray]
+        """Each Font DICT's entries but its Private: its FontMatrix, if it has one."""
         notice = top.rawDict.get("Notice", "").encode("latin-1", "replace")
         self.strings = _index([b"Adobe", b"Identity", notice])
         self.head = (_int(_STD_STRINGS) + _int(_STD_STRINGS + 1) + _int(0) + b"\x0c\x1e"
                      + _int(_STD_STRINGS + 2) + b"\x01"
                      + b"".join(_int(v) for v in top.FontBBox) + b"\x05"
-                     + _int(self.count) + b"\x0c\x22")
+                     + _int(self.count) + b"\x0c\x22" + _matrix(top.rawDict))
         """The Top DICT's entries that do not depend on the subset (ROS, Notice, …)."""
         self.descriptor = self._descriptor()
         """The FontDescriptor's entries that do not depend on the subset."""
@@ -237,11 +243,12 @@ def assemble(f: Font, gids: list[int]) -> bytes:
     charset_at, fdselect_at = at, at + len(charset)
     charstrings_at = fdselect_at + len(fdselect)
     fdarray_at = charstrings_at + len(charstrings)
-    private_at = fdarray_at + _index_length(len(used), 11 * len(used))
+    private_at = fdarray_at + _index_length(
+        len(used), sum(len(f.fd_heads[fd]) + 11 for fd in used))
     fd_dicts = []
     for fd in used:
         size = len(f.privates[fd])
-        fd_dicts.append(_int5(size) + _int5(private_at) + b"\x12")
+        fd_dicts.append(f.fd_heads[fd] + _int5(size) + _int5(private_at) + b"\x12")
         private_at += size
     top = (f.head + _int5(charset_at) + b"\x0f" + _int5(fdselect_at) + b"\x0c\x25"
            + _int5(charstrings_at) + b"\x11" + _int5(fdarray_at) + b"\x0c\x24")
