@@ -442,19 +442,23 @@ def test_a_poster_has_one_composite_font_whose_cff_parses(tiny_atlas, poster_fon
     order = source.getGlyphOrder()
     gid = {n: i for i, n in enumerate(order)}
     cmap = source.getBestCmap()
+    face = _mpl.cid.font(str(poster_font.path))
     text = text_of(path)
     assert name in text
-    assert {gid[cmap[ord(c)]] for c in text if ord(c) in cmap} <= cids(cff)   # CID = glyph id
+    # CID = glyph id, but for a character whose glyph a lower code point shows too
+    assert {face.code(c, gid[cmap[ord(c)]]) for c in text if ord(c) in cmap} <= cids(cff)
+    of_alias = {cid: face.gid(char) for char, cid in face.aliases.items()}
     source_top = source["CFF "].cff.topDictIndex[0]
     for glyph in top.charset[1:]:
         charstring, fd = top.CharStrings.getItemAndSelector(glyph)
         private = top.FDArray[fd].Private.rawDict
-        source_fd = source_top.FDSelect[int(glyph[3:])]       # the glyph keeps its hints
+        glyph_id = of_alias.get(int(glyph[3:]), int(glyph[3:]))
+        source_fd = source_top.FDSelect[glyph_id]             # the glyph keeps its hints
         assert private == {k: v for k, v in source_top.FDArray[source_fd].Private.rawDict.items()
                            if k != "Subrs"}
         pen = RecordingPen()
         charstring.draw(pen)                   # parses, no subroutine calls left
-        name = order[int(glyph[3:])]           # the source's glyph of that id
+        name = order[glyph_id]                 # the source's glyph of that id
         reference = RecordingPen()
         source_top.CharStrings[name].draw(reference)
         assert pen.value == reference.value and charstring.width == source["hmtx"][name][0]
@@ -515,3 +519,27 @@ def poster_font_gid(font, char: str) -> int:
 
     tt = TTFont(font.path)
     return tt.getGlyphOrder().index(tt.getBestCmap()[ord(char)])
+
+
+@needs_poppler
+@needs_fast
+def test_characters_sharing_a_glyph_read_back_as_themselves_in_files_and_atlases(poster_font,
+                                                                                 tmp_path):
+    face = _mpl.cid.font(str(poster_font.path))
+    assert face.gid("·") == face.gid("•") == face.gid("・")     # one glyph in Noto Sans SC
+    texts = [["甲 · 乙", "…"], ["丙 • 丁 ・ 戊", "⋯ ·"]]       # … ⋯ share one too
+    parts = []
+    for k, lines in enumerate(texts):
+        with matplotlib.rc_context(rc_params(poster_font)):
+            fig = Figure(figsize=(4, 2), dpi=72)
+            for j, line in enumerate(lines):
+                fig.text(0.1, 0.7 - 0.4 * j, line, fontsize=14)
+            save_pdf(fig, tmp_path / f"{k}.pdf", {"CreationDate": None}, poster_font.path)
+        parts.append(tmp_path / f"{k}.pdf")
+        assert run("pdftotext", "-raw", parts[-1], "-").split("\n")[:2] == lines
+    joined = tmp_path / "joined.pdf"
+    concatenate(parts, joined, {"Title": "乙"}, nav=Navigation(numbers=False),
+                font=poster_font.path)
+    assert len(fonts_of(joined)) == 1
+    for k, lines in enumerate(texts, start=1):
+        assert run("pdftotext", "-raw", "-f", k, "-l", k, joined, "-").split("\n")[:2] == lines

@@ -163,7 +163,7 @@ def _merge_fonts(objects: SplitObjects, path: str, new, numbered: bool):
     if numbered:
         for char in "0123456789 /":
             if face.gid(char):
-                chars.setdefault(face.gid(char), char)
+                chars.setdefault(face.code(char, face.gid(char)), char)
     top = new(b"")
     for num, body in cid.font_objects(path, chars, top, lambda: new(b""), level=6):
         objects[num] = body
@@ -171,7 +171,8 @@ def _merge_fonts(objects: SplitObjects, path: str, new, numbered: bool):
         objects[num] = objects[top]
 
     def glyphs(text: str) -> list[tuple[int, int]]:
-        return [(gid, face.glyph(gid)[2]) for gid in map(face.gid, text)]
+        cids = [face.code(char, face.gid(char)) for char in text]
+        return [(cid, face.glyph(cid)[2]) for cid in cids]
 
     return top, glyphs
 

@@ -227,21 +227,24 @@ class _Renderer(_bp.RendererPdf):
             out = [b"q 1 0 0 1 ", nums(x, y)]
         if self._type3 is not None:
             return self._type3.text_ops(s, glyphs, size, out)
-        chars = self.file.cid_chars
+        chars, code = self.file.cid_chars, self.file.cid.code
+        codes = []
         for char, (index, _advance) in zip(s, glyphs, strict=True):
-            if index not in chars:
-                chars[index] = char
-        codes = b"".join([_CODES[i] if i in _CODES else _code(i) for i, _ in glyphs])
+            cid = code(char, index)
+            if cid not in chars:
+                chars[cid] = char
+            codes.append(_CODES[cid] if cid in _CODES else _code(cid))
+        codes = b"".join(codes)
         out += [b" cm BT /BmF ", nums(size), b" Tf ", _bp.pdfRepr(codes), b" Tj ET Q\n"]
         return b"".join(out)
 
 
 _CODES: dict[int, bytes] = {}
-"""Glyph id → its 2-byte code (Identity-H), per process."""
+"""CID → its 2-byte code (Identity-H), per process."""
 
 
-def _code(index: int) -> bytes:
-    found = _CODES[index] = index.to_bytes(2, "big")
+def _code(cid: int) -> bytes:
+    found = _CODES[cid] = cid.to_bytes(2, "big")
     return found
 
 
@@ -317,7 +320,7 @@ class _File(_bp.PdfFile):
         self.cid = _cid.font(metrics.path)
         """The poster font's glyphs for its composite font (None: not CID-keyed CFF)."""
         self.cid_chars: dict[int, str] = {}
-        """Glyph id → the text it stands for, of every glyph of the poster font in this file."""
+        """CID → the text it stands for, of every glyph of the poster font in this file."""
         self._cid_ref = None
 
     def stamp(self, layer: Layer) -> None:

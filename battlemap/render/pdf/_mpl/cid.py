@@ -146,6 +146,10 @@ class Font:
         self.cmap = self._tt.getBestCmap()
         """Code point → glyph name."""
         self._gid = {name: i for i, name in enumerate(self._order)}
+        self.aliases = self._aliases()
+        """Character → its CID, for a character whose glyph another character (a lower code
+        point) shows too: ``·`` ``•`` ``・`` share one glyph, each reads back as itself."""
+        self._alias_gid = {cid: self.gid(char) for char, cid in self.aliases.items()}
         self.privates = [_private(fd.Private.rawDict) for fd in top.FDArray]
         """Each FD's Private DICT, compiled without Subrs."""
         self.fd_heads = [_matrix(fd.rawDict) for fd in top.FDArray]
@@ -155,12 +159,12 @@ class Font:
         self.head = (_int(_STD_STRINGS) + _int(_STD_STRINGS + 1) + _int(0) + b"\x0c\x1e"
                      + _int(_STD_STRINGS + 2) + b"\x01"
                      + b"".join(_int(v) for v in top.FontBBox) + b"\x05"
-                     + _int(self.count) + b"\x0c\x22" + _matrix(top.rawDict))
+                     + _int(self.count + len(self.aliases)) + b"\x0c\x22" + _matrix(top.rawDict))
         """The Top DICT's entries that do not depend on the subset (ROS, Notice, …)."""
         self.descriptor = self._descriptor()
         """The FontDescriptor's entries that do not depend on the subset."""
         self.glyphs: dict[int, tuple[bytes, int, int]] = {}
-        """Glyph id → (charstring without subroutine calls, FD index, width in 1/1000 em)."""
+        """CID → (charstring without subroutine calls, FD index, width in 1/1000 em)."""
 
     def _descriptor(self) -> bytes:
         os2, post, hhea = self._tt["OS/2"], self._tt["post"], self._tt["hhea"]
@@ -174,19 +178,32 @@ class Font:
                              em(hhea.descent), em(getattr(os2, "sCapHeight", 0)),
                              em(self._top.FDArray[0].Private.rawDict.get("StdVW", 0)))
 
+    def _aliases(self) -> dict[str, int]:
+        first: dict[str, int] = {}
+        others = []
+        for point in sorted(self.cmap):
+            if first.setdefault(self.cmap[point], point) != point:
+                others.append(chr(point))
+        return {char: self.count + k for k, char in enumerate(others)}
+
     def gid(self, char: str) -> int:
         """The glyph id of ``char`` (0 when the font lacks it)."""
         name = self.cmap.get(ord(char))
         return 0 if name is None else self._gid[name]
 
-    def glyph(self, gid: int) -> tuple[bytes, int, int]:
-        """(charstring, FD index, width in 1/1000 em) of glyph ``gid``, made once."""
-        found = self.glyphs.get(gid)
+    def code(self, char: str, gid: int) -> int:
+        """The CID (and 2-byte code) of ``char``, shown by glyph ``gid``: the glyph id but for
+        an alias (see :attr:`aliases`)."""
+        return self.aliases.get(char, gid)
+
+    def glyph(self, cid: int) -> tuple[bytes, int, int]:
+        """(charstring, FD index, width in 1/1000 em) of CID ``cid``, made once."""
+        found = self.glyphs.get(cid)
         if found is None:
             with self.lock:
-                found = self.glyphs.get(gid)
+                found = self.glyphs.get(cid)
                 if found is None:
-                    found = self.glyphs[gid] = self._make(gid)
+                    found = self.glyphs[cid] = self._make(self._alias_gid.get(cid, cid))
         return found
 
     def _make(self, gid: int) -> tuple[bytes, int, int]:
@@ -201,9 +218,9 @@ class Font:
         width = round(self._hmtx[name][0] * 1000 / self.units)
         return compiled.bytecode, fd or 0, width
 
-    def widths(self, gids: Iterable[int]) -> dict[int, int]:
-        """Width in 1/1000 em of each glyph of ``gids``."""
-        return {g: self.glyph(g)[2] for g in gids}
+    def widths(self, cids: Iterable[int]) -> dict[int, int]:
+        """Width in 1/1000 em of each CID of ``cids``."""
+        return {c: self.glyph(c)[2] for c in cids}
 
 
 _FONTS: dict[str, Font | None] = {}
@@ -230,7 +247,10 @@ class _NotCIDError(Exception):
 
 
 def assemble(f: Font, gids: list[int]) -> bytes:
-    """The CID-keyed CFF of glyphs ``gids`` (sorted, starting with 0) of ``f``, CID = glyph id."""
+    """The CID-keyed CFF of CIDs ``gids`` (sorted, starting with 0) of ``f``.
+
+    A CID is the glyph id (or an alias's, see :attr:`Font.aliases`).
+    """
     glyphs = [f.glyph(g) for g in gids]
     used = sorted({fd for _, fd, _ in glyphs})
     new_fd = {fd: k for k, fd in enumerate(used)}
