@@ -18,9 +18,9 @@ __all__ = ["Navigation", "Stamp", "catalog_entries", "link_pages", "navigate_pyp
 class Stamp:
     """Page numbers "n / N" at the foot of each page.
 
-    In ``font`` when given: (number of a composite font whose codes are
-    glyph ids, text → (glyph id, width in 1/1000 em) of each character),
-    the joined file's one font; else in Helvetica (not embedded).
+    In ``font`` when given: (number of a composite font with 2-byte codes,
+    text → (code, width in 1/1000 em) of each character), the joined file's
+    one font; else in Helvetica (not embedded).
     """
 
     SIZE = 7.0

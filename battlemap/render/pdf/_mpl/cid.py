@@ -3,7 +3,8 @@
 Part of the one guarded package :mod:`battlemap.render.pdf._mpl` (it uses no
 private API of matplotlib, but the fast path is its only user). Text of the
 poster font is written as 2-byte codes, Identity-H: a code is the CID and a
-CID is the font's glyph id. The embedded font program (FontFile3,
+CID is the font's glyph id (a character whose glyph a lower code point shows
+too has a CID of its own above them, :attr:`Font.aliases`). The embedded font program (FontFile3,
 ``CIDFontType0C``) is a CID-keyed CFF subset assembled here from per-glyph
 pieces cached per process:
 
@@ -33,7 +34,7 @@ from pathlib import Path
 __all__ = ["MARK", "Font", "assemble", "font", "font_objects"]
 
 MARK = b"/BmCID true"
-"""Private entry of our Type 0 font dictionaries: their codes are the font's glyph ids."""
+"""Private entry of our Type 0 font dictionaries: their codes are CIDs of :class:`Font`."""
 
 _STD_STRINGS = 391
 """Count of the CFF standard strings: the first custom string has SID 391."""
@@ -184,7 +185,8 @@ class Font:
         for point in sorted(self.cmap):
             if first.setdefault(self.cmap[point], point) != point:
                 others.append(chr(point))
-        return {char: self.count + k for k, char in enumerate(others)}
+        room = 0xFFFF - self.count           # 2-byte codes: an alias beyond keeps the glyph id
+        return {char: self.count + k for k, char in enumerate(others[:room])}
 
     def gid(self, char: str) -> int:
         """The glyph id of ``char`` (0 when the font lacks it)."""
