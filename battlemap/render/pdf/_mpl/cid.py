@@ -128,6 +128,10 @@ class Font:
         from fontTools.ttLib import TTFont, TTLibError
 
         self.lock = threading.Lock()
+        try:    # a recent fontTools (matplotlib asks only for 4.22): else Type 3 subsets
+            from fontTools.cffLib.transforms import desubroutinizeCharString  # noqa: F401
+        except ImportError as err:
+            raise _NotCIDError(path) from err
         try:    # read into memory: no file left open for the life of the process
             self._tt = TTFont(io.BytesIO(Path(path).read_bytes()), lazy=True)
         except TTLibError as err:         # a collection, or no OpenType font at all
@@ -245,7 +249,7 @@ def font(path: str) -> Font | None:
 
 
 class _NotCIDError(Exception):
-    """The font file is not a CID-keyed CFF OpenType font."""
+    """The font file is not a CID-keyed CFF OpenType font (or fontTools cannot subset it)."""
 
 
 def assemble(f: Font, gids: list[int]) -> bytes:
