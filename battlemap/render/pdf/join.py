@@ -12,9 +12,13 @@ milliseconds on a path the build never takes on its own files.
 
 Content streams are never parsed on the byte path: a page scaled to the
 atlas paper or numbered becomes a form drawn by a small new content stream.
-Every object that the joined files have in common (glyph procedures, font
-dictionaries, layer forms, images) is written once (:func:`.objects.share`):
-the 289 posters of the 石滩镇 atlas took 46 MB as copies, 7 MB shared.
+The posters' composite fonts of the poster font (one per poster, see
+:mod:`._mpl.cid`) become one font holding the union of their glyphs: their
+codes are glyph ids, the same in every poster, so no page changes. Every
+object that the joined files have in common (that font, layer forms,
+images) is then written once (:func:`.objects.share`). The 289 pages of the
+石滩镇 atlas: 46 MB as copies, 5.0 MB shared with Type 3 fonts, 2.9 MB with
+one merged font.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from battlemap.render.pdf.objects import (
     SplitObjects,
     classic_objects,
     nums,
+    our_fonts,
     serialise,
     share,
     split_stream,
@@ -50,7 +55,7 @@ __all__ = ["Navigation", "NotClassicError", "classic_objects", "concatenate", "c
 
 def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
                 metadata: Mapping[str, str], page_size: tuple[float, float] | None = None,
-                nav: Navigation | None = None) -> int:
+                nav: Navigation | None = None, font: Path | None = None) -> int:
     """Join the pages of ``parts`` (files or PDF bytes) into ``target``; return the page count.
 
     Parameters
@@ -67,6 +72,11 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
         looks the same, only smaller.
     nav
         Page numbers, outline and links (see :class:`Navigation`).
+    font
+        The poster font the parts were written with. The composite fonts of
+        it that the fast path wrote (one per part) become one font holding
+        the union of their glyphs, made from this file; the page numbers are
+        written in it too. Without it, each part keeps its own fonts.
 
     Returns
     -------
@@ -81,7 +91,7 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
     datas = [part if isinstance(part, bytes) else Path(part).read_bytes() for part in parts]
     try:
         files = [classic_objects(data) for data in datas]
-        data, count = _write_joined(files, metadata, page_size, nav)
+        data, count = _write_joined(files, metadata, page_size, nav, font)
     except NotClassicError:
         return concatenate_pypdf(datas, target, metadata, page_size, nav)
     if isinstance(target, (str, Path)):
@@ -91,7 +101,8 @@ def concatenate(parts: Iterable[Path | bytes], target: Path | io.BufferedIOBase,
     return count
 
 
-def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[bytes, int]:
+def _write_joined(files, metadata, page_size, nav: Navigation | None,
+                  font: Path | None) -> tuple[bytes, int]:
     """The joined PDF of ``files`` (see :func:`classic_objects`) and its page count."""
     objects = SplitObjects()    # the joined file's objects by number; 1 and 2 reserved
     top = [2]
@@ -110,7 +121,9 @@ def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[b
         top[0] = max(source) + base
         kids += [n + base for n in pages]
     kids = [k for k in kids if k in objects]
-    stamp = Stamp(new, len(kids)) if nav is not None and nav.numbers else None
+    numbered = nav is not None and nav.numbers
+    merged = _merge_fonts(objects, str(font), new, numbered) if font is not None else None
+    stamp = Stamp(new, len(kids), merged) if numbered else None
     for index, page in enumerate(kids):
         objects[page] = _page_head(objects, page, index, page_size, new, stamp)
     if nav is not None:
@@ -122,6 +135,46 @@ def _write_joined(files, metadata, page_size, nav: Navigation | None) -> tuple[b
     info = new(b"<< " + b" ".join(b"/%s <%s>" % (k.encode("ascii"), ("\ufeff" + str(v)).encode(
         "utf-16-be").hex().encode("ascii")) for k, v in metadata.items()) + b" >>")
     return serialise(*share(objects, keep={1, 2, info, *kids}), info), len(kids)
+
+
+def _merge_fonts(objects: SplitObjects, path: str, new, numbered: bool):
+    """Make the parts' composite fonts of ``path`` one font holding all their glyphs.
+
+    Every such font dictionary gets the bytes of the merged one (so that
+    :func:`share` keeps one), the objects they pointed to are dropped.
+    Returns (the merged font's number, text → (glyph id, width) of each
+    character) for the page numbers, or None when no part has such a font.
+    """
+    from battlemap.render.pdf._mpl import cid
+
+    face = cid.font(path)
+    if face is None:                        # not CID-keyed CFF: the parts have Type 3 fonts
+        return None
+    ours = b"+%s-Identity-H " % face.name.encode("ascii")
+    found = {num: entry for num, entry in our_fonts(objects).items() if ours in objects[num]}
+    if not found:
+        return None
+    chars: dict[int, str] = {}
+    for glyphs, parts in found.values():
+        for gid, text in glyphs.items():
+            chars.setdefault(gid, text)
+        for part in parts:
+            del objects[part]
+    if numbered:
+        for char in "0123456789 /":
+            if face.gid(char):
+                chars.setdefault(face.code(char, face.gid(char)), char)
+    top = new(b"")
+    for num, body in cid.font_objects(path, chars, top, lambda: new(b""), level=6):
+        objects[num] = body
+    for num in found:
+        objects[num] = objects[top]
+
+    def glyphs(text: str) -> list[tuple[int, int]]:
+        cids = [face.code(char, face.gid(char)) for char in text]
+        return [(cid, face.glyph(cid)[2]) for cid in cids]
+
+    return top, glyphs
 
 
 def _page_head(objects, page: int, index: int, page_size, new, stamp) -> bytes:

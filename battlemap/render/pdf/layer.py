@@ -19,6 +19,7 @@ from battlemap.render.pdf.objects import (
     _STREAM,
     NotClassicError,
     classic_objects,
+    our_fonts,
     split_stream,
 )
 
@@ -29,8 +30,9 @@ class Layer:
     """A drawing made once and stamped on many pages as a Form XObject.
 
     Made from a one-page PDF written by the fast path: its page content
-    becomes the form, its resources (fonts with their glyph procedures,
-    graphics states) come along.
+    becomes the form, its resources (graphics states, images) come along. Its
+    text in our composite font (:mod:`._mpl.cid`) is drawn with the page's own
+    font instead, which takes the layer's glyphs in: one font per file.
 
     Parameters
     ----------
@@ -63,6 +65,11 @@ class Layer:
         objects[self.content] = (
             body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip() +
             b" ] /Resources " + resources[1] + b" 0 R" + body[start:])
+        found = our_fonts(objects)
+        self.fonts = {num: chars for num, (chars, _parts) in found.items()}
+        """Our composite font's dictionaries → glyph id → text: the page's own font draws them."""
+        self.font_parts = {part for _chars, parts in found.values() for part in parts}
+        """The objects of those fonts but their dictionaries: not copied."""
         self.objects = {num: split_stream(body) for num, body in objects.items()
                         if num not in skip and num != page}
         """Object number → (dictionary part, stream part), to be renumbered and copied."""

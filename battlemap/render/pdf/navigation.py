@@ -7,7 +7,7 @@ pypdf's public API on its other path; the same navigation either way.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from battlemap.render.pdf.objects import NotClassicError, nums, serialise, stream
@@ -16,20 +16,37 @@ __all__ = ["Navigation", "Stamp", "catalog_entries", "link_pages", "navigate_pyp
 
 
 class Stamp:
-    """Page numbers "n / N" at the foot of each page, in Helvetica (digits only, not embedded)."""
+    """Page numbers "n / N" at the foot of each page.
+
+    In ``font`` when given: (number of a composite font with 2-byte codes,
+    text → (code, width in 1/1000 em) of each character), the joined file's
+    one font; else in Helvetica (not embedded).
+    """
 
     SIZE = 7.0
 
-    def __init__(self, new, total: int) -> None:
+    def __init__(self, new, total: int,
+                 font: tuple[int, Callable[[str], list[tuple[int, int]]]] | None = None) -> None:
         self.total = total
-        self.font = new(b"\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                        b"/Encoding /WinAnsiEncoding >>\n")
+        if font is None:
+            self.font = new(b"\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                            b"/Encoding /WinAnsiEncoding >>\n")
+            self._glyphs = None
+        else:
+            self.font, self._glyphs = font
 
     def ops(self, index: int, width: float) -> bytes:
-        text = f"{index + 1} / {self.total}".encode("ascii")
-        x = width - 28 - len(text) * 0.556 * self.SIZE   # Helvetica digits and spaces: ~556/1000
+        text = f"{index + 1} / {self.total}"
+        if self._glyphs is None:
+            shown = b"(" + text.encode("ascii") + b")"
+            units = len(text) * 556          # Helvetica digits and spaces: ~556/1000
+        else:
+            glyphs = self._glyphs(text)
+            shown = b"<" + b"".join(g.to_bytes(2, "big") for g, _ in glyphs).hex().encode() + b">"
+            units = sum(w for _, w in glyphs)
+        x = width - 28 - units / 1000 * self.SIZE
         return (b"q 0.33 g BT /BmNum " + nums(self.SIZE) + b" Tf " + nums(x, 12) +
-                b" Td (" + text + b") Tj ET Q\n")
+                b" Td " + shown + b" Tj ET Q\n")
 
 
 @dataclass(frozen=True)

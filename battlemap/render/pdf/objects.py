@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
-__all__ = ["NotClassicError", "Split", "SplitObjects", "classic_objects", "nums", "serialise", "share",
-           "split_stream", "stream"]
+__all__ = ["NotClassicError", "Split", "SplitObjects", "classic_objects", "nums", "our_fonts",
+           "serialise", "share", "split_stream", "stream"]
 
 
 def nums(*values: float) -> bytes:
@@ -225,6 +226,46 @@ def serialise(objects: dict[int, bytes], renum: dict[int, int], info: int) -> by
     out.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         size, renum[1], renum[info], xref))
     return out.getvalue()
+
+
+_OURS = b"/BmCID true"          # see battlemap.render.pdf._mpl.cid.MARK
+_DESCENDANT = re.compile(rb"/DescendantFonts\s*\[\s*(\d+) 0 R\s*\]")
+_TO_UNICODE = re.compile(rb"/ToUnicode\s+(\d+) 0 R")
+_DESCRIPTOR = re.compile(rb"/FontDescriptor\s+(\d+) 0 R")
+_FONT_FILE = re.compile(rb"/FontFile3\s+(\d+) 0 R")
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+0 R)")
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>")
+
+
+def our_fonts(objects: Mapping[int, bytes]) -> dict[int, tuple[dict[int, str], set[int]]]:
+    """Our composite fonts in ``objects``: dictionary number → (glyph id → text, its other objects).
+
+    The fonts the fast path writes (:mod:`._mpl.cid`): their codes are glyph
+    ids of the poster font, their ToUnicode CMap lists every glyph they hold.
+    """
+    found = {}
+    for num, body in objects.items():
+        if _OURS not in body or b"/Type0" not in body:
+            continue
+        descendant, to_unicode = _DESCENDANT.search(body), _TO_UNICODE.search(body)
+        if not descendant or not to_unicode:
+            raise NotClassicError(f"font {num} without its descendant or ToUnicode")
+        cidfont, cmap = int(descendant[1]), int(to_unicode[1])
+        descriptor = _DESCRIPTOR.search(objects.get(cidfont, b""))
+        program = descriptor and _FONT_FILE.search(objects.get(int(descriptor[1]), b""))
+        if not program:
+            raise NotClassicError(f"font {num} without its descriptor or font file")
+        head, data = split_stream(objects[cmap])
+        length = _LENGTH.search(head)
+        if not length:
+            raise NotClassicError(f"font {num}: ToUnicode without a direct /Length")
+        data = data[:int(length[1])]
+        if b"/FlateDecode" in head:
+            data = zlib.decompress(data)
+        chars = {int(g, 16): bytes.fromhex(u.decode("ascii")).decode("utf-16-be")
+                 for g, u in _BFCHAR.findall(data)}
+        found[num] = (chars, {cidfont, cmap, int(descriptor[1]), int(program[1])})
+    return found
 
 
 def stream(data: bytes) -> bytes:

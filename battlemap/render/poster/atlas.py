@@ -5,8 +5,9 @@ One multi-page A4 PDF. The map pages reuse the posters already written
 here when a poster is missing; the cover and the statistics tables are
 plain A4 pages drawn with ordinary matplotlib text. Every page is numbered,
 the outline has a bookmark per village and grid under the town, the
-contents lines on the cover are links, and what the posters share (glyph
-procedures, static layers) is written once (:func:`~battlemap.render.pdf.concatenate`).
+contents lines on the cover are links; the pages' fonts become one font of
+all their glyphs, and what the posters share (that font, static layers) is
+written once (:func:`~battlemap.render.pdf.concatenate`).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def write_meeting_atlas(ctx: Context, town_id: str, path: Path,
                                                     len(maps) + 1),
                      links=[(0, rect, to) for rect, to in links])
     with atomic_path(path) as tmp:
-        concatenate(parts, tmp, meta, nav=nav,
+        concatenate(parts, tmp, meta, nav=nav, font=ctx.font.path,
                     page_size=tuple(v * PT_PER_MM for v in PAPER_MM[ATLAS_PAPER]))
     return path
 

@@ -1,23 +1,28 @@
 """The fast PDF path: THE only package of battlemap that touches matplotlib's private API.
 
-This file draws pages; :mod:`.type3` embeds the font. Both are behind the
-version gate below.
+This file draws pages; :mod:`.cid` makes the poster font's one composite
+font per file, :mod:`.type3` the Type 3 subsets of a poster font that is not
+CID-keyed CFF (a TrueType one) and the glyph outlines of halos. All are
+behind the version gate below.
 
 Why it exists (measured on 2 cores, matplotlib 3.11.2, see ``bench/pdf_page.py``
 and the module docstring of :mod:`battlemap.render.pdf`): ``savefig`` lays
 every string out with FreeType again and converts every used glyph of the
 CFF font to a Type 3 procedure again in every file; here advances come from
-a per-process table (:mod:`._metrics`) and glyph procedures, widths and
-their compressed streams are made once per process. The output is the same
-kind of PDF: Type 3 text that stays text (``pdftotext`` reads it).
+a per-process table (:mod:`._metrics`), and the poster font is written once
+per file as a Type 0 font (Identity-H, 2-byte codes that are glyph ids) whose
+CID-keyed CFF subset is put together from glyph pieces made once per process
+(issue #16: a grid poster's six Type 3 subsets were 63 % of its bytes).
+Text stays text (``pdftotext`` reads it through the ToUnicode CMap).
 
 What it uses of matplotlib's internals, all written for and tested on 3.11:
 ``PdfFile`` (subclassed: ``embedTTF``, ``writeObject``, ``writeImages``,
-``reserveObject``, ``recordXref``, ``fh``, ``fontName(FontPath, subset)``,
-``alphaState``, ``pathOperations``, ``_fill``, ``_character_tracker.track_glyph(font,
-chars, glyph)`` returning ``(subset, code)``, ``subset_to_unicode``,
-``_get_subset_prefix``), ``RendererPdf`` (subclassed: ``check_gc``,
-``file``), ``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
+``reserveObject``, ``recordXref``, ``fh``, ``fontObject``, ``alphaState``,
+``pathOperations``, ``_fill``, ``_get_subset_prefix``; for a TrueType poster
+font ``fontName(FontPath, subset)``, ``_character_tracker.track_glyph(font,
+chars, glyph)`` returning ``(subset, code)`` and ``subset_to_unicode``),
+``RendererPdf`` (subclassed: ``check_gc``, ``file``),
+``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
 
 Guards:
 
@@ -52,6 +57,9 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import findfont
 
 from battlemap.render.pdf._metrics import Metrics, metrics
+from battlemap.render.pdf._mpl import cid as _cid
+from battlemap.render.pdf._mpl.cid import font_objects as _embed_cid
+from battlemap.render.pdf._mpl.type3 import Type3Text as _Type3Text
 from battlemap.render.pdf._mpl.type3 import embed_type3 as _embed_type3
 from battlemap.render.pdf._mpl.type3 import outline as _outline
 from battlemap.render.pdf.layer import Layer
@@ -155,9 +163,8 @@ class _Renderer(_bp.RendererPdf):
         super().__init__(file, dpi, height, width)
         self._m = m
         self._ours: dict[tuple, bool] = {}
-        self._codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
-        self._fonts: dict[int, bytes] = {}              # subset → its font's name operand
-        self._font_path = _FontPath(m.font.fname, m.font.face_index)
+        self._type3 = (None if file.cid is not None
+                       else _Type3Text(file, m.font, m.path))   # a TrueType poster font
 
     @property
     def metrics(self) -> Metrics:
@@ -191,35 +198,24 @@ class _Renderer(_bp.RendererPdf):
         self.file.write(self._text_ops(s, glyphs, prop.get_size_in_points(), x, y, angle))
         return None
 
-    def _code(self, char: str, index: int) -> tuple[int, int]:
-        """(subset, character code) of ``char`` in this file."""
-        code = self._codes.get(char)
-        if code is None:
-            code = self._codes[char] = self.file._character_tracker.track_glyph(
-                self._m.font, char, index)
-        return code
-
     def _halo_ops(self, s, glyphs, size, x, y, angle, width) -> bytes:
         """The outlines of the glyphs ``_text_ops`` shows, stroked white ``width`` points wide.
 
-        Each glyph where the PDF viewer puts it: a piece of text (a subset)
-        starts at the exact pen position, its glyphs follow by the font's
-        rounded widths.
+        Each glyph where the PDF viewer puts it: the text starts at the pen
+        position, its glyphs follow by the widths of the font's W array.
         """
+        if self._type3 is not None:
+            return self._type3.halo_ops(s, glyphs, size, x, y, angle, width)
         k, a = size / 1000, math.radians(angle)
         cos, sin = math.cos(a) * k, math.sin(a) * k
         out = [b"q ", nums(cos, sin, -sin, cos, x, y), b" cm ", nums(width / k),
                b" w 1 j 0 J 1 1 1 RG 1 1 1 rg"]
-        subset_now, units, pen = None, 0.0, 0.0
-        for char, (index, advance) in zip(s, glyphs, strict=True):
-            subset = self._code(char, index)[0]
-            if subset != subset_now:
-                subset_now, units = subset, pen * 1000
-            glyph_width, outline = _outline(self._m.path, index)
+        units, cid = 0, self.file.cid
+        for index, _advance in glyphs:
+            outline = _outline(self._m.path, index)[1]
             if outline:
                 out += [b"\nq 1 0 0 1 ", nums(units, 0), b" cm ", outline, b"S Q"]
-            units += glyph_width
-            pen += advance
+            units += cid.glyph(index)[2]
         out.append(b"\nQ\n")
         return b"".join(out)
 
@@ -229,28 +225,27 @@ class _Renderer(_bp.RendererPdf):
             out = [b"q ", nums(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), x, y)]
         else:                        # what nums(1.0, 0.0, -0.0, 1.0, x, y) gives
             out = [b"q 1 0 0 1 ", nums(x, y)]
-        out.append(b" cm BT")
-        codes, fonts, size_ops = self._codes, self._fonts, b" " + nums(size) + b" Tf "
-        subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
-        for char, (index, advance) in zip(s, glyphs, strict=True):
-            code = codes.get(char) or self._code(char, index)
-            subset, charcode = code
-            if subset != subset_now:
-                if chunk:
-                    out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
-                    chunk = bytearray()
-                name = fonts.get(subset)
-                if name is None:
-                    name = fonts[subset] = b" " + _bp.pdfRepr(
-                        self.file.fontName(self._font_path, subset))
-                out += [name, size_ops, nums(pen - start, 0), b" Td"]
-                subset_now, start = subset, pen
-            chunk.append(charcode)
-            pen += advance * size
-        if chunk:
-            out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
-        out.append(b" ET Q\n")
+        if self._type3 is not None:
+            return self._type3.text_ops(s, glyphs, size, out)
+        chars, code = self.file.cid_chars, self.file.cid.code
+        codes = []
+        for char, (index, _advance) in zip(s, glyphs, strict=True):
+            cid = code(char, index)
+            if cid not in chars:
+                chars[cid] = char
+            codes.append(_CODES[cid] if cid in _CODES else _code(cid))
+        codes = b"".join(codes)
+        out += [b" cm BT /BmF ", nums(size), b" Tf ", _bp.pdfRepr(codes), b" Tj ET Q\n"]
         return b"".join(out)
+
+
+_CODES: dict[int, bytes] = {}
+"""CID → its 2-byte code (Identity-H), per process."""
+
+
+def _code(cid: int) -> bytes:
+    found = _CODES[cid] = cid.to_bytes(2, "big")
+    return found
 
 
 def draw_texts(renderer: _Renderer, gc, runs) -> None:
@@ -322,9 +317,17 @@ class _File(_bp.PdfFile):
         super().__init__(fh, metadata=metadata)
         self._m = metrics
         self._layers: list[tuple[object, object, Layer]] = []
+        self.cid = _cid.font(metrics.path)
+        """The poster font's glyphs for its composite font (None: not CID-keyed CFF)."""
+        self.cid_chars: dict[int, str] = {}
+        """CID → the text it stands for, of every glyph of the poster font in this file."""
+        self._cid_ref = None
 
     def stamp(self, layer: Layer) -> None:
-        """Draw ``layer`` here (its objects are written at the end)."""
+        """Draw ``layer`` here (its objects are written at the end; its text in our font)."""
+        for chars in layer.fonts.values():
+            for gid, text in chars.items():
+                self.cid_chars.setdefault(gid, text)
         name = _bp.Name(f"BmL{len(self._layers)}")
         self._layers.append((name, self.reserveObject("layer form"), layer))
         self.write(_bp.pdfRepr(name) + b" Do\n")
@@ -332,7 +335,19 @@ class _File(_bp.PdfFile):
     def writeObject(self, object, contents):  # noqa: N802 - matplotlib's name
         if object is self.XObjectObject and self._layers:
             contents = {**contents, **{name: ref for name, ref, _ in self._layers}}
+        if object is self.fontObject and self.cid_chars and self.cid is not None:
+            contents = {**contents, _bp.Name("BmF"): self._embed_cid()}
         super().writeObject(object, contents)
+
+    def _embed_cid(self):
+        """Write the one composite font of the poster font's glyphs in this file; its reference."""
+        self._cid_ref = ref = self.reserveObject("poster font")
+        level = mpl.rcParams["pdf.compression"]
+        for num, body in _embed_cid(self._m.path, self.cid_chars, ref.id,
+                                    lambda: self.reserveObject("poster font part").id, level):
+            self.recordXref(num)
+            self.fh.write(b"%d 0 obj" % num + body + b"endobj\n")
+        return ref
 
     def writeImages(self):  # noqa: N802 - matplotlib's name
         super().writeImages()
@@ -341,9 +356,12 @@ class _File(_bp.PdfFile):
 
     def _write_layer(self, layer: Layer, ref) -> None:
         """The layer's objects, renumbered, its form as object ``ref``."""
-        numbers = {num: (ref.id if num == layer.content else self.reserveObject("layer").id)
-                   for num in layer.objects}
+        numbers = {num: (ref.id if num == layer.content else self._cid_ref.id
+                         if num in layer.fonts else self.reserveObject("layer").id)
+                   for num in layer.objects if num not in layer.font_parts}
         for num, (parts, tail) in layer.pieces.items():
+            if num in layer.font_parts or num in layer.fonts:   # its text is in our font
+                continue
             self.recordXref(numbers[num])
             head = b"".join(b"%d 0 R" % numbers[int(part)] if i % 2 else part
                             for i, part in enumerate(parts))

@@ -17,10 +17,12 @@ import matplotlib as mpl
 from matplotlib.backends import backend_pdf as _bp
 from matplotlib.font_manager import get_font
 
+from battlemap.render.pdf.objects import nums
+
 if TYPE_CHECKING:
     from battlemap.render.pdf._mpl import _File
 
-__all__ = ["embed_type3", "outline"]
+__all__ = ["Type3Text", "embed_type3", "outline"]
 
 # Per process: what depends only on the font file (and the glyph). Filled without a lock:
 # get_font gives each thread its own face, and two threads would store equal values.
@@ -198,3 +200,71 @@ def _unicode_cmap(file: _File, filename, subset_index: int, charmap) -> bytes:
     ranges = [f"<{a:02x}> <{b:02x}> [{' '.join(hexa(c) for c in range(a, b + 1))}]"
               for a, b in groups]
     return file._identityToUnicodeCMap % (len(groups), "\n".join(ranges).encode("ascii"))
+
+
+class Type3Text:
+    """Text of a poster font that is not CID-keyed CFF, as codes of matplotlib's Type 3 subsets.
+
+    The renderer's text operators for such a font (a TrueType poster font):
+    matplotlib's character tracker gives each character a (subset, code)
+    in this file, :func:`embed_type3` writes the subsets.
+    """
+
+    def __init__(self, file: _File, font, path: str) -> None:
+        from matplotlib.font_manager import FontPath
+
+        self.file, self.font, self.path = file, font, path
+        self.codes: dict[str, tuple[int, int]] = {}   # char → (subset, code) in this file
+        self.fonts: dict[int, bytes] = {}              # subset → its font's name operand
+        self.font_path = FontPath(font.fname, font.face_index)
+
+    def code(self, char: str, index: int) -> tuple[int, int]:
+        """(subset, character code) of ``char`` in this file."""
+        code = self.codes.get(char)
+        if code is None:
+            code = self.codes[char] = self.file._character_tracker.track_glyph(
+                self.font, char, index)
+        return code
+
+    def halo_ops(self, s, glyphs, size, x, y, angle, width) -> bytes:
+        """Glyph outlines where the viewer draws them: each subset's piece starts at the pen."""
+        k, a = size / 1000, math.radians(angle)
+        cos, sin = math.cos(a) * k, math.sin(a) * k
+        out = [b"q ", nums(cos, sin, -sin, cos, x, y), b" cm ", nums(width / k),
+               b" w 1 j 0 J 1 1 1 RG 1 1 1 rg"]
+        subset_now, units, pen = None, 0.0, 0.0
+        for char, (index, advance) in zip(s, glyphs, strict=True):
+            subset = self.code(char, index)[0]
+            if subset != subset_now:
+                subset_now, units = subset, pen * 1000
+            glyph_width, path = outline(self.path, index)
+            if path:
+                out += [b"\nq 1 0 0 1 ", nums(units, 0), b" cm ", path, b"S Q"]
+            units += glyph_width
+            pen += advance
+        out.append(b"\nQ\n")
+        return b"".join(out)
+
+    def text_ops(self, s, glyphs, size, out: list[bytes]) -> bytes:
+        """``out`` (the operators up to ``cm``) followed by the text, subset by subset."""
+        out.append(b" cm BT")
+        fonts, size_ops = self.fonts, b" " + nums(size) + b" Tf "
+        subset_now, start, pen, chunk = None, 0.0, 0.0, bytearray()
+        for char, (index, advance) in zip(s, glyphs, strict=True):
+            subset, charcode = self.codes.get(char) or self.code(char, index)
+            if subset != subset_now:
+                if chunk:
+                    out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+                    chunk = bytearray()
+                name = fonts.get(subset)
+                if name is None:
+                    name = fonts[subset] = b" " + _bp.pdfRepr(
+                        self.file.fontName(self.font_path, subset))
+                out += [name, size_ops, nums(pen - start, 0), b" Td"]
+                subset_now, start = subset, pen
+            chunk.append(charcode)
+            pen += advance * size
+        if chunk:
+            out += [b" [", _bp.pdfRepr(bytes(chunk)), b"] TJ"]
+        out.append(b" ET Q\n")
+        return b"".join(out)
