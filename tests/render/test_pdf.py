@@ -543,3 +543,21 @@ def test_characters_sharing_a_glyph_read_back_as_themselves_in_files_and_atlases
     assert len(fonts_of(joined)) == 1
     for k, lines in enumerate(texts, start=1):
         assert run("pdftotext", "-raw", "-f", k, "-l", k, joined, "-").split("\n")[:2] == lines
+
+
+def test_paths_are_written_to_a_hundredth_of_a_point(poster_font, tmp_path):
+    import zlib
+
+    from matplotlib.patches import Polygon
+
+    fig = Figure(figsize=(4, 3), dpi=72)
+    fig.add_artist(Polygon([(0.1234567, 0.1), (0.9, 0.2345678), (0.5, 0.87654)],
+                           transform=fig.transFigure))
+    with matplotlib.rc_context(rc_params(poster_font)):
+        save_pdf(fig, tmp_path / "p.pdf", {"CreationDate": None}, poster_font.path)
+    data = (tmp_path / "p.pdf").read_bytes()
+    content = b"".join(zlib.decompress(s) for s in re.findall(
+        rb"/FlateDecode >>\nstream\n(.*?)\nendstream", data, re.S))
+    coordinates = re.findall(rb"^([\d.]+) ([\d.]+) [ml]$", content, re.M)
+    assert (b"35.56", b"21.6") in coordinates           # 0.1234567 × 288 pt, 0.1 × 216 pt
+    assert all(len(n.partition(b".")[2]) <= 2 for pair in coordinates for n in pair)

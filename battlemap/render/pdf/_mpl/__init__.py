@@ -22,7 +22,8 @@ What it uses of matplotlib's internals, all written for and tested on 3.11:
 font ``fontName(FontPath, subset)``, ``_character_tracker.track_glyph(font,
 chars, glyph)`` returning ``(subset, code)`` and ``subset_to_unicode``),
 ``RendererPdf`` (subclassed: ``check_gc``, ``file``),
-``backend_pdf._get_pdf_charprocs``, ``Name`` and ``pdfRepr``.
+``backend_pdf._get_pdf_charprocs``, ``Name``, ``Verbatim``, ``pdfRepr`` and
+``matplotlib._path.convert_to_string`` (paths with :data:`PATH_DECIMALS`).
 
 Guards:
 
@@ -50,6 +51,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
+from matplotlib import _path as _mpl_path
 from matplotlib import font_manager
 from matplotlib.backends import backend_pdf as _bp
 from matplotlib.backends.backend_mixed import MixedModeRenderer
@@ -75,6 +77,9 @@ VERSION = mpl.__version__
 """The running matplotlib (a module attribute, so that a test can fake another)."""
 
 _FontPath = getattr(font_manager, "FontPath", None)   # new in 3.11
+
+PATH_DECIMALS = 2
+"""Decimals of a path's coordinates in points: 0.01 pt is 3.5 µm on paper (matplotlib: 6)."""
 
 
 class FastPathWarning(UserWarning):
@@ -303,7 +308,7 @@ def draw_shapes(renderer: _Renderer, items, trans, clipbox=None) -> None:
             if cap != cap_now:
                 cap_now = cap
                 out.append(b"%d J\n" % {"butt": 0, "round": 1, "projecting": 2}[cap])
-        ops = _bp.PdfFile.pathOperations(path, trans, clip=None, simplify=False)
+        ops = file.pathOperations(path, trans, clip=None, simplify=False)
         out.append(b"".join(op if isinstance(op, bytes) else _bp.pdfRepr(op) for op in ops))
         out.append(b" f\n" if edge is None else b" S\n" if fill is None else b" B\n")
     out.append(b"Q\n")
@@ -322,6 +327,13 @@ class _File(_bp.PdfFile):
         self.cid_chars: dict[int, str] = {}
         """CID → the text it stands for, of every glyph of the poster font in this file."""
         self._cid_ref = None
+
+    @staticmethod
+    def pathOperations(path, transform, clip=None, simplify=None, sketch=None):  # noqa: N802
+        """``PdfFile.pathOperations`` with :data:`PATH_DECIMALS` decimals, not 6."""
+        return [_bp.Verbatim(_mpl_path.convert_to_string(
+            path, transform, clip, simplify, sketch, PATH_DECIMALS,
+            [b"m", b"l", b"", b"c", b"h"], True))]
 
     def stamp(self, layer: Layer) -> None:
         """Draw ``layer`` here (its objects are written at the end; its text in our font)."""
