@@ -162,11 +162,21 @@ def _column(sheet: Sheet, values: pd.Series, shown_as_percent: bool) -> list[obj
         items = values.tolist() if not values.hasnans else [_cell(sheet, v) for v in values]
     elif pd.api.types.is_float_dtype(values.dtype):
         items = [_number(v) for v in values.tolist()]
+    elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive datetime64
+        items = _dates(sheet, values)
     else:
         items = [_cell(sheet, v) for v in values.tolist()]
     if shown_as_percent:
         items = [_percent(sheet, v) for v in items]
     return items
+
+
+def _dates(sheet: Sheet, values: pd.Series) -> list[object]:
+    """A datetime column's cells: a date format at midnight, a date-and-time format otherwise."""
+    midnight = (values == values.dt.normalize()).tolist()
+    return [None if missing else _styled(sheet, value, DATE if at_midnight else DATE_TIME)
+            for value, at_midnight, missing in zip(values.dt.to_pydatetime().tolist(), midnight,
+                                                   values.isna().tolist(), strict=True)]
 
 
 def _percent(sheet: Sheet, item: object) -> Cell:
@@ -213,8 +223,9 @@ def _cell(sheet: Sheet, value: object) -> object:
 
 
 def _styled(sheet: Sheet, value: object, number_format: str) -> Cell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
+    cell = WriteOnlyCell(sheet)
+    cell.number_format = number_format   # first: a date then keeps it, not openpyxl's default
+    cell.value = value
     return cell
 
 

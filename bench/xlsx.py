@@ -28,6 +28,7 @@ to an absent one (openpyxl reads pandas' ``""`` cells back as empty
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -36,10 +37,15 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
+
+from battlemap._model import Atlas
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "battlemap.toml"
@@ -110,11 +116,31 @@ def new_writers() -> types.SimpleNamespace:
     return types.SimpleNamespace(statistics=write_statistics_xlsx, register=write_register_xlsx)
 
 
-def _atlas(config_path: Path, out: Path):
+def _atlas(config_path: Path, out: Path) -> Atlas:
     from battlemap.build import prepare
     from battlemap.config import load_config
 
     return prepare(load_config(config_path, out_dir=out)).atlas
+
+
+HOSTILE = ['=HYPERLINK("http://x","点我")', "+1", "-2+3", "@SUM(A1)", "\t=1", "=1\x07",
+           "a\x00b\x1fc", "-113.5", "-"]
+
+
+def _hostile(atlas: Atlas) -> Atlas:
+    """The atlas with formula-like and control-character text in names, chiefs, descriptions."""
+    units = dict(atlas.units)
+    grids = units["grid"].copy()
+    grids.iloc[: len(HOSTILE), grids.columns.get_loc("name")] = HOSTILE
+    units["grid"] = grids
+    villages = units["village"].copy()
+    villages.iloc[: len(HOSTILE), villages.columns.get_loc("chief")] = HOSTILE
+    units["village"] = villages
+    cases = atlas.cases.copy()
+    picked = cases.index[cases["overdue"].astype(bool)][: len(HOSTILE)].append(
+        cases.index[cases["recurring"].astype(bool)][: len(HOSTILE)])
+    cases.loc[picked, "description"] = HOSTILE * 2
+    return dataclasses.replace(atlas, units=units, cases=cases)
 
 
 def _letters(count: int) -> pd.DataFrame:
@@ -136,7 +162,7 @@ def _letters(count: int) -> pd.DataFrame:
 # ---------------------------------------------------------------- measurements
 
 
-def _cpu(write, *args) -> float:
+def _cpu(write: Callable[..., Path], *args: object) -> float:
     start = time.process_time()
     write(*args)
     return time.process_time() - start
@@ -161,7 +187,10 @@ def _time(args: argparse.Namespace) -> None:
         print(f"{what}: CPU median old {old:.3f} s, new {new:.3f} s, new/old {new / old:.2f}  "
               f"(old {[round(s, 2) for s in seconds['old', what]]}, "
               f"new {[round(s, 2) for s in seconds['new', what]]})")
-    for what in ("statistics", "letters"):
+    hostile = _hostile(atlas)
+    for version, writer in writers.items():
+        writer.statistics(hostile, args.out / f"hostile-{version}.xlsx")
+    for what in ("statistics", "letters", "hostile"):
         differences = compare_books(args.out / f"{what}-old.xlsx", args.out / f"{what}-new.xlsx")
         print(f"{what}.xlsx old vs new: {len(differences)} differences")
         print("\n".join(differences[:40]))
@@ -209,7 +238,7 @@ def compare_books(old_path: Path, new_path: Path) -> list[str]:
     return differences
 
 
-def _compare_sheets(old, new) -> list[str]:
+def _compare_sheets(old: Worksheet, new: Worksheet) -> list[str]:
     differences = [f"{what}: {a!r} != {b!r}" for what, a, b in (
         ("dimensions", old.dimensions, new.dimensions),
         ("freeze_panes", old.freeze_panes, new.freeze_panes),
@@ -233,13 +262,13 @@ def _compare_sheets(old, new) -> list[str]:
     return differences
 
 
-def _seen(cell) -> tuple:
+def _seen(cell: Cell) -> tuple:
     """What a user sees of a cell; an empty cell is empty whatever its data type."""
     kind = None if cell.value is None else cell.data_type
     return (cell.value, kind, cell.number_format, bool(cell.quotePrefix), bool(cell.font.b))
 
 
-def _widths(sheet) -> dict[str, float]:
+def _widths(sheet: Worksheet) -> dict[str, float]:
     return {key: dim.width for key, dim in sorted(sheet.column_dimensions.items()) if dim.width}
 
 
