@@ -82,8 +82,6 @@ def inert_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-
-
 def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], *, percent: tuple[str, ...] = (),
                    max_width: int = 60) -> Path:
     """Write one sheet per frame (header row from its columns) to ``path``, laid out, inert.
