@@ -15,8 +15,9 @@ and compares them cell by cell.
 ``rss`` is one fresh process: it prepares the atlas, notes the peak RSS so
 far (``ru_maxrss``) and the current RSS, resets the kernel's high-water mark
 (``/proc/self/clear_refs``), writes statistics.xlsx with the chosen version and
-prints the wall time, the writer's own peak (VmHWM since the reset) and the
-process's ``ru_maxrss`` after.
+prints the wall time and the writer's own peak (VmHWM since the reset; the
+reset lowers ``ru_maxrss`` too, so the process's peak is the larger of the
+figure before and the one after writing).
 
 ``compare`` checks, for every sheet and cell: value, data type, number
 format, quote prefix, bold font, and per sheet: column widths, freeze panes,
