@@ -15,12 +15,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from battlemap import LEVELS, RIVER_KINDS
 from battlemap._io import atomic_path
 from battlemap._model import Atlas
-from battlemap._sheets import format_sheet, inert_workbook
+from battlemap._sheets import write_workbook
 from battlemap._text import as_text
 from battlemap.escalate import escalations
 
@@ -68,26 +67,19 @@ def write_statistics_xlsx(atlas: Atlas, path: Path) -> Path:
     rivers = atlas.rivers.assign(length_km=(atlas.rivers.length / 1000).round(2),
                                  kind=atlas.rivers["kind"].map(RIVER_KINDS))
     frames["river"] = rivers
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for key, frame in frames.items():
-            table = pd.DataFrame(frame.drop(columns="geometry")).reset_index()
-            table = table[[c for c in STAT_HEADERS if c in table.columns]]
-            if "closed_rate" in table:
-                table["closed_rate"] = table["closed_rate"].round(4)
-            table = table.map(  # control characters an .xlsx cell cannot hold
-                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
-            table.rename(columns=STAT_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
-                                                        index=False)
-        for key, table in _case_sheets(atlas).items():
-            table = table.map(  # the public's descriptions may hold control characters too
-                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
-            table.rename(columns=CASE_HEADERS).to_excel(writer, sheet_name=SHEETS[key],
-                                                        index=False)
-        if "monitoring" in atlas.extra:
-            _sample_table(atlas).to_excel(writer, sheet_name="断面水质", index=False)
-        for sheet in writer.book.worksheets:
-            format_sheet(sheet, percent=(STAT_HEADERS["closed_rate"],))
-        inert_workbook(writer.book)
+    tables = {}
+    for key, frame in frames.items():
+        table = pd.DataFrame(frame.drop(columns="geometry")).reset_index()
+        table = table[[c for c in STAT_HEADERS if c in table.columns]]
+        if "closed_rate" in table:
+            table["closed_rate"] = table["closed_rate"].round(4)
+        tables[SHEETS[key]] = table.rename(columns=STAT_HEADERS)
+    for key, table in _case_sheets(atlas).items():
+        tables[SHEETS[key]] = table.rename(columns=CASE_HEADERS)
+    if "monitoring" in atlas.extra:
+        tables["断面水质"] = _sample_table(atlas)
+    with atomic_path(path) as tmp:
+        write_workbook(tmp, tables, percent=(STAT_HEADERS["closed_rate"],))
     return path
 
 

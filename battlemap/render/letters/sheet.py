@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from battlemap._io import atomic_path
-from battlemap._sheets import format_sheet, inert_workbook
+from battlemap._sheets import write_workbook
 from battlemap.render.letters.plan import KIND_NAMES
 
 __all__ = ["REGISTER_HEADERS", "write_register_xlsx"]
@@ -22,9 +22,6 @@ def write_register_xlsx(letters: pd.DataFrame, path: Path) -> Path:
     table = letters.assign(kind=letters["kind"].map(KIND_NAMES).fillna(letters["kind"]),
                            case_ids=letters["case_ids"].fillna(""))
     table = table[list(REGISTER_HEADERS)].rename(columns=REGISTER_HEADERS)
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="发文登记", index=False)
-        sheet = writer.book["发文登记"]
-        format_sheet(sheet, max_width=80)
-        inert_workbook(writer.book)
+    with atomic_path(path) as tmp:
+        write_workbook(tmp, {"发文登记": table}, max_width=80)
     return path
