@@ -200,11 +200,8 @@ def _row_hashes(frame: pd.DataFrame) -> pd.Series:
 
 
 def _sum_by(hashes: pd.Series, keys: pd.Series) -> dict[str, int]:
-    """Order-independent combination of row hashes per key (wrapping sum)."""
-    import numpy as np
-
-    sums = hashes.groupby(keys.to_numpy()).agg(lambda v: int(np.sum(v.to_numpy(np.uint64))))
-    return sums.to_dict()
+    """Order-independent combination of row hashes per key (sum wrapping at 2**64, in uint64)."""
+    return hashes.astype("uint64").groupby(keys.to_numpy()).sum().to_dict()
 
 
 def _children_hash(atlas: Atlas, level: str, index: pd.Index) -> dict[str, int]:

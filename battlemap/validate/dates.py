@@ -138,8 +138,11 @@ def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.
             continue
         raw = text_series(cases[field], strip=True)
         cases[field] = parse_datetimes(raw)
-        unreadable = cases[field].isna() & ~raw.map(lambda v: v.lower() in _BLANK)
-        _flag(cases, unreadable, "bad_date", "'" + raw + "' is not a date; left blank",
+        unreadable = cases[field].isna().to_numpy(copy=True)  # blank words are not unreadable
+        unreadable[unreadable] = [v.lower() not in _BLANK for v in raw[unreadable]]
+        unreadable = pd.Series(unreadable, index=cases.index)
+        _flag(cases, unreadable, "bad_date",
+              lambda rows, raw=raw: "'" + raw[rows] + "' is not a date; left blank",
               path, column_of[field], findings)
     as_of_end = pd.Timestamp(config.as_of) + pd.Timedelta(days=1)
     _flag(cases, cases["reported_at"] >= as_of_end, "future_date",
