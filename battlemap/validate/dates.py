@@ -45,11 +45,12 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     """
     text = _nfkc(text_series(values, strip=True))
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    # a format with a time matches only texts with a colon, one without only texts without
+    timed = pd.Series([":" in v for v in text], index=text.index, dtype=bool)
     for fmt in _FAST_FORMATS:  # the common cases, at C speed
-        todo = result.isna() & (text != "")
-        if not todo.any():
-            return result
-        result[todo] = _sane(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
+        todo = result.isna() & (text != "") & (timed if ":" in fmt else ~timed)
+        if todo.any():
+            result[todo] = _sane(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
     rest = result.isna() & (text != "")
     if not rest.any():
         return result
