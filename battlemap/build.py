@@ -10,10 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from battlemap import LEVELS, STATES, __version__
 from battlemap._engine import Progress
@@ -26,7 +23,7 @@ from battlemap._render import render_all
 from battlemap._uptodate import check, forget, input_fingerprint, last_report, remember
 from battlemap.config import Config
 from battlemap.history import CHANGE_COLUMNS, previous_snapshot, write_snapshot
-from battlemap.join import derive_lifecycle, join_cases, join_rivers, nearest_rivers
+from battlemap.join import derive_lifecycle, join_cases, join_rivers
 from battlemap.load import (
     load_boundaries,
     load_catchments,
@@ -107,10 +104,10 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
         units = validate_boundaries(levels, config, findings, tiling=False)
-        tiling, at, district = Findings(), len(findings.warnings), _own_copy(units["district"])
+        tiling, at, district = Findings(), len(findings.warnings), units["district"].copy()
         # the tiling check is GEOS work, which releases the GIL: it runs on the second core
-        # beside the case checks (the thread alone reads the units' geometries), its warnings
-        # put back where the check stood
+        # beside the case checks (the thread alone reads the units), its warnings put back
+        # where the check stood
         with ThreadPoolExecutor(1, thread_name_prefix="battlemap-tiling") as pool:
             tiled = pool.submit(check_tiling, units, config, tiling)
             rivers = validate_lines(rivers, str(config.rivers.path), findings)
@@ -122,14 +119,9 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
                 catchments = validate_catchments(catchments, rivers, config.catchments, findings)
             tiled.result()
         findings.warnings[at:at] = tiling.warnings
-    with _timed(timings, "join"), ThreadPoolExecutor(1, thread_name_prefix="battlemap") as pool:
-        # the nearest-river search (GEOS, no GIL) runs beside the grid placement, on its own
-        # copy of the points
-        nearest = pool.submit(nearest_rivers, _own_copy(cases).geometry.values, cases.index,
-                              rivers, config.join.river_distance_m) if catchments is None else None
+    with _timed(timings, "join"):
         cases = join_cases(cases, units, config, findings)
-        cases = join_rivers(cases, rivers, config, catchments,
-                            nearest.result() if nearest is not None else None)
+        cases = join_rivers(cases, rivers, config, catchments)
         cases = derive_lifecycle(cases, config)
     with _timed(timings, "stats"):
         previous = previous_snapshot(config.output.dir / "history", config.as_of, since)
@@ -143,13 +135,6 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
     with _timed(timings, "glyphs"):
         findings.warnings.extend(_glyph_findings(atlas))
     return Prepared(atlas, findings, len(case_table.table), case_table.original, timings, masked)
-
-
-def _own_copy(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame with geometries of its own (the same coordinates), for another thread to read."""
-    geometry = shapely.from_wkb(shapely.to_wkb(np.asarray(frame.geometry.values)))
-    return gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=geometry,
-                            crs=frame.crs)
 
 
 def build(config: Config, options: BuildOptions | None = None) -> dict[str, object]:

@@ -19,8 +19,8 @@ from battlemap._findings import Findings
 from battlemap._systems import check_channel_systems
 from battlemap.config import Config
 
-__all__ = ["age_band_labels", "counted", "derive_lifecycle", "join_cases", "join_rivers",
-           "nearest_rivers", "river_stretches", "split_lines"]
+__all__ = ["age_band_labels", "counted", "derive_lifecycle", "join_cases", "join_rivers", "river_stretches",
+           "split_lines"]
 
 
 def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], config: Config,
@@ -48,8 +48,7 @@ def join_cases(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame], conf
 
 
 def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Config,
-                catchments: gpd.GeoDataFrame | None = None,
-                nearest: tuple[pd.Series, pd.Series] | None = None) -> gpd.GeoDataFrame:
+                catchments: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Assign each case to a river (流域为体系).
 
     By catchment polygon when given (a case in two overlapping catchments
@@ -58,8 +57,7 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     the bank of the 增江 belongs to the 增江, not to a tributary further
     off), else none (``river_id == ""``). Ties go to the smaller river id.
     Rivers are split into two-point segments first, which makes the nearest
-    search several times faster than on whole lines. ``nearest``: what
-    :func:`nearest_rivers` found for these cases or more (searched before).
+    search several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
@@ -67,29 +65,12 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     if catchments is not None:
         _by_catchment(cases, rivers, catchments)
     todo = cases["river_id"] == ""
-    if not todo.any():
-        return cases
-    if nearest is None:
-        nearest = nearest_rivers(cases.geometry.values[todo.to_numpy()], cases.index[todo],
-                                 rivers, config.join.river_distance_m)
-    river_id, distance = (found[found.index.isin(cases.index[todo])] for found in nearest)
-    cases.loc[river_id.index, "river_id"] = river_id
-    cases.loc[distance.index, "river_distance_m"] = distance
-    return cases
-
-
-def nearest_rivers(points: np.ndarray, index: pd.Index, rivers: gpd.GeoDataFrame,
-                   max_distance: float) -> tuple[pd.Series, pd.Series]:
-    """The nearest river of each point within ``max_distance``, and its distance (m).
-
-    Indexed by ``index`` (the cases' ids), for the points that have one;
-    ties go to the smaller river id. Reads nothing but its arguments, so the
-    build can search while it places the cases in their grids.
-    """
     segments = split_lines(rivers)
-    if segments.empty or not len(points):
-        return pd.Series([], dtype=object), pd.Series([], dtype=float)
-    return _nearest(points, index, segments, max_distance)
+    if not segments.empty and todo.any():
+        river_id, distance = _nearest(cases[todo], segments, config.join.river_distance_m)
+        cases.loc[river_id.index, "river_id"] = river_id
+        cases.loc[distance.index, "river_distance_m"] = distance
+    return cases
 
 
 def _by_catchment(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
@@ -246,14 +227,14 @@ def _apply_declared(cases: gpd.GeoDataFrame, units: dict[str, gpd.GeoDataFrame],
     return cases
 
 
-def _nearest(points: np.ndarray, index: pd.Index, segments: gpd.GeoDataFrame,
-             max_distance: float) -> tuple[pd.Series, pd.Series]:
+def _nearest(cases: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, max_distance: float
+             ) -> tuple[pd.Series, pd.Series]:
     (case_pos, seg_pos), distance = segments.sindex.nearest(
-        points, max_distance=max_distance, return_all=True, return_distance=True)
+        cases.geometry.values, max_distance=max_distance, return_all=True, return_distance=True)
     near = pd.DataFrame({"case": case_pos, "distance": distance,
                          "river_id": segments["river_id"].to_numpy()[seg_pos]})
     near = near.sort_values(["case", "distance", "river_id"]).drop_duplicates("case")
-    index = index[near["case"].to_numpy()]
+    index = cases.index[near["case"].to_numpy()]
     return (pd.Series(near["river_id"].to_numpy(), index=index),
             pd.Series(near["distance"].to_numpy(), index=index))
 

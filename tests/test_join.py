@@ -17,7 +17,6 @@ from battlemap.join import (
     derive_lifecycle,
     join_cases,
     join_rivers,
-    nearest_rivers,
     river_stretches,
     split_lines,
 )
@@ -95,21 +94,6 @@ def test_equidistant_rivers_go_to_smaller_id(tiny_config) -> None:
     assert joined.loc["main", "river_id"] == "M"
     assert joined.loc["main", "river_distance_m"] == pytest.approx(50)
     assert joined.loc["none", "river_id"] == ""
-
-
-def test_rivers_searched_before_for_more_cases_give_the_same_join(tiny_config) -> None:
-    """The build searches the nearest rivers of every validated case while it places them."""
-    rivers = tiny_rivers().set_index("code")
-    rivers.index.name = "river_id"
-    cases = _cases({"mid": (2500, 1500), "t2": (3400, 1500), "main": (2500, 100),
-                    "far": (2500, 5000), "gone": (3400, 100)})
-    found = nearest_rivers(cases.geometry.values, cases.index, rivers,
-                           tiny_config.join.river_distance_m)
-    assert found[0].to_dict() == {"mid": "T1", "t2": "T2", "main": "M", "gone": "M"}
-    placed = cases.drop(index="gone")  # rejected by the grid placement meanwhile
-    searched = join_rivers(placed, rivers, tiny_config, nearest=found)
-    pd.testing.assert_frame_equal(searched, join_rivers(placed, rivers, tiny_config))
-    assert searched.loc["far", "river_id"] == "" and "gone" not in searched.index
 
 
 def test_main_stem_when_no_tributary_within_reach(tiny_config) -> None:
