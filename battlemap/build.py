@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,13 +43,7 @@ from battlemap.report import (
     write_report_files,
 )
 from battlemap.stats import RANKING_RULE, build_atlas, count_rule
-from battlemap.validate import (
-    check_tiling,
-    validate_boundaries,
-    validate_cases,
-    validate_catchments,
-    validate_lines,
-)
+from battlemap.validate import validate_boundaries, validate_cases, validate_catchments, validate_lines
 
 __all__ = ["RENDERERS", "BuildOptions", "Prepared", "build", "prepare", "validate_only", "write_report"]
 
@@ -103,22 +96,14 @@ def prepare(config: Config, *, since: dt.date | None = None) -> Prepared:
         water = read_monitoring_table(config.monitoring) if config.monitoring else None
         masked = masked_counts(case_table.original, *levels.values(), rivers, context, catchments)
     with _timed(timings, "validate"):
-        units = validate_boundaries(levels, config, findings, tiling=False)
-        tiling, at, district = Findings(), len(findings.warnings), units["district"].copy()
-        # the tiling check is GEOS work, which releases the GIL: it runs on the second core
-        # beside the case checks (the thread alone reads the units), its warnings put back
-        # where the check stood
-        with ThreadPoolExecutor(1, thread_name_prefix="battlemap-tiling") as pool:
-            tiled = pool.submit(check_tiling, units, config, tiling)
-            rivers = validate_lines(rivers, str(config.rivers.path), findings)
-            cases = validate_cases(case_table.table, config, district, findings)
-            for layer in (context, neighbours):
-                if layer is not None:
-                    findings.absorb(layer)
-            if catchments is not None:
-                catchments = validate_catchments(catchments, rivers, config.catchments, findings)
-            tiled.result()
-        findings.warnings[at:at] = tiling.warnings
+        units = validate_boundaries(levels, config, findings)
+        rivers = validate_lines(rivers, str(config.rivers.path), findings)
+        cases = validate_cases(case_table.table, config, units["district"], findings)
+        for layer in (context, neighbours):
+            if layer is not None:
+                findings.absorb(layer)
+        if catchments is not None:
+            catchments = validate_catchments(catchments, rivers, config.catchments, findings)
     with _timed(timings, "join"):
         cases = join_cases(cases, units, config, findings)
         cases = join_rivers(cases, rivers, config, catchments)

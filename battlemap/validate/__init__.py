@@ -20,15 +20,14 @@ The modules, one job each:
 
 from battlemap._findings import DUPLICATE_RULE
 from battlemap.validate._cells import BLANK_WORDS
-from battlemap.validate.boundaries import check_tiling, validate_boundaries
+from battlemap.validate.boundaries import validate_boundaries
 from battlemap.validate.cases import validate_cases
 from battlemap.validate.coordinates import parse_coordinates
 from battlemap.validate.dates import EARLIEST_YEAR, LATEST_YEAR, parse_datetimes
 from battlemap.validate.rivers import validate_catchments, validate_lines
 
 __all__ = [
-    "BLANK_WORDS", "DUPLICATE_RULE", "EARLIEST_YEAR", "LATEST_YEAR", "check_tiling",
-    "parse_coordinates",
+    "BLANK_WORDS", "DUPLICATE_RULE", "EARLIEST_YEAR", "LATEST_YEAR", "parse_coordinates",
     "parse_datetimes", "validate_boundaries", "validate_cases", "validate_catchments",
     "validate_lines",
 ]

@@ -21,20 +21,17 @@ from battlemap._findings import Findings
 from battlemap.config import Config
 from battlemap.errors import ConfigError, InputError
 
-__all__ = ["check_tiling", "validate_boundaries"]
+__all__ = ["validate_boundaries"]
 
 
 def validate_boundaries(
-    levels: dict[str, gpd.GeoDataFrame], config: Config, findings: Findings, *,
-    tiling: bool = True,
+    levels: dict[str, gpd.GeoDataFrame], config: Config, findings: Findings
 ) -> dict[str, gpd.GeoDataFrame]:
     """Check ids, geometries and parents; report gaps, overlaps and overhangs.
 
     Invalid polygons (self-intersections, bow-ties) are repaired with a
     warning naming the feature. A child whose parent id matches nothing is
-    placed in the parent it overlaps most, with a warning. ``tiling=False``
-    leaves the gaps, overlaps and overhangs to :func:`check_tiling` (which
-    the build runs beside the case checks).
+    placed in the parent it overlaps most, with a warning.
 
     Raises
     ------
@@ -57,22 +54,11 @@ def validate_boundaries(
                        str(config.boundaries[child].path), findings, problems)
     if problems:
         raise InputError("boundaries: fix these features, then run again", problems)
-    if tiling:
-        check_tiling(checked, config, findings)
-    return checked
-
-
-def check_tiling(units: dict[str, gpd.GeoDataFrame], config: Config, findings: Findings) -> None:
-    """Warn about gaps and overlaps between siblings and children sticking out of their parent.
-
-    ``units`` are the levels :func:`validate_boundaries` returned; each piece
-    of at least ``checks.area_tolerance_m2`` is a warning with its area and
-    a WGS84 point inside it.
-    """
     tolerance = config.checks.area_tolerance_m2
     for parent, child in pairwise(LEVELS):
-        _check_tiling(units[parent], units[child], child, str(config.boundaries[child].path),
-                      tolerance, findings)
+        _check_tiling(checked[parent], checked[child], child,
+                      str(config.boundaries[child].path), tolerance, findings)
+    return checked
 
 
 def _require_projected(config: Config) -> None:

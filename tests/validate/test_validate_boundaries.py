@@ -5,27 +5,13 @@ from __future__ import annotations
 import re
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 from conftest import X0, Y0, tiny_cases_frame, tiny_units
 from shapely.affinity import translate
 from shapely.geometry import Polygon, box
-from validate_helpers import (
-    GRID_11,
-    TO_WGS,
-    assert_every_row_once,
-    case,
-    folder_with,
-    kinds,
-    run,
-    warnings_of,
-)
+from validate_helpers import GRID_11, TO_WGS, assert_every_row_once, folder_with, kinds, run, warnings_of
 
-from battlemap._findings import Findings
-from battlemap.config import load_config
 from battlemap.errors import InputError
-from battlemap.load import load_boundaries, read_case_table
-from battlemap.validate import validate_boundaries, validate_cases
 
 
 def test_bow_tie_is_repaired_with_a_warning_naming_it(tmp_path):
@@ -115,17 +101,3 @@ def test_slivers_below_the_tolerance_are_noise_unless_configured(tmp_path):
                              toml_extra="\n[checks]\narea_tolerance_m2 = 1\n"))
     assert {"gap", "overlap"} <= set(kinds(strict))
     assert "50 m²" in warnings_of(strict, "gap")[0].message
-
-
-def test_the_build_lists_tiling_warnings_where_the_check_stands(tmp_path):
-    """The build runs the tiling check beside the case checks; the report's order is unchanged."""
-    config_path = folder_with(tmp_path, units=shifted_grid(10),
-                              cases=pd.DataFrame([case("A1"), case("A1"), case("A2")]))
-    prepared = run(config_path)
-    config = load_config(config_path, out_dir=config_path.parent / "output")
-    alone = Findings()  # the checks one after the other, as validate_boundaries runs them
-    units = validate_boundaries(load_boundaries(config), config, alone)
-    validate_cases(read_case_table(config.cases).table, config, units["district"], alone)
-    in_turn = [w.kind for w in alone.warnings]
-    assert {"gap", "overlap", "duplicate_case_id"} <= set(in_turn)
-    assert kinds(prepared)[:len(in_turn)] == in_turn
