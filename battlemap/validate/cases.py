@@ -47,6 +47,7 @@ def validate_cases(
     findings.absorb(table)
     cases = table.copy()
     cases["case_id"] = _clean_ids(cases["case_id"])
+
     def blank_id(rows: pd.Index) -> pd.Series:
         typed = text_series(table["case_id"][rows], strip=True).map(
             lambda v: f" ({v!r})" if v else "")
@@ -145,6 +146,7 @@ def _inside_district(points: gpd.GeoDataFrame, district: gpd.GeoDataFrame, confi
     distance_km = pd.Series(np.nan, index=points.index)
     if outside.any():
         distance_km[outside] = shapely.distance(area, points.geometry.values[~near]) / 1000
+
     def detail(rows: pd.Index) -> pd.Series:
         where = points.loc[rows]
         return ("WGS84 " + where["lon"].round(5).astype(str) + ", "
