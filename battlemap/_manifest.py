@@ -79,17 +79,19 @@ def fingerprints(atlas: Atlas) -> dict[Key, str]:
     """
     import numpy as np
 
-    shared = _shared_hash(atlas)
+    wkb = {level: frame.geometry.to_wkb(hex=True) for level, frame in atlas.units.items()}
+    shared = _shared_hash(atlas, wkb)
     case_hash = _row_hashes(atlas.cases.drop(columns=list(CHANGE_COLUMNS), errors="ignore"))
     classes = atlas.extra.get("closure_classes", {})
     result: dict[Key, str] = {}
     frames = {**atlas.units, "river": atlas.rivers}
     for level, frame in frames.items():
-        own = _row_hashes(frame.drop(columns=[c for c in UNSHOWN if c in frame.columns]))
+        own = _row_hashes(frame.drop(columns=[c for c in UNSHOWN if c in frame.columns]),
+                          wkb.get(level))
         key = "river_id" if level == "river" else f"{level}_id"
         cases = _sum_by(case_hash, atlas.cases[key])
         children = (_river_children_hash(atlas) if level == "river"
-                    else _children_hash(atlas, level, frame.index))
+                    else _children_hash(atlas, level, wkb))
         ramp = repr(sorted(classes.get(_RAMP.get(level, ""), {}).items()))
         for unit_id in frame.index:
             parts = (shared, own[unit_id], cases.get(unit_id, 0), children.get(unit_id, 0),
@@ -171,12 +173,12 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def _shared_hash(atlas: Atlas) -> str:
+def _shared_hash(atlas: Atlas, wkb: dict[str, pd.Series]) -> str:
     config = atlas.config.model_dump_json(exclude={"output"})
     context = "" if atlas.context is None else str(_row_hashes(atlas.context).sum())
     rivers = str(_row_hashes(atlas.rivers[["name", "kind", "geometry"]]).sum())
-    base = [str(_row_hashes(atlas.units[lv][[c for c in _BASE_COLUMNS if c in atlas.units[lv]]])
-                .sum()) for lv in LEVELS if lv in atlas.units]
+    base = [str(_row_hashes(atlas.units[lv][[c for c in _BASE_COLUMNS if c in atlas.units[lv]]],
+                            wkb.get(lv)).sum()) for lv in LEVELS if lv in atlas.units]
     neighbours = ("" if atlas.neighbours is None
                   else str(_row_hashes(atlas.neighbours.drop(columns="feature", errors="ignore"))
                            .sum()))
@@ -185,14 +187,14 @@ def _shared_hash(atlas: Atlas) -> str:
                         f"{neighbours}".encode(), usedforsecurity=False).hexdigest()
 
 
-def _row_hashes(frame: pd.DataFrame) -> pd.Series:
-    """One uint64 per row over every column, geometry as WKB."""
+def _row_hashes(frame: pd.DataFrame, wkb: pd.Series | None = None) -> pd.Series:
+    """One uint64 per row over every column, geometry as WKB (``wkb``: made already)."""
     import pandas as pd
 
     plain = pd.DataFrame(frame).copy()
     geometry = getattr(frame, "geometry", None)
     if geometry is not None:
-        plain[geometry.name] = geometry.to_wkb(hex=True)
+        plain[geometry.name] = geometry.to_wkb(hex=True) if wkb is None else wkb
     for column in plain.columns:
         if plain[column].dtype == object:
             plain[column] = plain[column].astype(str)
@@ -200,18 +202,16 @@ def _row_hashes(frame: pd.DataFrame) -> pd.Series:
 
 
 def _sum_by(hashes: pd.Series, keys: pd.Series) -> dict[str, int]:
-    """Order-independent combination of row hashes per key (wrapping sum)."""
-    import numpy as np
-
-    sums = hashes.groupby(keys.to_numpy()).agg(lambda v: int(np.sum(v.to_numpy(np.uint64))))
-    return sums.to_dict()
+    """Order-independent combination of row hashes per key (sum wrapping at 2**64, in uint64)."""
+    return hashes.astype("uint64").groupby(keys.to_numpy()).sum().to_dict()
 
 
-def _children_hash(atlas: Atlas, level: str, index: pd.Index) -> dict[str, int]:
+def _children_hash(atlas: Atlas, level: str, wkb: dict[str, pd.Series]) -> dict[str, int]:
     if level not in LEVELS or level == LEVELS[-1]:
         return {}
-    below = atlas.units[LEVELS[LEVELS.index(level) + 1]]
-    return _sum_by(_row_hashes(below), below["parent_id"])
+    child = LEVELS[LEVELS.index(level) + 1]
+    below = atlas.units[child]
+    return _sum_by(_row_hashes(below, wkb.get(child)), below["parent_id"])
 
 
 def _river_children_hash(atlas: Atlas) -> dict[str, int]:

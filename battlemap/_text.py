@@ -28,4 +28,8 @@ def as_text(value: object, strip: bool = False) -> str:
 def text_series(values: pd.Series, strip: bool = False) -> pd.Series:
     """Every cell of ``values`` through :func:`as_text`, as an object Series on the same index."""
     array = values.to_numpy(dtype=object)
-    return pd.Series([as_text(v, strip) for v in array], index=values.index, dtype=object)
+    if pd.api.types.infer_dtype(array, skipna=False) == "string":  # no blank cell: no per-cell test
+        texts = list(map(str.strip if strip else str, array))
+    else:
+        texts = [as_text(v, strip) for v in array]
+    return pd.Series(texts, index=values.index, dtype=object)

@@ -72,10 +72,12 @@ def _mouth_last(river_id: str, rivers: pd.DataFrame, flows: pd.Series) -> bool:
     return Point(line.coords[-1]).distance(into) <= Point(line.coords[0]).distance(into)
 
 
-def _upstream_of(point, river_id: str, rivers: pd.DataFrame, flows: pd.Series, cases: pd.DataFrame
-                 ) -> tuple[list[str], np.ndarray]:
-    """The rivers upstream of a section (its own first) and which cases count."""
-    counted = cases["river_id"].astype(str).to_numpy()
+def _upstream_of(point, river_id: str, rivers: pd.DataFrame, flows: pd.Series, cases: pd.DataFrame,
+                 counted: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The rivers upstream of a section (its own first) and which cases count.
+
+    ``counted``: each case's river id as text.
+    """
     geometry = getattr(rivers, "geometry", None)
     line = None if geometry is None or river_id not in rivers.index else geometry[river_id]
     if line is None or point is None or line.geom_type != "LineString" or \
@@ -98,6 +100,13 @@ def _upstream_of(point, river_id: str, rivers: pd.DataFrame, flows: pd.Series, c
         above = _from_source(line, mouth_last, cases.geometry.to_numpy()[own]) <= here
         mask[np.flatnonzero(own)[above]] = True
     return list(dict.fromkeys(reach)), mask
+
+
+def _slim(cases: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only ``columns`` (and the geometry) of the cases: each section copies what it selects."""
+    geometry = getattr(cases, "geometry", None)
+    keep = [c for c in columns if c in cases.columns]
+    return cases[keep + ([geometry.name] if geometry is not None else [])]
 
 
 def _counts(cases: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -126,10 +135,12 @@ def upstream_rivers(sections: pd.DataFrame, rivers: pd.DataFrame, cases: pd.Data
     flows = rivers["flows_into"] if "flows_into" in rivers else pd.Series("", index=rivers.index)
     flows = flows.astype(str)
     points = getattr(sections, "geometry", None)
+    cases = _slim(cases, ["river_id", "state", "overdue"])
+    counted = cases["river_id"].astype(str).to_numpy()
     frames = []
     for section_id, river in sections["river_id"].items():
         point = None if points is None else points[section_id]
-        reach, mask = _upstream_of(point, str(river), rivers, flows, cases)
+        reach, mask = _upstream_of(point, str(river), rivers, flows, cases, counted)
         counts = _counts(cases[mask], "river_id")
         part = pd.DataFrame({"section_id": section_id, "river_id": reach,
                              "own": [r == str(river) for r in reach]})
@@ -163,9 +174,10 @@ def upstream_units(up_rivers: pd.DataFrame, cases: pd.DataFrame,
     frames = []
     for level in levels:
         crossed = crossing[crossing["level"] == level][["unit_id", "river_id"]].astype(str)
+        located = pd.DataFrame(cases[[f"{level}_id", "state", "overdue"]]).rename(
+            columns={f"{level}_id": "unit_id"})
         for section_id, group in up_rivers.groupby("section_id", sort=False):
-            mine = cases.iloc[group["counted"].iloc[0]]
-            counts = _counts(mine.rename(columns={f"{level}_id": "unit_id"}), "unit_id")
+            counts = _counts(located.iloc[group["counted"].iloc[0]], "unit_id")
             tributaries = group.loc[~group["own"].astype(bool), "river_id"]
             units = crossed[crossed["river_id"].isin(tributaries)]["unit_id"]
             ids = pd.Index(pd.unique(pd.concat([units, pd.Series(counts.index, dtype=object)])))

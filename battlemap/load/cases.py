@@ -140,6 +140,9 @@ FOOTER_WORDS = ("合计", "总计", "小计", "共计")
 """A row whose first cells hold one of these (合 计, 合计：, 合计32197 too) is a footer."""
 
 _FOOTER = re.compile(r"^(?:" + "|".join(FOOTER_WORDS) + r")(?![\u3400-\u9fff])")
+_FOOTER_STARTS = frozenset(word[0] for word in FOOTER_WORDS)
+"""The first character of a footer cell, past its blanks: the quick test of every cell."""
+_SPACE = re.compile(r"\s+")
 _FOOTER_COLUMNS = 3
 
 
@@ -150,18 +153,22 @@ def _drop_blank_rows(raw: pd.DataFrame, notes: list[tuple[str, str, str]]
     source_row = np.arange(first, first + len(raw))
     raw = raw.fillna("")
     blank = np.ones(len(raw), dtype=bool)
-    for column in raw.columns:
-        blank &= (raw[column].astype(str).str.strip() == "").to_numpy()
+    for column in raw.columns:  # each column looks only at the rows still blank
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        cells = raw[column].to_numpy(dtype=object)[rows]
+        blank[rows] = [not str(cell).strip() for cell in cells]
     if blank.any():
         rows = source_row[blank]
         notes.append(("blank_rows", f"{blank.sum()} blank row(s) left out (not cases): rows "
                       f"{', '.join(map(str, rows[:20]))}{' …' if len(rows) > 20 else ''}", ""))
     found: dict[int, tuple[str, str]] = {}  # position -> (cell, column), first column first
     for column in raw.columns[:_FOOTER_COLUMNS]:
-        cells = raw[column].astype(str)
-        hit = cells.str.replace(r"\s+", "", regex=True).str.contains(_FOOTER).to_numpy()
-        for position in np.flatnonzero(hit):
-            found.setdefault(int(position), (cells.iloc[position].strip(), str(column)))
+        cells = [str(cell) for cell in raw[column].to_numpy(dtype=object)]
+        for position, cell in enumerate(cells):
+            if cell.lstrip()[:1] in _FOOTER_STARTS and _FOOTER.search(_SPACE.sub("", cell)):
+                found.setdefault(position, (cell.strip(), str(column)))
     footer = np.zeros(len(raw), dtype=bool)
     for position, (cell, column) in sorted(found.items()):
         footer[position] = True

@@ -116,8 +116,11 @@ def _read_csv_text(text: str, path: Path) -> pd.DataFrame:
     try:
         width = max((len(record) for record in csv.reader(io.StringIO(text), delimiter=separator)),
                     default=1)
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator,
-                            header=None, names=range(max(width, 1)), skip_blank_lines=False)
+        # as UTF-8 bytes: pandas reads a text buffer chunk by chunk in Python, 2.5× slower
+        frame = pd.read_csv(io.BytesIO(text.encode("utf-8", "surrogatepass")), encoding="utf-8",
+                            encoding_errors="surrogatepass", dtype=str, keep_default_na=False,
+                            sep=separator, header=None, names=range(max(width, 1)),
+                            skip_blank_lines=False)
     except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError):
         raise InputError(f"{path}: the case table is not a well-formed CSV file (a quote left "
                          "open, or text that is not a table); open it in Excel and save it "

@@ -204,6 +204,8 @@ def _check_tiling(parents: gpd.GeoDataFrame, children: gpd.GeoDataFrame, level: 
                    f"by any {level}", str(parent_id))
     known = np.isin(parent_of, position.index)
     own = parent_geoms[position.reindex(parent_of[known]).to_numpy(int)]
+    known[known] = ~shapely.within(child_geoms[known], own)  # inside its parent: nothing sticks out
+    own = parent_geoms[position.reindex(parent_of[known]).to_numpy(int)]
     overhangs = shapely.difference(child_geoms[known], own)
     big = shapely.area(overhangs) >= floor
     for unit_id, name, parent_id, geom in zip(children.index[known][big], child_names[known][big],
@@ -213,6 +215,8 @@ def _check_tiling(parents: gpd.GeoDataFrame, children: gpd.GeoDataFrame, level: 
     left, right = children.sindex.query(child_geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
+    apart = shapely.touches(child_geoms[left], child_geoms[right])  # shared edges only: no area
+    left, right = left[~apart], right[~apart]
     overlaps = shapely.intersection(child_geoms[left], child_geoms[right])
     big = shapely.area(overlaps) >= floor
     ids = children.index

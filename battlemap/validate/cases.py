@@ -47,9 +47,13 @@ def validate_cases(
     findings.absorb(table)
     cases = table.copy()
     cases["case_id"] = _clean_ids(cases["case_id"])
-    typed = text_series(table["case_id"], strip=True).map(lambda v: f" ({v!r})" if v else "")
-    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings,
-                  config.cases.columns["case_id"] + " is blank" + typed + "; fill in the number")
+
+    def blank_id(rows: pd.Index) -> pd.Series:
+        typed = text_series(table["case_id"][rows], strip=True).map(
+            lambda v: f" ({v!r})" if v else "")
+        return config.cases.columns["case_id"] + " is blank" + typed + "; fill in the number"
+
+    cases = _take(cases, cases["case_id"] == "", "missing_case_id", findings, blank_id)
     cases = _parse_dates(cases, config, findings)
     cases = _drop_duplicates(cases, config, findings)
     cases = _map_status(cases, config, findings)
@@ -71,7 +75,11 @@ def _map_status(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.D
                       file=str(config.cases.path), column=config.cases.columns["status"])
     cases = cases.assign(status_raw=words.astype(object), state=state.astype(object))
     header = config.cases.columns["status"]
-    detail = (header + ": " + words).where(words != "", header + " is blank")
+
+    def detail(rows: pd.Index) -> pd.Series:
+        said = words[rows]
+        return (header + ": " + said).where(said != "", header + " is blank")
+
     return _take(cases, unknown, "unknown_status", findings, detail)
 
 
@@ -90,12 +98,12 @@ def _drop_duplicates(cases: pd.DataFrame, config: Config, findings: Findings) ->
         return cases
     kept_row = order.groupby("case_id")["source_row"].transform("last")
     mask = older.reindex(cases.index)
-    detail = ("newer record kept: row " + kept_row.astype(str)).reindex(cases.index)
     findings.warn("duplicate_case_id", f"{int(mask.sum())} older record(s) of "
                   f"{order.loc[older, 'case_id'].nunique()} repeated case number(s) rejected. "
                   f"Rule: {DUPLICATE_RULE}", file=str(config.cases.path),
                   column=config.cases.columns["case_id"])
-    return _take(cases, mask, "duplicate_case_id", findings, detail)
+    return _take(cases, mask, "duplicate_case_id", findings,
+                 lambda rows: "newer record kept: row " + kept_row[rows].astype(str))
 
 
 def _clean_ids(values: pd.Series) -> pd.Series:
@@ -138,7 +146,12 @@ def _inside_district(points: gpd.GeoDataFrame, district: gpd.GeoDataFrame, confi
     distance_km = pd.Series(np.nan, index=points.index)
     if outside.any():
         distance_km[outside] = shapely.distance(area, points.geometry.values[~near]) / 1000
-    detail = ("WGS84 " + points["lon"].round(5).astype(str) + ", "
-              + points["lat"].round(5).astype(str) + " is " + distance_km.round(1).astype(str)
-              + " km outside the district (read as " + points["coord_system"] + ")")
+
+    def detail(rows: pd.Index) -> pd.Series:
+        where = points.loc[rows]
+        return ("WGS84 " + where["lon"].round(5).astype(str) + ", "
+                + where["lat"].round(5).astype(str) + " is "
+                + distance_km[rows].round(1).astype(str)
+                + " km outside the district (read as " + where["coord_system"] + ")")
+
     return _take(points, outside, "outside_district", findings, detail)

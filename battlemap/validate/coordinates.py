@@ -57,7 +57,10 @@ def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) 
     lon_text, lat_text = text_series(cases["lon"], strip=True), text_series(cases["lat"], strip=True)
     lon, lon_blank = parse_coordinates(lon_text)
     lat, lat_blank = parse_coordinates(lat_text)
-    detail = "经度=" + lon_text + " 纬度=" + lat_text
+
+    def detail(rows: pd.Index) -> pd.Series:
+        return "经度=" + lon_text[rows] + " 纬度=" + lat_text[rows]
+
     cases = _take(cases, lon_blank | lat_blank, "blank_coordinates", findings, detail)
     cases = _take(cases, lon.isna() | lat.isna(), "non_numeric_coordinates", findings, detail)
     cases = _take(cases, (lon == 0) | (lat == 0), "zero_coordinates", findings, detail)
@@ -68,7 +71,11 @@ def _parse_coordinates(cases: pd.DataFrame, config: Config, findings: Findings) 
     lon[swapped], lat[swapped] = lat[swapped], lon[swapped]
     out_of_range = ~(lon.between(73, 136) & lat.between(3, 54))
     projected = (lon.abs() > 1000) | (lat.abs() > 1000)
-    reason = detail.where(~projected, detail + " (projected metres, not degrees: convert "
-                          "them to longitude/latitude)")
+
+    def reason(rows: pd.Index) -> pd.Series:
+        typed = detail(rows)
+        return typed.where(~projected[rows], typed + " (projected metres, not degrees: convert "
+                           "them to longitude/latitude)")
+
     cases = cases.assign(lon=lon, lat=lat)
     return _take(cases, out_of_range, "coordinates_out_of_range", findings, reason)

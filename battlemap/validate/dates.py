@@ -45,11 +45,12 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     """
     text = _nfkc(text_series(values, strip=True))
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    # a format with a time matches only texts with a colon, one without only texts without
+    timed = pd.Series([":" in v for v in text], index=text.index, dtype=bool)
     for fmt in _FAST_FORMATS:  # the common cases, at C speed
-        todo = result.isna() & (text != "")
-        if not todo.any():
-            return result
-        result[todo] = _sane(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
+        todo = result.isna() & (text != "") & (timed if ":" in fmt else ~timed)
+        if todo.any():
+            result[todo] = _sane(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
     rest = result.isna() & (text != "")
     if not rest.any():
         return result
@@ -138,8 +139,11 @@ def _parse_dates(cases: pd.DataFrame, config: Config, findings: Findings) -> pd.
             continue
         raw = text_series(cases[field], strip=True)
         cases[field] = parse_datetimes(raw)
-        unreadable = cases[field].isna() & ~raw.map(lambda v: v.lower() in _BLANK)
-        _flag(cases, unreadable, "bad_date", "'" + raw + "' is not a date; left blank",
+        unreadable = cases[field].isna().to_numpy(copy=True)  # blank words are not unreadable
+        unreadable[unreadable] = [v.lower() not in _BLANK for v in raw[unreadable]]
+        unreadable = pd.Series(unreadable, index=cases.index)
+        _flag(cases, unreadable, "bad_date",
+              lambda rows, raw=raw: "'" + raw[rows] + "' is not a date; left blank",
               path, column_of[field], findings)
     as_of_end = pd.Timestamp(config.as_of) + pd.Timedelta(days=1)
     _flag(cases, cases["reported_at"] >= as_of_end, "future_date",
