@@ -3,8 +3,11 @@
 Matplotlib ships no CJK font: without one every 汉字 becomes a box. The font
 is ``config.style.font_path`` when set, else Noto Sans SC (OFL) from the
 ``pylopdf_fonts_zh_cn`` package. Only its Regular weight exists, so titles
-are made big, never bold. PDFs use Type 3 fonts (``pdf.fonttype = 3``):
-with this CFF font, Type 42 made poppler warn.
+are made big, never bold. matplotlib is set to Type 3 fonts
+(``pdf.fonttype = 3``; with this CFF font, Type 42 made poppler warn); the
+fast PDF path (:mod:`battlemap.render.pdf._mpl`) embeds a CID-keyed CFF font
+such as this one as one composite font per file instead, and keeps Type 3
+for a TrueType font.
 
 Every text is checked against the font's character map before drawing: a
 character the font lacks is drawn as a visible placeholder (□), never as an
