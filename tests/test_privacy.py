@@ -185,6 +185,8 @@ def test_no_injected_number_in_any_output(tmp_path: Path) -> None:
     assert report["masked"]["rivers.gpkg:name"] == 1
     assert "values masked" in (out / "report.html").read_text(encoding="utf-8")
     assert "139****0007" in (out / "rejected_cases.csv").read_text(encoding="utf-8-sig")
+    for poster in ("village/440118001001_A3.pdf", "atlas/440118001.pdf"):   # their text is read
+        assert "139****" in _text_of(out / "posters" / poster)
 
 
 def _digits_only(text: str) -> str:
