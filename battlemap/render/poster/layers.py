@@ -135,15 +135,16 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
 
 def draw_rivers(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
     """Main stems, tributaries and (on a river poster) the river itself, with names along them."""
-    ax, s, rivers = sheet.map_ax, sheet.s, sheet.ctx.atlas.rivers
+    ax, s = sheet.map_ax, sheet.s
+    rivers, ids, kinds, names = sheet.ctx.rivers
     x0, y0, x1, y1 = extent
-    frame = rivers.iloc[rivers.sindex.query(shapely.box(*extent), predicate="intersects")]
-    if not len(frame):
+    rows = rivers.sindex.query(shapely.box(*extent), predicate="intersects")
+    if not len(rows):
         return
-    geoms = shapely.simplify(shapely.clip_by_rect(frame.geometry.values, x0, y0, x1, y1),
+    geoms = shapely.simplify(shapely.clip_by_rect(rivers.values[rows], x0, y0, x1, y1),
                              mpp * 0.3)
-    main = (frame["kind"] == "main").to_numpy()
-    focus = (frame.index == view.unit_id) if view.level == "river" else np.zeros(len(frame), bool)
+    main = kinds[rows] == "main"
+    focus = (ids[rows] == view.unit_id) if view.level == "river" else np.zeros(len(rows), bool)
     widths = np.where(main, 2.6, 1.1) * s * (1.0 if view.level == "district" else 1.25)
     # the river a poster is about goes above its cases (below the overdue dots only)
     for mask, color, z in ((~main & ~focus, RIVER_TRIB, 4), (main & ~focus, RIVER_MAIN, 4.5),
@@ -162,7 +163,7 @@ def draw_rivers(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: La
         if geom.is_empty:
             continue
         size = (7.5 if main[i] or focus[i] else 5.8) * s
-        labels.place_on_line(sheet, geom, str(frame["name"].iloc[i]), size, extent, mpp)
+        labels.place_on_line(sheet, geom, names[rows[i]], size, extent, mpp)
 
 
 def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,
