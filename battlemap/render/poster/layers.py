@@ -115,19 +115,19 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
         return
     s = sheet.s
     base = {"district": 11, "town": 8, "village": 6.5, "river": 8}.get(view.level, 7) * s
-    for i in np.argsort(-children.geometry.area.to_numpy()):
-        row = children.iloc[i]
-        geom = row.geometry
+    geoms = children.geometry.values
+    names, rates = children["name"].to_numpy(), children["closed_rate"].to_numpy()
+    for i in np.argsort(-shapely.area(geoms)):
+        geom, name, rate = geoms[i], names[i], rates[i]
         if geom.is_empty:
             continue
-        rate = row["closed_rate"]
-        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
+        text = f"{name}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
         part = max(shapely.get_parts(geom), key=lambda g: g.area)
         p = label_point(part, mpp * 2)
         bx0, _by0, bx1, _by1 = part.bounds
         width_pt = (bx1 - bx0) / mpp
         size = base
-        while size > base * 0.45 and em_width(str(row["name"])) * size > width_pt * 0.95:
+        while size > base * 0.45 and em_width(str(name)) * size > width_pt * 0.95:
             size *= 0.85
         labels.place(sheet, p.x, p.y, text, size, extent, mpp, color=INK, zorder=12,
                      min_size=4.2 * s, halo=True, linespacing=1.05)

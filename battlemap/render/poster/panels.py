@@ -257,10 +257,13 @@ def _ranking(sheet: Sheet, cur: Cursor, view: View) -> None:
     frame = view.children.sort_values("rank") if len(view.children) else view.children
     columns = [("名次", 0.0, "left"), ("名称", 0.09, "left"), ("河长", 0.44, "left"),
                ("案件", 0.72, "right"), ("销号率", 0.86, "right"), ("超期", 1.0, "right")]
-    rows = [(str(int(r["rank"])), str(r["name"]), as_text(r.get("chief")) or "—",
-             f"{int(r['total']):,}",
-             "—" if pd.isna(r["closed_rate"]) else f"{r['closed_rate']:.1%}",
-             str(int(r["overdue"]))) for _, r in frame.iterrows()]
+    chiefs = frame["chief"].to_numpy() if "chief" in frame else [None] * len(frame)
+    rows = [(str(int(rank)), str(name), as_text(chief) or "—", f"{int(total):,}",
+             "—" if pd.isna(rate) else f"{rate:.1%}", str(int(overdue)))
+            for rank, name, chief, total, rate, overdue in zip(
+                frame["rank"].to_numpy(), frame["name"].to_numpy(), chiefs,
+                frame["total"].to_numpy(), frame["closed_rate"].to_numpy(),
+                frame["overdue"].to_numpy(), strict=True)]
     _grid_table(sheet, cur, columns, rows, 6.2 * s, last_red=3 if len(rows) > 5 else 1)
 
 
@@ -273,8 +276,8 @@ def _case_table(sheet: Sheet, cur: Cursor, view: View) -> None:
     state = cases["state"].to_numpy()
     days = cases["days_overdue"].to_numpy(dtype=float)
     order = np.lexsort((-days, state == "closed", ~overdue))   # stable, as a sort by columns
-    deadline = cases["deadline"]
-    deadlines = np.where(deadline.isna(), "", deadline.dt.strftime("%Y-%m-%d").fillna(""))
+    deadline = cases["deadline"].to_numpy(dtype="datetime64[D]")
+    deadlines = np.where(np.isnat(deadline), "", np.datetime_as_string(deadline, unit="D"))
     columns = [("编号", 0.0, "left"), ("类型", 0.25, "left"), ("状态", 0.55, "left"),
                ("整改期限", 0.72, "left"), ("超期", 1.0, "right")]
     ids, types = cases.index.to_numpy(), cases["problem_type"].to_numpy()
