@@ -244,11 +244,11 @@ class _Renderer(_bp.RendererPdf):
 _RUNS: dict[tuple[str, str], tuple[bytes, dict[int, str]]] = {}
 """(font path, text) → the PDF string showing it and its CIDs → characters, per process.
 
-Most texts recur from poster to poster (headings, legend, names): encoding
-each once saves about a tenth of the cost of a poster's text."""
+Most texts recur from poster to poster (headings, legend, names, case
+numbers of a town's grids): each is encoded once per process."""
 
 _RUNS_MAX = 100_000
-"""Entries kept at most (about 20 MB); then the table starts afresh."""
+"""Entries kept at most (a few hundred bytes each); then the table starts afresh."""
 
 
 def _run(path: str, font: _cid.Font, s: str, glyphs) -> tuple[bytes, dict[int, str]]:
