@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib.resources
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -267,7 +267,12 @@ def _line_height(font) -> float:
 
 def em_width(text: str) -> float:
     """Approximate width of ``text`` in ems: CJK full width, Latin and digits about half."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.56 for c in text)
+    return sum(map(_char_em, text))
+
+
+@cache
+def _char_em(char: str) -> float:
+    return 1.0 if unicodedata.east_asian_width(char) in "WF" else 0.56
 
 
 def clip_to_width(text: str, size: float, width: float) -> str:

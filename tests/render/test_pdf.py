@@ -481,6 +481,21 @@ def test_text_reads_back_exactly_through_to_unicode(poster_font, tmp_path):
 
 @needs_poppler
 @needs_fast
+def test_a_text_written_again_in_another_file_brings_its_glyphs_along(poster_font, tmp_path):
+    # the second file encodes the line from the process's cache of texts (_mpl._RUNS)
+    line = "再写一遍 塱头村 第7网格 · 超期 3 件"
+    for name in ("a.pdf", "b.pdf"):
+        with matplotlib.rc_context(rc_params(poster_font)):
+            fig = Figure(figsize=(4, 1), dpi=72)
+            fig.text(0.05, 0.4, line, fontsize=11)
+            save_pdf(fig, tmp_path / name, {"CreationDate": None}, poster_font.path)
+    assert any(text == line for _path, text in _mpl._RUNS)
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+    assert run("pdftotext", "-raw", tmp_path / "b.pdf", "-").split("\n")[0] == line
+
+
+@needs_poppler
+@needs_fast
 def test_a_truetype_poster_font_keeps_type3_subsets_on_the_fast_path(tmp_path):
     dejavu = _register(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf")
     with matplotlib.rc_context(rc_params(dejavu)):

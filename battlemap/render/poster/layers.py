@@ -115,19 +115,19 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
         return
     s = sheet.s
     base = {"district": 11, "town": 8, "village": 6.5, "river": 8}.get(view.level, 7) * s
-    for i in np.argsort(-children.geometry.area.to_numpy()):
-        row = children.iloc[i]
-        geom = row.geometry
+    geoms = children.geometry.values
+    names, rates = children["name"].to_numpy(), children["closed_rate"].to_numpy()
+    for i in np.argsort(-shapely.area(geoms)):
+        geom, name, rate = geoms[i], names[i], rates[i]
         if geom.is_empty:
             continue
-        rate = row["closed_rate"]
-        text = f"{row['name']}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
+        text = f"{name}\n{'无案件' if pd.isna(rate) else f'{rate:.1%}'}"
         part = max(shapely.get_parts(geom), key=lambda g: g.area)
         p = label_point(part, mpp * 2)
         bx0, _by0, bx1, _by1 = part.bounds
         width_pt = (bx1 - bx0) / mpp
         size = base
-        while size > base * 0.45 and em_width(str(row["name"])) * size > width_pt * 0.95:
+        while size > base * 0.45 and em_width(str(name)) * size > width_pt * 0.95:
             size *= 0.85
         labels.place(sheet, p.x, p.y, text, size, extent, mpp, color=INK, zorder=12,
                      min_size=4.2 * s, halo=True, linespacing=1.05)
@@ -135,15 +135,16 @@ def _child_labels(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: 
 
 def draw_rivers(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: Labels) -> None:
     """Main stems, tributaries and (on a river poster) the river itself, with names along them."""
-    ax, s, rivers = sheet.map_ax, sheet.s, sheet.ctx.atlas.rivers
+    ax, s = sheet.map_ax, sheet.s
+    rivers, ids, kinds, names = sheet.ctx.rivers
     x0, y0, x1, y1 = extent
-    frame = rivers.iloc[rivers.sindex.query(shapely.box(*extent), predicate="intersects")]
-    if not len(frame):
+    rows = rivers.sindex.query(shapely.box(*extent), predicate="intersects")
+    if not len(rows):
         return
-    geoms = shapely.simplify(shapely.clip_by_rect(frame.geometry.values, x0, y0, x1, y1),
+    geoms = shapely.simplify(shapely.clip_by_rect(rivers.values[rows], x0, y0, x1, y1),
                              mpp * 0.3)
-    main = (frame["kind"] == "main").to_numpy()
-    focus = (frame.index == view.unit_id) if view.level == "river" else np.zeros(len(frame), bool)
+    main = kinds[rows] == "main"
+    focus = (ids[rows] == view.unit_id) if view.level == "river" else np.zeros(len(rows), bool)
     widths = np.where(main, 2.6, 1.1) * s * (1.0 if view.level == "district" else 1.25)
     # the river a poster is about goes above its cases (below the overdue dots only)
     for mask, color, z in ((~main & ~focus, RIVER_TRIB, 4), (main & ~focus, RIVER_MAIN, 4.5),
@@ -162,7 +163,7 @@ def draw_rivers(sheet: Sheet, view: View, extent: Extent, mpp: float, labels: La
         if geom.is_empty:
             continue
         size = (7.5 if main[i] or focus[i] else 5.8) * s
-        labels.place_on_line(sheet, geom, str(frame["name"].iloc[i]), size, extent, mpp)
+        labels.place_on_line(sheet, geom, names[rows[i]], size, extent, mpp)
 
 
 def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.markers import MarkerStyle
@@ -309,9 +310,9 @@ class Sheet:
         level = ("流域（河涌）" if view.level == "river"
                  else self.ctx.style.level_labels.get(view.level, view.level))
         crumbs = " › ".join([*view.crumbs, view.name])
-        dates = view.cases["reported_at"]
-        span = (f"{dates.min():%Y-%m-%d} 至 {dates.max():%Y-%m-%d}" if len(dates)
-                and dates.notna().any() else "无案件")
+        dates = view.cases["reported_at"].to_numpy(dtype="datetime64[D]")
+        dates = dates[~np.isnat(dates)]
+        span = (f"{dates.min()} 至 {dates.max()}" if len(dates) else "无案件")
         chief = view.chief or "—"
         line = (f"{level}级 · {crumbs}    截至 {atlas.as_of.isoformat()}    "
                 f"数据范围 {span}    河长：{chief}")

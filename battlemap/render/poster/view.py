@@ -28,6 +28,11 @@ POSTER_LEVELS = (*LEVELS, "river")
 
 _TOWN_COLUMNS = ["name", "parent_id", "chief", "level", "geometry"]
 
+POSTER_CASE_COLUMNS = ["reported_at", "problem_type", "deadline", "state", "village_id",
+                       "overdue", "days_overdue", "recurring", "geometry"]
+"""The case columns posters and meeting atlases read (:attr:`View.cases`); a view takes
+its rows from these alone, as taking them from all of ``atlas.cases`` costs ms per poster."""
+
 
 @dataclass
 class View:
@@ -41,7 +46,7 @@ class View:
     stats: pd.Series
     children: gpd.GeoDataFrame        # with statistics columns (may be empty)
     child_level: str | None
-    case_source: gpd.GeoDataFrame     # every case of the atlas
+    case_source: gpd.GeoDataFrame     # every case of the atlas (its poster columns)
     case_rows: np.ndarray             # positions in it of this unit's counted cases
     crumbs: list[str] = field(default_factory=list)
 
@@ -114,6 +119,19 @@ class Context:
         return frame[["name", "geometry"]]
 
     @cached_property
+    def poster_cases(self) -> gpd.GeoDataFrame:
+        """``atlas.cases`` with only :data:`POSTER_CASE_COLUMNS`, taken once for every view."""
+        cases = self.atlas.cases
+        return cases[[c for c in POSTER_CASE_COLUMNS if c in cases.columns]].copy()
+
+    @cached_property
+    def rivers(self) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray, np.ndarray]:
+        """The rivers' geometries (indexed), ids, kinds and names (as text), for every poster."""
+        rivers = self.atlas.rivers
+        return (rivers.geometry, rivers.index.to_numpy(), rivers["kind"].to_numpy(),
+                rivers["name"].astype(str).to_numpy())
+
+    @cached_property
     def context_kinds(self) -> list[str]:
         """The context layer's legend labels in first-seen order (:func:`.style.context_kinds`)."""
         return context_kinds(self.atlas.context)
@@ -162,7 +180,7 @@ class Context:
                     if child_level else frame.iloc[0:0])
         cases = self.case_positions(f"{level}_id", unit_id)
         return View(level, unit_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, child_level, self.atlas.cases, cases,
+                    row, children, child_level, self.poster_cases, cases,
                     self._crumbs(level, row))
 
     def _river_view(self, river_id: str) -> View:
@@ -179,7 +197,7 @@ class Context:
             children = towns.loc[along.index, _TOWN_COLUMNS].join(along)
         crumbs = [str(self.district.iloc[0]["name"]), self.style.level_labels.get("tributary", "流域")]
         return View("river", river_id, str(row["name"]), as_text(row.get("chief")), row.geometry,
-                    row, children, "town", self.atlas.cases, cases, crumbs)
+                    row, children, "town", self.poster_cases, cases, crumbs)
 
     def _crumbs(self, level: str, row: pd.Series) -> list[str]:
         names, parent, index = [], row.get("parent_id"), LEVELS.index(level)

@@ -232,24 +232,36 @@ class _Renderer(_bp.RendererPdf):
             out = [b"q 1 0 0 1 ", nums(x, y)]
         if self._type3 is not None:
             return self._type3.text_ops(s, glyphs, size, out)
-        chars, code = self.file.cid_chars, self.file.cid.code
-        codes = []
-        for char, (index, _advance) in zip(s, glyphs, strict=True):
-            cid = code(char, index)
-            if cid not in chars:
-                chars[cid] = char
-            codes.append(_CODES[cid] if cid in _CODES else _code(cid))
-        codes = b"".join(codes)
-        out += [b" cm BT /BmF ", nums(size), b" Tf ", _bp.pdfRepr(codes), b" Tj ET Q\n"]
+        shown, cids = _RUNS.get((self._m.path, s)) or _run(self._m.path, self.file.cid, s, glyphs)
+        chars = self.file.cid_chars
+        if not cids.keys() <= chars.keys():
+            for cid, char in cids.items():
+                chars.setdefault(cid, char)
+        out += [b" cm BT /BmF ", nums(size), b" Tf ", shown, b" Tj ET Q\n"]
         return b"".join(out)
 
 
-_CODES: dict[int, bytes] = {}
-"""CID → its 2-byte code (Identity-H), per process."""
+_RUNS: dict[tuple[str, str], tuple[bytes, dict[int, str]]] = {}
+"""(font path, text) → the PDF string showing it and its CIDs → characters, per process.
+
+Most texts recur from poster to poster (headings, legend, names, case
+numbers of a town's grids): each is encoded once per process."""
+
+_RUNS_MAX = 100_000
+"""Entries kept at most (a few hundred bytes each); then the table starts afresh."""
 
 
-def _code(cid: int) -> bytes:
-    found = _CODES[cid] = cid.to_bytes(2, "big")
+def _run(path: str, font: _cid.Font, s: str, glyphs) -> tuple[bytes, dict[int, str]]:
+    """The PDF string (2-byte codes, Identity-H) of ``s`` and its CIDs, cached in :data:`_RUNS`."""
+    cids: dict[int, str] = {}
+    codes = []
+    for char, (index, _advance) in zip(s, glyphs, strict=True):
+        cid = font.code(char, index)
+        cids.setdefault(cid, char)
+        codes.append(cid.to_bytes(2, "big"))
+    if len(_RUNS) >= _RUNS_MAX:
+        _RUNS.clear()
+    found = _RUNS[path, s] = (_bp.pdfRepr(b"".join(codes)), cids)
     return found
 
 
