@@ -210,3 +210,6 @@ def test_docx_written_one_after_another_share_nothing(tmp_path, font) -> None:
     assert "测试 通报" not in second.sections[0].header.paragraphs[0].text
     with zipfile.ZipFile(tmp_path / "b.docx") as z:
         assert not [n for n in z.namelist() if n.startswith("word/media/")]  # no chart of a.docx
+    # the blank's styles are shared by every copy: no writing may change them
+    styles = {zipfile.ZipFile(tmp_path / f"{n}.docx").read("word/styles.xml") for n in "abc"}
+    assert len(styles) == 1
