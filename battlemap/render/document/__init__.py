@@ -27,7 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from battlemap.render.fonts import check_chart
 
@@ -248,7 +253,25 @@ def figure_png(figure: Figure, dpi: int = 150, font_size: float = 8.0) -> bytes:
         ax = fig.add_subplot()
         figure.draw(ax, font_size)
         check_chart(ax)  # data labels (town names) as the font draws them
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
-        cache[key] = buffer.getvalue()
+        cache[key] = _png(fig, dpi)
     return cache[key]
+
+
+def _png(fig: MplFigure, dpi: int) -> bytes:
+    """The figure's pixels as PNG, drawn in one pass (the pixels ``savefig`` gives).
+
+    ``savefig`` draws a figure with a layout engine twice (once to lay it out,
+    once to paint); the canvas lays out and paints in one draw. An opaque
+    figure is written without its alpha channel, at zlib level 2: the same
+    pixels in about half the encoding time of ``savefig``'s RGBA (issue 16).
+    """
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    opaque = bool((rgba[..., 3] == 255).all())
+    info = PngInfo()
+    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
+    buffer = io.BytesIO()
+    Image.fromarray(rgba[..., :3] if opaque else rgba).save(
+        buffer, format="png", compress_level=2, dpi=(dpi, dpi), pnginfo=info)
+    return buffer.getvalue()

@@ -7,6 +7,7 @@ of the .docx and a header row that repeats there.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import zipfile
@@ -15,8 +16,11 @@ from pathlib import Path
 
 import docx
 import matplotlib
+import numpy as np
 import pytest
 from lxml import etree
+from matplotlib.figure import Figure as MplFigure
+from PIL import Image
 
 from battlemap.render.document import (
     Cell,
@@ -32,11 +36,12 @@ from battlemap.render.document import (
     Signature,
     Table,
     cells,
+    figure_png,
 )
 from battlemap.render.document.docx import write_docx
 from battlemap.render.document.html import to_html
 from battlemap.render.document.pdf import write_pdf
-from battlemap.render.fonts import font_for, rc_params
+from battlemap.render.fonts import check_chart, font_for, rc_params
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -210,3 +215,38 @@ def test_docx_written_one_after_another_share_nothing(tmp_path, font) -> None:
     assert "测试 通报" not in second.sections[0].header.paragraphs[0].text
     with zipfile.ZipFile(tmp_path / "b.docx") as z:
         assert not [n for n in z.namelist() if n.startswith("word/media/")]  # no chart of a.docx
+    # the blank's styles are shared by every copy: no writing may change them
+    styles = {zipfile.ZipFile(tmp_path / f"{n}.docx").read("word/styles.xml") for n in "abc"}
+    assert len(styles) == 1
+
+
+def _savefig_pixels(figure: Figure, transparent: bool = False) -> np.ndarray:
+    """What ``savefig`` gives for the figure ``figure_png`` draws (its layout pre-draw included)."""
+    inches = 4.6 if figure.width < 1 else 9.0
+    paper = 247.6 if figure.width < 1 else 511.3
+    fig = MplFigure(figsize=(inches, max(2.4, inches * figure.height / paper)), dpi=150,
+                    layout="constrained")
+    if transparent:
+        fig.patch.set_alpha(0)
+    ax = fig.add_subplot()
+    figure.draw(ax, 8.0)
+    check_chart(ax)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150)
+    return np.asarray(Image.open(buffer).convert("RGBA"))
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_figure_png_has_the_pixels_savefig_gives(font, transparent) -> None:
+    """One draw instead of savefig's two, RGB when opaque: the same pixels (and alpha kept)."""
+    def draw(ax, size):
+        if transparent:
+            ax.figure.patch.set_alpha(0)
+        _chart("图一", ax, size)
+
+    figure = Figure(draw, "图一", height=150, width=0.5)
+    with matplotlib.rc_context(rc_params(font)):
+        png = Image.open(io.BytesIO(figure_png(figure)))
+        expected = _savefig_pixels(figure, transparent)
+    assert png.mode == ("RGBA" if transparent else "RGB")
+    assert np.array_equal(np.asarray(png.convert("RGBA")), expected)
