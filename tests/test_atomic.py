@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,12 +22,21 @@ def _build(config: Path, out: Path, *extra: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
+SQLITE_JOURNALS = ("-wal", "-shm", "-journal")
+"""Files SQLite keeps beside a database (the register) while it writes: part of the database,
+replayed or discarded when it is next opened, and gone once it is closed."""
+
+
 def _visible_files(out: Path) -> dict[str, Path]:
     return {p.relative_to(out).as_posix(): p for p in out.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)}
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+            and not p.name.endswith(SQLITE_JOURNALS)}
 
 
 def _whole(path: Path) -> bool:
+    if path.suffix == ".sqlite":     # whole with its journal: SQLite finds no damage
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     data = path.read_bytes()
     if path.suffix == ".pdf":
         return data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
