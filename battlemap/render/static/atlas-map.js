@@ -19,6 +19,9 @@
   // one canvas for the context (neighbours, outline, corridor; drawn first, so beneath),
   // the units and the rivers: every extra full-map canvas is more to paint and composite
   // before the first frame. A river page's own river has its canvas above the cases.
+  // Their padding is Leaflet's default (0.1 of the map on each side, redrawn after a
+  // pan): at 0.5 the canvas was 4 times the map's area (2080 x 1640 pixels for a
+  // 1040 x 820 map), and allocating and rasterising it was the first frame's largest cost.
   var unitRenderer = null, topRenderer = null;
 
   // the tooltip of a unit on the map: its river chief and figures
@@ -281,8 +284,8 @@
     map.createPane('bmHighlight').style.zIndex = 630;
     map.getPane('bmHighlight').style.pointerEvents = 'none';
     map.createPane('bmLabels').style.zIndex = 640;     // names: below tooltips (650), popups
-    unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
-    topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.5 });
+    unitRenderer = L.canvas({ padding: 0.1, tolerance: 3 });
+    topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.1 });
     map.getContainer().addEventListener('pointerdown', function (e) { lastPointer = e.pointerType || 'mouse'; });
     map.fitBounds(bm.D.bounds, { padding: [24, 24], animate: false });
     L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
