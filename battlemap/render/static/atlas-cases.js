@@ -22,16 +22,13 @@
   // (defined only when Leaflet is there, so that start() can say it is missing)
   var CaseLayer = window.L && L.Layer.extend({
     initialize: function (cases) {
-      var n = cases.id.length, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
+      var n = cases.count, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
       this.c = cases;
       this.n = n;
       this.px = new Float64Array(n);
       this.py = new Float64Array(n);
-      this.lat = new Float64Array(n);
-      this.lon = new Float64Array(n);
       for (var i = 0; i < n; i++) {
         var lon = (cases.x[i] + ox) / scale, lat = (cases.y[i] + oy) / scale;
-        this.lon[i] = lon; this.lat[i] = lat;
         var phi = Math.max(Math.min(lat, 85.05), -85.05) * Math.PI / 180;
         this.px[i] = 256 * (0.5 + lon / 360);
         this.py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
@@ -167,7 +164,10 @@
       }
       return buckets;
     },
-    latLng: function (i) { return L.latLng(this.lat[i], this.lon[i]); }
+    // a case's place: its integer coordinates as the page data give them
+    lon: function (i) { return (this.c.x[i] + bm.S.origin[0]) / bm.S.scale; },
+    lat: function (i) { return (this.c.y[i] + bm.S.origin[1]) / bm.S.scale; },
+    latLng: function (i) { return L.latLng(this.lat(i), this.lon(i)); }
   });
 
   // ---------------------------------------------------------------- filters
@@ -197,7 +197,7 @@
   // to the cases that pass it (no figure is precomputed for every filter).
   // Visible: the case's state is ticked, and, when it is overdue, 超期 is ticked too.
   bm.applyFilters = function () {
-    var c = bm.D.cases, n = c.id.length, mask = new Uint8Array(n);
+    var c = bm.D.cases, n = c.count, mask = new Uint8Array(n);
     var counts = { overdue: 0, recurring: 0 }, faceted = facetsOn();
     var ticked = bm.S.states.map(function (s) { counts[s] = 0; return !!bm.filters.states[s]; });
     var lateOn = bm.filters.overdue;
