@@ -67,10 +67,13 @@
       var offset = m._latLngBoundsToNewLayerBounds(m.getBounds(), e.zoom, e.center).min;
       L.DomUtil.setTransform(this._canvas, offset, scale);
     },
-    setVisible: function (mask) {
+    // which cases are drawn (mask[i] 1), and how many (counted here when not given)
+    setVisible: function (mask, count) {
       this.visible = mask;
-      var count = 0;
-      for (var i = 0; i < this.n; i++) count += mask[i];
+      if (count === undefined) {
+        count = 0;
+        for (var i = 0; i < this.n; i++) count += mask[i];
+      }
       this.count = count;
       if (this._map) this.redraw();
     },
@@ -96,20 +99,22 @@
       var r = this.radius(), cell = 16;
       var many = this.count > 3000 && m.getZoom() < 13;   // district overview: open cases first
       var sx = new Float32Array(this.n), sy = new Float32Array(this.n), onMap = [];
-      var colors = bm.S.colors, c = this.c, vis = this.visible;
+      var colors = bm.S.colors, flags = this.c.f, vis = this.visible;
       var raster = bm.dotRaster(W, H, ratio);
       var ring = [], lateOn = [];
+      // locals in the loop over every case: it runs before the page's code is optimised
+      var px = this.px, py = this.py, ox = origin.x, oy = origin.y, xMax = size.x + 10, yMax = size.y + 10;
       for (var g = 0; g < 5; g++) {
         var list = this.groups[g], drawn = g === 4 ? lateOn : [];
         for (var a = 0; a < list.length; a++) {
           var i = list[a];
           if (!vis[i]) continue;
-          var x = this.px[i] * k - origin.x, y = this.py[i] * k - origin.y;
-          if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
+          var x = px[i] * k - ox, y = py[i] * k - oy;
+          if (x < -10 || y < -10 || x > xMax || y > yMax) continue;
           sx[i] = x; sy[i] = y;
           onMap.push(i);
           drawn.push(i);
-          if (c.f[i] & F_RECURRING) ring.push(i);
+          if (flags[i] & F_RECURRING) ring.push(i);
         }
         if (g === 4) break;     // overdue: drawn once, above the recurring rings
         var state = bm.S.states[DRAW_ORDER[g]];
@@ -200,7 +205,7 @@
     var c = bm.D.cases, n = c.count, mask = new Uint8Array(n);
     var counts = { overdue: 0, recurring: 0 }, faceted = facetsOn();
     var ticked = bm.S.states.map(function (s) { counts[s] = 0; return !!bm.filters.states[s]; });
-    var lateOn = bm.filters.overdue;
+    var lateOn = bm.filters.overdue, shown = 0;
     for (var i = 0; i < n; i++) {
       if (faceted && !passesFacets(i)) continue;
       var overdue = (c.f[i] & F_OVERDUE) !== 0;
@@ -211,11 +216,12 @@
       }
       if (!ticked[c.s[i]] || (overdue && !lateOn)) continue;
       mask[i] = 1;
+      shown++;
     }
     if (!faceted) {
       Object.keys(counts).forEach(function (key) { counts[key] = bm.stat(bm.D.stats, key); });
     }
-    bm.caseLayer.setVisible(mask);
+    bm.caseLayer.setVisible(mask, shown);
     if (bm.showCounts) bm.showCounts(counts, bm.caseLayer.count, n, faceted);
   };
 
