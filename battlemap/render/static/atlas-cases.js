@@ -25,20 +25,20 @@
       var n = cases.count, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
       this.c = cases;
       this.n = n;
-      this.px = new Float64Array(n);
-      this.py = new Float64Array(n);
+      // one pass: each case's Web Mercator place at zoom 0, and its group by draw order
+      var px = this.px = new Float64Array(n), py = this.py = new Float64Array(n);
+      var xs = cases.x, ys = cases.y, flags = cases.f, states = cases.s;
+      var groups = this.groups = [[], [], [], [], []];          // [4] = overdue
+      var slot = [];
+      DRAW_ORDER.forEach(function (state, g) { slot[state] = g; });
       for (var i = 0; i < n; i++) {
-        var lon = (cases.x[i] + ox) / scale, lat = (cases.y[i] + oy) / scale;
+        var lon = (xs[i] + ox) / scale, lat = (ys[i] + oy) / scale;
         var phi = Math.max(Math.min(lat, 85.05), -85.05) * Math.PI / 180;
-        this.px[i] = 256 * (0.5 + lon / 360);
-        this.py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+        px[i] = 256 * (0.5 + lon / 360);
+        py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+        groups[flags[i] & F_OVERDUE ? 4 : slot[states[i]]].push(i);
       }
       this.visible = new Uint8Array(n);
-      this.groups = [[], [], [], [], []];          // by draw order; [4] = overdue
-      for (var j = 0; j < n; j++) {
-        if (cases.f[j] & F_OVERDUE) this.groups[4].push(j);
-        else this.groups[DRAW_ORDER.indexOf(cases.s[j])].push(j);
-      }
       // case number → position, made when first asked for (search, #case=, a click)
       var byId = null;
       Object.defineProperty(this, 'byId', { get: function () {
