@@ -611,3 +611,24 @@ def test_network_basemap_asks_only_for_its_tiles(site, context, tmp_path):
     assert all(tile.match(b.removeprefix("network request: ")) for b in log.blocked), log.blocked
     assert page.evaluate("battlemap.drawn()") == 7
     assert log.page_errors == [] and log.failed == []
+
+
+@browser_only
+@pytest.mark.browser
+def test_names_on_the_map_are_text(tiny_atlas, tmp_path, context):
+    """A town's name on the district map (its label) and on a town page (a neighbour's
+    faint label) is shown as the text it is, never parsed as HTML."""
+    hostile = "<img src=x onerror=\"window.pwned=1\">镇"
+    towns = tiny_atlas.units["town"].copy()
+    towns.loc["440118001", "name"] = hostile
+    atlas = dataclasses.replace(tiny_atlas, units={**tiny_atlas.units, "town": towns})
+    render_web(atlas, tmp_path)
+    for path in ("index.html", "town/440118002.html"):
+        log = PageLog()
+        page = open_offline(context, tmp_path / path, log)
+        labels = page.evaluate("Array.from(document.querySelectorAll('.bm-label')).map(n => n.textContent)")
+        assert any(text.startswith(hostile) for text in labels), (path, labels)
+        assert page.evaluate("document.querySelectorAll('#map img').length") == 0, path
+        assert page.evaluate("window.pwned") is None, path
+        assert log.problems() == []
+        page.close()

@@ -22,26 +22,23 @@
   // (defined only when Leaflet is there, so that start() can say it is missing)
   var CaseLayer = window.L && L.Layer.extend({
     initialize: function (cases) {
-      var n = cases.id.length, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
+      var n = cases.count, scale = bm.S.scale, ox = bm.S.origin[0], oy = bm.S.origin[1];
       this.c = cases;
       this.n = n;
-      this.px = new Float64Array(n);
-      this.py = new Float64Array(n);
-      this.lat = new Float64Array(n);
-      this.lon = new Float64Array(n);
+      // one pass: each case's Web Mercator place at zoom 0, and its group by draw order
+      var px = this.px = new Float64Array(n), py = this.py = new Float64Array(n);
+      var xs = cases.x, ys = cases.y, flags = cases.f, states = cases.s;
+      var groups = this.groups = [[], [], [], [], []];          // [4] = overdue
+      var slot = [];
+      DRAW_ORDER.forEach(function (state, g) { slot[state] = g; });
       for (var i = 0; i < n; i++) {
-        var lon = (cases.x[i] + ox) / scale, lat = (cases.y[i] + oy) / scale;
-        this.lon[i] = lon; this.lat[i] = lat;
+        var lon = (xs[i] + ox) / scale, lat = (ys[i] + oy) / scale;
         var phi = Math.max(Math.min(lat, 85.05), -85.05) * Math.PI / 180;
-        this.px[i] = 256 * (0.5 + lon / 360);
-        this.py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+        px[i] = 256 * (0.5 + lon / 360);
+        py[i] = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+        groups[flags[i] & F_OVERDUE ? 4 : slot[states[i]]].push(i);
       }
       this.visible = new Uint8Array(n);
-      this.groups = [[], [], [], [], []];          // by draw order; [4] = overdue
-      for (var j = 0; j < n; j++) {
-        if (cases.f[j] & F_OVERDUE) this.groups[4].push(j);
-        else this.groups[DRAW_ORDER.indexOf(cases.s[j])].push(j);
-      }
       // case number → position, made when first asked for (search, #case=, a click)
       var byId = null;
       Object.defineProperty(this, 'byId', { get: function () {
@@ -70,10 +67,13 @@
       var offset = m._latLngBoundsToNewLayerBounds(m.getBounds(), e.zoom, e.center).min;
       L.DomUtil.setTransform(this._canvas, offset, scale);
     },
-    setVisible: function (mask) {
+    // which cases are drawn (mask[i] 1), and how many (counted here when not given)
+    setVisible: function (mask, count) {
       this.visible = mask;
-      var count = 0;
-      for (var i = 0; i < this.n; i++) count += mask[i];
+      if (count === undefined) {
+        count = 0;
+        for (var i = 0; i < this.n; i++) count += mask[i];
+      }
       this.count = count;
       if (this._map) this.redraw();
     },
@@ -99,20 +99,22 @@
       var r = this.radius(), cell = 16;
       var many = this.count > 3000 && m.getZoom() < 13;   // district overview: open cases first
       var sx = new Float32Array(this.n), sy = new Float32Array(this.n), onMap = [];
-      var colors = bm.S.colors, c = this.c, vis = this.visible;
+      var colors = bm.S.colors, flags = this.c.f, vis = this.visible;
       var raster = bm.dotRaster(W, H, ratio);
       var ring = [], lateOn = [];
+      // locals in the loop over every case: it runs before the page's code is optimised
+      var px = this.px, py = this.py, ox = origin.x, oy = origin.y, xMax = size.x + 10, yMax = size.y + 10;
       for (var g = 0; g < 5; g++) {
         var list = this.groups[g], drawn = g === 4 ? lateOn : [];
         for (var a = 0; a < list.length; a++) {
           var i = list[a];
           if (!vis[i]) continue;
-          var x = this.px[i] * k - origin.x, y = this.py[i] * k - origin.y;
-          if (x < -10 || y < -10 || x > size.x + 10 || y > size.y + 10) continue;
+          var x = px[i] * k - ox, y = py[i] * k - oy;
+          if (x < -10 || y < -10 || x > xMax || y > yMax) continue;
           sx[i] = x; sy[i] = y;
           onMap.push(i);
           drawn.push(i);
-          if (c.f[i] & F_RECURRING) ring.push(i);
+          if (flags[i] & F_RECURRING) ring.push(i);
         }
         if (g === 4) break;     // overdue: drawn once, above the recurring rings
         var state = bm.S.states[DRAW_ORDER[g]];
@@ -167,7 +169,10 @@
       }
       return buckets;
     },
-    latLng: function (i) { return L.latLng(this.lat[i], this.lon[i]); }
+    // a case's place: its integer coordinates as the page data give them
+    lon: function (i) { return (this.c.x[i] + bm.S.origin[0]) / bm.S.scale; },
+    lat: function (i) { return (this.c.y[i] + bm.S.origin[1]) / bm.S.scale; },
+    latLng: function (i) { return L.latLng(this.lat(i), this.lon(i)); }
   });
 
   // ---------------------------------------------------------------- filters
@@ -197,10 +202,10 @@
   // to the cases that pass it (no figure is precomputed for every filter).
   // Visible: the case's state is ticked, and, when it is overdue, 超期 is ticked too.
   bm.applyFilters = function () {
-    var c = bm.D.cases, n = c.id.length, mask = new Uint8Array(n);
+    var c = bm.D.cases, n = c.count, mask = new Uint8Array(n);
     var counts = { overdue: 0, recurring: 0 }, faceted = facetsOn();
     var ticked = bm.S.states.map(function (s) { counts[s] = 0; return !!bm.filters.states[s]; });
-    var lateOn = bm.filters.overdue;
+    var lateOn = bm.filters.overdue, shown = 0;
     for (var i = 0; i < n; i++) {
       if (faceted && !passesFacets(i)) continue;
       var overdue = (c.f[i] & F_OVERDUE) !== 0;
@@ -211,11 +216,12 @@
       }
       if (!ticked[c.s[i]] || (overdue && !lateOn)) continue;
       mask[i] = 1;
+      shown++;
     }
     if (!faceted) {
       Object.keys(counts).forEach(function (key) { counts[key] = bm.stat(bm.D.stats, key); });
     }
-    bm.caseLayer.setVisible(mask);
+    bm.caseLayer.setVisible(mask, shown);
     if (bm.showCounts) bm.showCounts(counts, bm.caseLayer.count, n, faceted);
   };
 

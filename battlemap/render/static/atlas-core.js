@@ -48,7 +48,7 @@ window.battlemap = window.battlemap || {};
   for (var d = 0; d < 64; d++) DIGIT[DIGITS.charCodeAt(d)] = d;
   var PACKED = ['x', 'y', 's', 't', 'c', 'd', 'f', 'g', 'o'];
   function unpackInts(enc) {
-    var w = enc.w, v = enc.v, n = w ? v.length / w : 0, out = new Array(n);
+    var w = enc.w, v = enc.v, n = w ? v.length / w : 0, out = new Int32Array(n);
     for (var i = 0, p = 0; i < n; i++) {
       var x = 0;
       for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
@@ -60,7 +60,15 @@ window.battlemap = window.battlemap || {};
     PACKED.forEach(function (k) {
       if (c[k] && typeof c[k].v === 'string') c[k] = unpackInts(c[k]);
     });
-    if (c.ids) c.id = decodeIds(c.ids);
+    // c.count: how many cases; the case numbers (c.id) are decoded when first read (a
+    // popup, the search, the export), not before the map is drawn
+    c.count = c.ids ? c.ids.n.length : c.id.length;
+    if (c.ids) {
+      var enc = c.ids, ids = null;
+      delete c.ids;
+      Object.defineProperty(c, 'id', { enumerable: true,
+        get: function () { return ids || (ids = decodeIds(enc)); } });
+    }
   }
 
   window.battlemapData = function (level, stem, data) {

@@ -62,7 +62,7 @@
         var d = detail[i];
         row.push(d[1], d[2], d[6] || d[5], d[8]);
       }
-      row.push(+layer.lon[i].toFixed(6), +layer.lat[i].toFixed(6));
+      row.push(+layer.lon(i).toFixed(6), +layer.lat(i).toFixed(6));
       rows.push(row);
     });
     return rows;

@@ -19,6 +19,9 @@
   // one canvas for the context (neighbours, outline, corridor; drawn first, so beneath),
   // the units and the rivers: every extra full-map canvas is more to paint and composite
   // before the first frame. A river page's own river has its canvas above the cases.
+  // Their padding is Leaflet's default (0.1 of the map on each side, redrawn after a
+  // pan): at 0.5 the canvas was 4 times the map's area (2080 x 1640 pixels for a
+  // 1040 x 820 map), and allocating and rasterising it was the first frame's largest cost.
   var unitRenderer = null, topRenderer = null;
 
   // the tooltip of a unit on the map: its river chief and figures
@@ -42,6 +45,20 @@
   }
 
   // ------------------------------------------------------------- map layers
+  // A name on the map: a marker whose icon holds the text (`node`, class bm-label),
+  // centred on its point by CSS. Leaflet's permanent tooltips read each label's size
+  // as it is added, one forced layout per label; a marker is placed without reading
+  // the layout, and declutter() measures all labels at once. `href`: a click opens it.
+  function mapLabel(latlng, content, cls, href) {
+    var node = el('div', 'bm-label ' + cls);
+    node.appendChild(content);
+    var icon = L.divIcon({ className: 'bm-label-at', html: node, iconSize: null });
+    var marker = L.marker(latlng || [0, 0], { icon: icon, pane: 'bmLabels', interactive: !!href,
+      keyboard: false });
+    if (href) marker.on('click', function () { window.location.href = href; });
+    return { tip: marker, node: node };
+  }
+
   var labels = [], riverLabels = [];
   // hide labels that would overlap a label already shown: unit labels first (largest
   // units first), then river labels (this page's river, main stems, then the longest)
@@ -58,8 +75,8 @@
     var items = labels.concat(riverLabels).filter(function (item) { return item.tip.getElement() && !item.off; });
     // every label shown and measured at once (one layout, not one per label), the hidden
     // ones hidden after; a river label's other places are its box moved along the river
-    items.forEach(function (item) { item.tip.getElement().style.visibility = ''; });
-    var boxes = items.map(function (item) { return item.tip.getElement().getBoundingClientRect(); });
+    items.forEach(function (item) { item.node.style.visibility = ''; });
+    var boxes = items.map(function (item) { return item.node.getBoundingClientRect(); });
     var hidden = items.filter(function (item, j) {
       var places = item.places || [null], first = places[0] && m.latLngToContainerPoint(places[0]);
       for (var k = 0; k < places.length; k++) {
@@ -72,7 +89,7 @@
       }
       return true;
     });
-    hidden.forEach(function (item) { item.tip.getElement().style.visibility = 'hidden'; });
+    hidden.forEach(function (item) { item.node.style.visibility = 'hidden'; });
   }
 
   // A click or tap on a unit or a river: with a mouse it opens the page at once (the
@@ -114,8 +131,7 @@
       });
       bm.S.towns.label.forEach(function (p, k) {
         if (bm.S.index.town[k][0] === bm.D.town) return;
-        L.tooltip({ permanent: true, direction: 'center', className: 'bm-label bm-label-faint' })
-          .setLatLng(p).setContent(el('span', null, bm.S.index.town[k][1])).addTo(bm.map);
+        mapLabel(p, el('span', null, bm.S.index.town[k][1]), 'bm-label-faint').tip.addTo(bm.map);
       });
     }
     L.polygon(bm.S.district.g, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
@@ -143,10 +159,10 @@
       poly.on('click', onUnitClick(poly, pageHref(childLevel, child.stem)));
       var label = el('span', null, child.name);
       if (rate !== null && childLevel === 'town') append(label, el('small', null, ' ' + pct(rate)));
-      var b = poly.getBounds();
-      labels.push({ size: (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest()),
-        tip: L.tooltip({ permanent: true, direction: 'center', className: 'bm-label bm-label-' + childLevel })
-          .setLatLng(child.label).setContent(label).addTo(bm.map) });
+      var b = poly.getBounds(), item = mapLabel(child.label, label, 'bm-label-' + childLevel);
+      item.size = (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest());
+      item.tip.addTo(bm.map);
+      labels.push(item);
     });
     labels.sort(function (a, b) { return b.size - a.size; });
     if (bm.D.g) {
@@ -196,13 +212,11 @@
   var TRIBUTARY_LABEL_ZOOM = 11;
   function riverLabel(text, geom, rank, href) {
     var parts = typeof geom[0][0] === 'number' ? [geom] : geom;
-    var tip = L.tooltip({ permanent: true, direction: 'center', interactive: !!href,
-      className: 'bm-label bm-label-river' + (rank < 2 ? ' bm-label-main' : '') })
-      .setContent(el('span', null, text));
-    if (href) tip.on('click', function () { window.location.href = href; });
+    var item = mapLabel(null, el('span', null, text), 'bm-label-river' + (rank < 2 ? ' bm-label-main' : ''), href);
     var size = 0;
     parts.forEach(function (p) { size += p.length; });
-    riverLabels.push({ tip: tip, parts: parts, rank: rank, size: size, off: false });
+    item.parts = parts; item.rank = rank; item.size = size; item.off = false;
+    riverLabels.push(item);
   }
   // points at these shares of the way along the river's segments inside `view` (pixel
   // bounds), halfway first; [] when none of the river is in view
@@ -269,8 +283,9 @@
     map.createPane('bmContextPoints').style.zIndex = 620;
     map.createPane('bmHighlight').style.zIndex = 630;
     map.getPane('bmHighlight').style.pointerEvents = 'none';
-    unitRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
-    topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.5 });
+    map.createPane('bmLabels').style.zIndex = 640;     // names: below tooltips (650), popups
+    unitRenderer = L.canvas({ padding: 0.1, tolerance: 3 });
+    topRenderer = L.canvas({ pane: 'bmRiverTop', padding: 0.1 });
     map.getContainer().addEventListener('pointerdown', function (e) { lastPointer = e.pointerType || 'mouse'; });
     map.fitBounds(bm.D.bounds, { padding: [24, 24], animate: false });
     L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);

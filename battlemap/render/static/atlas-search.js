@@ -143,15 +143,22 @@
   // ---------------------------------------------------------------- filters
   function buildFilters(panel) {
     var sec = section('筛选');
-    var c = bm.D.cases;
-    sec.appendChild(selectFor('问题类型', bm.S.types, c.t, function (v) { bm.filters.type = v; }));
-    sec.appendChild(selectFor('上报渠道', bm.S.channels, c.c, function (v) { bm.filters.channel = v; }));
+    // one pass over the cases: how many of each type and channel, the first and last day
+    var c = bm.D.cases, types = bm.S.types.map(function () { return 0; });
+    var channels = bm.S.channels.map(function () { return 0; });
+    var minDay = Infinity, maxDay = -Infinity;
+    for (var i = 0; i < c.count; i++) {
+      if (c.t[i] >= 0) types[c.t[i]]++;
+      if (c.c[i] >= 0) channels[c.c[i]]++;
+      var day = c.d[i];
+      if (day >= 0) { if (day < minDay) minDay = day; if (day > maxDay) maxDay = day; }
+    }
+    sec.appendChild(selectFor('问题类型', bm.S.types, types, function (v) { bm.filters.type = v; }));
+    sec.appendChild(selectFor('上报渠道', bm.S.channels, channels, function (v) { bm.filters.channel = v; }));
     var dates = el('div', 'bm-dates');
     var from = el('input'), to = el('input');
     from.type = to.type = 'date';
     from.id = 'bm-from'; to.id = 'bm-to';
-    var minDay = Infinity, maxDay = -Infinity;
-    for (var i = 0; i < c.d.length; i++) if (c.d[i] >= 0) { minDay = Math.min(minDay, c.d[i]); maxDay = Math.max(maxDay, c.d[i]); }
     if (minDay <= maxDay) { from.min = to.min = dayToDate(minDay); from.max = to.max = dayToDate(maxDay); }
     function update() { bm.filters.from = dateToDay(from.value); bm.filters.to = dateToDay(to.value); bm.applyFilters(); }
     ['input', 'change'].forEach(function (ev) { from.addEventListener(ev, update); to.addEventListener(ev, update); });
@@ -171,12 +178,11 @@
     sec.appendChild(quick);
     panel.appendChild(sec);
   }
-  function selectFor(label, values, codes, set) {
+  // a select of the values that occur, each with its count of cases
+  function selectFor(label, values, counts, set) {
     var wrap = el('label', 'bm-select');
     wrap.appendChild(el('span', null, label));
     var sel = el('select');
-    var counts = values.map(function () { return 0; });
-    for (var i = 0; i < codes.length; i++) if (codes[i] >= 0) counts[codes[i]]++;
     var all = el('option', null, '全部');
     all.value = '-1';
     sel.appendChild(all);

@@ -38,7 +38,7 @@
     bm.buildExport(panel);
     bm.applyFilters();
     bm.drawn = function () { return bm.caseLayer.count; };
-    bm.total = function () { return bm.D.cases.id.length; };
+    bm.total = function () { return bm.D.cases.count; };
     bm.toggle = function (key, on) {
       var box = document.querySelector('input[data-state="' + key + '"]');
       if (!box) return false;
