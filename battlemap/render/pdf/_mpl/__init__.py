@@ -81,6 +81,11 @@ _FontPath = getattr(font_manager, "FontPath", None)   # new in 3.11
 PATH_DECIMALS = 2
 """Decimals of a path's coordinates in points: 0.01 pt is 3.5 µm on paper (matplotlib: 6)."""
 
+LAYER_DECIMALS = 1
+"""Decimals of the paths of a layer (:func:`battlemap.render.pdf.make_layer`): frame lines
+and the locator's outlines, 0.1 pt (35 µm, under a dot at 600 dpi) is fine enough. Measured
+on a grid A4 of the sample: the layer under the map 13.3 → 10.4 KB compressed."""
+
 
 class FastPathWarning(UserWarning):
     """Posters are written through matplotlib's public path (slower, same pages)."""
@@ -111,17 +116,23 @@ def enabled() -> bool:
 
 
 def write(fig: Figure, metadata: Mapping[str, object], font_path: str,
-          under: Layer | None = None, over: Layer | None = None) -> bytes:
-    """``fig`` as a one-page PDF, text in ``font_path`` on the fast path, layers stamped."""
-    return write_pages([(fig, under, over)], metadata, font_path)
+          under: Layer | None = None, over: Layer | None = None,
+          decimals: int = PATH_DECIMALS) -> bytes:
+    """``fig`` as a one-page PDF, text in ``font_path`` on the fast path, layers stamped.
+
+    ``decimals``: of the paths' coordinates in points.
+    """
+    return write_pages([(fig, under, over)], metadata, font_path, decimals)
 
 
 def write_pages(pages: Sequence[tuple[Figure, Layer | None, Layer | None]],
-                metadata: Mapping[str, object], font_path: str) -> bytes:
+                metadata: Mapping[str, object], font_path: str,
+                decimals: int = PATH_DECIMALS) -> bytes:
     """(figure, layer under, layer over) as the pages of one PDF, its fonts shared by all."""
     m = metrics(font_path)
     buffer = io.BytesIO()
     file = _File(buffer, metadata=dict(metadata), metrics=m)
+    file.decimals = decimals
     try:
         for fig, under, over in pages:
             _draw(file, fig, m, under, over)
@@ -340,11 +351,13 @@ class _File(_bp.PdfFile):
         """CID → the text it stands for, of every glyph of the poster font in this file."""
         self._cid_ref = None
 
-    @staticmethod
-    def pathOperations(path, transform, clip=None, simplify=None, sketch=None):  # noqa: N802
-        """``PdfFile.pathOperations`` with :data:`PATH_DECIMALS` decimals, not 6."""
+    decimals = PATH_DECIMALS
+    """Decimals of the paths' coordinates in points (see :func:`write_pages`)."""
+
+    def pathOperations(self, path, transform, clip=None, simplify=None, sketch=None):  # noqa: N802
+        """``PdfFile.pathOperations`` with :attr:`decimals` decimals, not 6."""
         return [_bp.Verbatim(_mpl_path.convert_to_string(
-            path, transform, clip, simplify, sketch, PATH_DECIMALS,
+            path, transform, clip, simplify, sketch, self.decimals,
             [b"m", b"l", b"", b"c", b"h"], True))]
 
     def stamp(self, layer: Layer) -> None:
