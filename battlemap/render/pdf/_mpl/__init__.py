@@ -2,8 +2,9 @@
 
 This file draws pages; :mod:`.cid` makes the poster font's one composite
 font per file, :mod:`.type3` the Type 3 subsets of a poster font that is not
-CID-keyed CFF (a TrueType one) and the glyph outlines of halos. All are
-behind the version gate below.
+CID-keyed CFF (a TrueType one) and the glyph outlines of their halos (a halo
+in the composite font is its text stroked). All are behind the version gate
+below.
 
 Why it exists (measured on 2 cores, matplotlib 3.11.2, see ``bench/pdf_page.py``
 and the module docstring of :mod:`battlemap.render.pdf`): ``savefig`` lays
