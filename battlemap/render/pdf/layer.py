@@ -93,14 +93,18 @@ def _pruned(objects: dict[int, bytes], form: int) -> dict[int, bytes]:
     Lengths are written into the stream dictionaries, resource entries that
     name an empty dictionary and the obsolete ``/ProcSet`` are left out, and
     so is every object the form does not reach (the page's ``/Annots``).
-    Measured on a grid A4 of the sample: 32 → 18 objects, 1.2 KB less.
+    Measured on a grid A4 of the sample: 36 → 26 objects in the file, 0.6 KB less.
     """
     lengths = {num: body.strip() for num, body in objects.items() if body.strip().isdigit()}
     empty = {num for num, body in objects.items() if _EMPTY.fullmatch(body)}
 
+    def length(found: re.Match) -> bytes:
+        value = lengths.get(int(found[1]))
+        return found[0] if value is None else b"/Length " + value
+
     def tidy(body: bytes) -> bytes:
         head, tail = split_stream(body)
-        head = _LENGTH.sub(lambda m: b"/Length " + lengths.get(int(m[1]), m[0][8:]), head)
+        head = _LENGTH.sub(length, head)
         for num in empty:
             head = re.sub(rb"\s*/[^\s/<>\[\]()]+\s+%d 0 R(?![\w])" % num, b"", head)
         return _PROCSET.sub(b"", head) + tail
