@@ -157,7 +157,7 @@ def make_layer(fig: Figure, font_path: Path) -> Layer | None:
     if not _mpl.enabled():
         return None
     try:
-        return Layer(_mpl.write(fig, {}, str(font_path)))
+        return Layer(_mpl.write(fig, {}, str(font_path), decimals=_mpl.LAYER_DECIMALS))
     except (TypeError, AttributeError) as err:
         _mpl.warn_once("fallback", f"battlemap's fast PDF path failed with matplotlib "
                        f"{_mpl.VERSION} ({type(err).__name__}: {err}); posters are drawn "

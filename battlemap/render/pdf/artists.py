@@ -37,7 +37,8 @@ class TextBatch(Artist):
     as matplotlib 3.11's ``Text._get_layout`` for one font, elsewhere by
     ``Text`` itself. A halo is the glyph outlines stroked under the text,
     which stays text on both paths (matplotlib draws a text with a path
-    effect as outlines, which ``pdftotext`` cannot read).
+    effect as outlines, which ``pdftotext`` cannot read); on the fast path
+    in the composite font the halo is that text again, stroked (``1 Tr``).
 
     Parameters
     ----------

@@ -65,6 +65,7 @@ class Layer:
         objects[self.content] = (
             body[:start] + b" /Type /XObject /Subtype /Form /BBox [ " + box[1].strip() +
             b" ] /Resources " + resources[1] + b" 0 R" + body[start:])
+        objects = _pruned(objects, self.content)
         found = our_fonts(objects)
         self.fonts = {num: chars for num, (chars, _parts) in found.items()}
         """Our composite font's dictionaries → glyph id → text: the page's own font draws them."""
@@ -79,6 +80,44 @@ class Layer:
         The split alternates text and the number of a referenced object (the
         ``0 R`` left out), so that each page renumbers without a regex.
         """
+
+
+_EMPTY = re.compile(rb"\s*<<\s*>>\s*")
+_LENGTH = re.compile(rb"/Length (\d+) 0 R")
+_PROCSET = re.compile(rb"\s*/ProcSet\s*\[[^\]]*\]")
+
+
+def _pruned(objects: dict[int, bytes], form: int) -> dict[int, bytes]:
+    """The objects the form ``form`` uses, with less said: stamped on every page, bytes count.
+
+    Lengths are written into the stream dictionaries, resource entries that
+    name an empty dictionary and the obsolete ``/ProcSet`` are left out, and
+    so is every object the form does not reach (the page's ``/Annots``).
+    Measured on a grid A4 of the sample: 36 → 26 objects in the file, 0.6 KB less.
+    """
+    lengths = {num: body.strip() for num, body in objects.items() if body.strip().isdigit()}
+    empty = {num for num, body in objects.items() if _EMPTY.fullmatch(body)}
+
+    def length(found: re.Match) -> bytes:
+        value = lengths.get(int(found[1]))
+        return found[0] if value is None else b"/Length " + value
+
+    def tidy(body: bytes) -> bytes:
+        head, tail = split_stream(body)
+        head = _LENGTH.sub(length, head)
+        for num in empty:
+            head = re.sub(rb"\s*/[^\s/<>\[\]()]+\s+%d 0 R(?![\w])" % num, b"", head)
+        return _PROCSET.sub(b"", head) + tail
+
+    tidied = {num: tidy(body) for num, body in objects.items()}
+    reached, todo = set(), [form]
+    while todo:
+        num = todo.pop()
+        if num in reached or num not in tidied:
+            continue
+        reached.add(num)
+        todo += (int(n) for n in _REF.findall(split_stream(tidied[num])[0]))
+    return {num: body for num, body in tidied.items() if num in reached}
 
 
 def stack(page: bytes, under: Layer | None, over: Layer | None) -> bytes:

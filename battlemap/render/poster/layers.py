@@ -324,10 +324,11 @@ def draw_locator_base(sheet: Sheet) -> tuple[float, float, float, float]:
                 p = geom.representative_point()
                 sheet.text(p.x, p.y, str(name), 5.2 * s, ax=ax, ha="center", va="center",
                            color=GREY)
-    towns = ctx.atlas.units["town"].geometry.values
-    ax.add_collection(PathCollection(
-        polygon_paths(shapely.simplify(towns, tol)), facecolors="white",
-        edgecolors="#bbbbbb", linewidths=0.3 * s), autolim=False)
+    fill, borders = _town_borders(ctx.atlas.units["town"].geometry.values, district, tol)
+    ax.add_collection(PathCollection(polygon_paths([fill]), facecolors="white",
+                                     edgecolors="none"), autolim=False)
+    ax.add_collection(LineCollection(line_parts([borders]), colors="#bbbbbb",
+                                     linewidths=0.3 * s), autolim=False)
     ax.add_collection(PathCollection(
         polygon_paths([shapely.simplify(district, tol)]), facecolors="none",
         edgecolors=INK, linewidths=0.8 * s), autolim=False)
@@ -337,6 +338,20 @@ def draw_locator_base(sheet: Sheet) -> tuple[float, float, float, float]:
     sheet.text(0.03, 0.97, "位置示意", 5.5 * s, ax=ax, transform=ax.transAxes, va="top",
                color=GREY)
     return loc_extent
+
+
+def _town_borders(towns, district, tol: float):
+    """(the towns' area, their borders) on the locator, simplified by ``tol`` (map units).
+
+    A border two towns share is one line, simplified once (each town on its
+    own drew it twice, not always the same way), and what runs within
+    ``tol`` of the district's border is left to the district's outline,
+    drawn over it 0.8 pt wide: the sample's locator, 1,387 → 1,040 points.
+    """
+    network = shapely.line_merge(shapely.union_all(shapely.boundary(towns)))
+    inner = shapely.difference(network, shapely.buffer(shapely.boundary(district), tol))
+    return (shapely.simplify(shapely.union_all(towns), tol),
+            shapely.simplify(shapely.line_merge(inner), tol))
 
 
 def highlight_locator(sheet: Sheet, view: View) -> None:
