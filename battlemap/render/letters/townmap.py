@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+from matplotlib.artist import Artist, allow_rasterization
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox, IdentityTransform, ScaledTranslation
 
 from battlemap._model import Atlas
 from battlemap.render.document import Figure
@@ -117,17 +119,71 @@ def _draw(layers: tuple[_Shapes, _Shapes, _Shapes], points: tuple[np.ndarray, np
     xs, ys = points
     ax.scatter(xs, ys, s=14, color=color, edgecolor="#7a4b00", linewidth=0.5, zorder=3)
     if len(xs) <= LABELLED:
-        # plain texts 3 points up and right of each dot (as annotations offset by 3 points
-        # would be, without their costly clip test at every layout pass)
+        # 3 points up and right of each dot (as annotations offset by 3 points would be,
+        # without their costly clip test at every layout pass)
         shifted = ax.transData + ScaledTranslation(3 / 72, 3 / 72, ax.figure.dpi_scale_trans)
-        for k, (x, y) in enumerate(zip(xs, ys, strict=True), 1):
-            ax.text(x, y, str(k), transform=shifted, fontsize=font_size * 0.8, color="#333333")
+        ax.add_artist(_Numbers(ax, xs, ys, shifted, size=font_size * 0.8, color="#333333"))
     ax.set_title(title, fontsize=font_size)
     ax.set_aspect("equal")
     ax.set_axis_off()
     # no axis is drawn: hidden axes also spare laying out ticks for the title and the layout
     ax.xaxis.set_visible(False)
     ax.yaxis.set_visible(False)
+
+
+class _Numbers(Artist):
+    """The numbers 1, 2, … beside the dots: what ``ax.text(x, y, str(k), ...)`` draws for each.
+
+    One artist instead of one text each (issue 16): a text's layout is worked
+    out once per number and drawing, not three times (two layout passes and
+    the drawing), and the axes sort and draw one artist, not sixty. Each
+    number is still drawn by a :class:`~matplotlib.text.Text`, moved from dot
+    to dot, so the pixels are a text's; the extent it reports for the layout
+    is the union of the texts' extents, each the text's own measure moved to
+    its dot as ``Text.get_window_extent`` moves it.
+    """
+
+    def __init__(self, ax, xs: np.ndarray, ys: np.ndarray, transform, size: float,
+                 color: str) -> None:
+        super().__init__()
+        self._xy = np.column_stack([xs, ys]).astype(float)
+        self._labels = [str(k) for k in range(1, len(xs) + 1)]
+        self._pen = Text(0, 0, "", fontsize=size, color=color, transform=transform,
+                         clip_on=False)
+        self._ruler = Text(0, 0, "", fontsize=size, color=color,
+                           transform=IdentityTransform(), clip_on=False)
+        for text in (self._pen, self._ruler):
+            text.set_figure(ax.figure)
+        self._measured: tuple[object, list[Bbox]] | None = None
+        self.set_transform(transform)
+        self.set_clip_on(False)          # drawn beyond the axes and counted in the layout
+        self.set_zorder(self._pen.get_zorder())
+
+    def _sizes(self, renderer) -> list[Bbox]:
+        """Each number's extent with its anchor at (0, 0), measured once per renderer."""
+        if self._measured is not None and self._measured[0] is renderer is not None:
+            return self._measured[1]
+        sizes = []
+        for label in self._labels:
+            self._ruler.set_text(label)
+            sizes.append(self._ruler.get_window_extent(renderer))
+        self._measured = (renderer, sizes)
+        return sizes
+
+    def get_window_extent(self, renderer=None) -> Bbox:
+        anchors = self.get_transform().transform(self._xy)
+        return Bbox.union([size.translated(x, y) for size, (x, y)
+                           in zip(self._sizes(renderer), anchors, strict=True)])
+
+    @allow_rasterization
+    def draw(self, renderer) -> None:
+        if not self.get_visible():
+            return
+        for label, xy in zip(self._labels, self._xy, strict=True):
+            self._pen.set_position(xy)
+            self._pen.set_text(label)
+            self._pen.draw(renderer)
+        self.stale = False
 
 
 def _compound(polygon) -> Path:
