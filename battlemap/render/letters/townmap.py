@@ -90,17 +90,18 @@ def town_map(atlas: Atlas, letter: Letter) -> Figure:
     from the frames once here: the paths of the town, its village boundaries
     and its rivers (made once, not by ``GeoSeries.plot`` at each drawing), the dots.
     """
-    town = atlas.units["town"].loc[[letter.recipient_id]]
+    towns = atlas.units["town"]
+    town = towns.geometry.loc[[letter.recipient_id]]
     villages = atlas.units["village"]
-    villages = villages[villages["parent_id"] == letter.recipient_id]
-    points = atlas.cases.loc[list(letter.cases["case_id"])]
-    rivers = atlas.rivers[atlas.rivers.intersects(town.geometry.iloc[0])]
+    villages = villages.geometry[villages["parent_id"] == letter.recipient_id]
+    points = atlas.cases.geometry.loc[list(letter.cases["case_id"])]   # geometry only: cheap
+    rivers = atlas.rivers.geometry
+    rivers = rivers[rivers.intersects(town.iloc[0])]
     rivers = gpd.clip(rivers, town) if len(rivers) else rivers
     color = atlas.config.style.status_colors.get("reported", "#f0a30a")
-    title = f"{town['name'].iloc[0]}　新增问题 {len(points)} 件（编号同附件序号）"
-    layers = (_Shapes.of(town.geometry), _Shapes.of(villages.geometry.boundary),
-              _Shapes.of(rivers.geometry))
-    dots = (points.geometry.x.to_numpy(), points.geometry.y.to_numpy())
+    title = f"{towns.at[letter.recipient_id, 'name']}　新增问题 {len(points)} 件（编号同附件序号）"
+    layers = (_Shapes.of(town), _Shapes.of(villages.boundary), _Shapes.of(rivers))
+    dots = (points.x.to_numpy(), points.y.to_numpy())
 
     def draw(ax, font_size: float) -> None:
         _draw(layers, dots, color, title, ax, font_size)
