@@ -70,10 +70,10 @@ class _Shapes:
         """
         style = dict(style)
         if self.polygons:
-            facecolor = style.pop("facecolor", None) if color is None else color
-            style.pop("facecolor", None)
+            facecolor = style.pop("facecolor", None)
             ax.add_collection(PatchCollection([PathPatch(p) for p in self.polygons],
-                                              facecolor=facecolor, **style), autolim=True)
+                                              facecolor=facecolor if color is None else color,
+                                              **style), autolim=True)
         if color is not None:
             style["color"] = color
         if self.lines:
@@ -119,7 +119,7 @@ def _draw(layers: tuple[_Shapes, _Shapes, _Shapes], points: tuple[np.ndarray, np
     rivers.draw(ax, color="#4a90c8", linewidth=0.9)
     xs, ys = points
     ax.scatter(xs, ys, s=14, color=color, edgecolor="#7a4b00", linewidth=0.5, zorder=3)
-    if len(xs) <= LABELLED:
+    if 0 < len(xs) <= LABELLED:
         # 3 points up and right of each dot (as annotations offset by 3 points would be,
         # without their costly clip test at every layout pass)
         shifted = ax.transData + ScaledTranslation(3 / 72, 3 / 72, ax.figure.dpi_scale_trans)
@@ -162,7 +162,7 @@ class _Numbers(Artist):
 
     def _sizes(self, renderer) -> list[Bbox]:
         """Each number's extent with its anchor at (0, 0), measured once per renderer."""
-        if self._measured is not None and self._measured[0] is renderer is not None:
+        if renderer is not None and self._measured is not None and self._measured[0] is renderer:
             return self._measured[1]
         sizes = []
         for label in self._labels:
