@@ -21,8 +21,9 @@ Examples
 
 from __future__ import annotations
 
-import io
+import struct
 import weakref
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,8 +32,6 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from battlemap.render.fonts import check_chart
 
@@ -262,16 +261,41 @@ def _png(fig: MplFigure, dpi: int) -> bytes:
 
     ``savefig`` draws a figure with a layout engine twice (once to lay it out,
     once to paint); the canvas lays out and paints in one draw. An opaque
-    figure is written without its alpha channel, at zlib level 2: the same
-    pixels in about half the encoding time of ``savefig``'s RGBA (issue 16).
+    figure is written without its alpha channel (issue 16).
     """
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
     opaque = bool((rgba[..., 3] == 255).all())
-    info = PngInfo()
-    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
-    buffer = io.BytesIO()
-    Image.fromarray(rgba[..., :3] if opaque else rgba).save(
-        buffer, format="png", compress_level=2, dpi=(dpi, dpi), pnginfo=info)
-    return buffer.getvalue()
+    return _encode_png(rgba[..., :3] if opaque else rgba, dpi)
+
+
+_SOFTWARE = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/".encode()
+
+
+def _encode_png(pixels: np.ndarray, dpi: int) -> bytes:
+    """8-bit RGB or RGBA ``pixels`` (rows, columns, channels) as PNG bytes.
+
+    Every row unfiltered (filter type 0) and deflated at zlib level 2: charts
+    and maps are mostly flat colour, which deflate packs well by itself.
+    Pillow picks a filter for each row by trying them (adaptive filtering);
+    on the letters' town maps that took it 36-50 ms and 121 KB a map where
+    unfiltered rows take 23 ms and 105 KB (issue 16). The same pixels.
+    """
+    rows, columns, channels = pixels.shape
+    lines = np.zeros((rows, columns * channels + 1), np.uint8)   # column 0: the filter type
+    lines[:, 1:] = pixels.reshape(rows, -1)
+    metres = round(dpi / 0.0254)
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", columns, rows, 8, 2 if channels == 3 else 6,
+                                    0, 0, 0)),
+        _chunk(b"pHYs", struct.pack(">IIB", metres, metres, 1)),
+        _chunk(b"tEXt", b"Software\0" + _SOFTWARE),
+        _chunk(b"IDAT", zlib.compress(lines.data, 2)),
+        _chunk(b"IEND", b""),
+    ])
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
