@@ -28,6 +28,16 @@ _LINES = ("LineString", "MultiLineString", "LinearRing")
 _POINTS = ("Point", "MultiPoint")
 
 
+def rivers_in(rivers: gpd.GeoSeries, town: gpd.GeoSeries) -> gpd.GeoSeries:
+    """The rivers' stretches inside the town, as lines only.
+
+    Clipping a line to the polygon gives points where the line only touches
+    its border; they are not rivers, and drawn they were dots on the border.
+    """
+    rivers = rivers[rivers.intersects(town.iloc[0])]
+    return gpd.clip(rivers, town, keep_geom_type=True) if len(rivers) else rivers
+
+
 @dataclass(frozen=True)
 class _Shapes:
     """One layer as matplotlib takes it, in the parts and order ``GeoSeries.plot`` draws.
@@ -95,9 +105,7 @@ def town_map(atlas: Atlas, letter: Letter) -> Figure:
     villages = atlas.units["village"]
     villages = villages.geometry[villages["parent_id"] == letter.recipient_id]
     points = atlas.cases.geometry.loc[list(letter.cases["case_id"])]   # geometry only: cheap
-    rivers = atlas.rivers.geometry
-    rivers = rivers[rivers.intersects(town.iloc[0])]
-    rivers = gpd.clip(rivers, town) if len(rivers) else rivers
+    rivers = rivers_in(atlas.rivers.geometry, town)
     color = atlas.config.style.status_colors.get("reported", "#f0a30a")
     title = f"{towns.at[letter.recipient_id, 'name']}　新增问题 {len(points)} 件（编号同附件序号）"
     layers = (_Shapes.of(town), _Shapes.of(villages.boundary), _Shapes.of(rivers))

@@ -12,7 +12,7 @@ from matplotlib.transforms import ScaledTranslation
 from shapely.geometry import GeometryCollection, LineString, MultiLineString, Point, Polygon
 
 from battlemap.render.fonts import font_for, rc_params
-from battlemap.render.letters.townmap import _Numbers, _Shapes
+from battlemap.render.letters.townmap import _Numbers, _Shapes, rivers_in
 
 SQUARE = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
 LAYERS = {
@@ -91,3 +91,13 @@ def test_numbers_draw_and_lay_out_as_texts(font) -> None:
         moved = _numbered(True, xs, ys + np.array([0, 0, 0, 0.5]))
     assert np.array_equal(ours, texts)
     assert not np.array_equal(moved, texts)     # the comparison sees a moved number
+
+
+def test_a_river_touching_the_town_is_no_dot_on_its_border() -> None:
+    town = gpd.GeoSeries([Polygon([(0, 0), (4, 0), (4, 4), (0, 4)])])
+    rivers = gpd.GeoSeries([LineString([(-1, 2), (5, 2)]),            # crosses the town
+                            LineString([(4, -1), (4, 0), (6, -2)]),    # touches a corner
+                            LineString([(-3, -3), (-2, -2)])])         # far away
+    shapes = _Shapes.of(rivers_in(rivers, town))
+    assert len(shapes.points) == 0
+    assert [line.tolist() for line in shapes.lines] == [[[0.0, 2.0], [4.0, 2.0]]]
