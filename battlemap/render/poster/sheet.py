@@ -313,7 +313,7 @@ class Sheet:
         level = ("流域（河涌）" if view.level == "river"
                  else self.ctx.style.level_labels.get(view.level, view.level))
         crumbs = " › ".join([*view.crumbs, view.name])
-        dates = view.cases["reported_at"].to_numpy(dtype="datetime64[D]")
+        dates = view.case_column("reported_at", "datetime64[D]")
         dates = dates[~np.isnat(dates)]
         span = (f"{dates.min()} 至 {dates.max()}" if len(dates) else "无案件")
         chief = view.chief or "—"
