@@ -92,7 +92,7 @@ class View:
     def bounds(self) -> tuple[float, float, float, float]:
         """The map's content: the unit, and for a river also every case assigned to it."""
         geoms = [self.geometry]
-        if self.level == "river" and len(self.cases):
+        if self.level == "river" and self.case_count:
             geoms.append(shapely.envelope(shapely.union_all(self.case_column("geometry"))))
         return tuple(shapely.bounds(shapely.union_all(geoms)))
 
