@@ -215,6 +215,29 @@ def test_children_are_shaded_by_the_stats_stage_classes(tiny_atlas):
                       for k in tiny_atlas.units["town"].loc[view.children.index, "closed_class"]]
 
 
+def test_a_views_case_columns_are_its_cases_columns(tiny_atlas):
+    from battlemap.render.poster.view import Context
+
+    ctx = Context(tiny_atlas)
+    grids = tiny_atlas.units["grid"]
+    for level, unit_id in [("grid", grids.index[0]), ("grid", grids.index[-1]),
+                           ("village", tiny_atlas.units["village"].index[0]),
+                           ("river", tiny_atlas.rivers.index[0])]:
+        view = ctx.view(level, unit_id)
+        cases = view.cases
+        assert view.case_count == len(cases)
+        assert list(view.case_column("index")) == list(cases.index)
+        assert list(view.case_column("geometry")) == list(cases.geometry.values)
+        for name, dtype in [("state", None), ("overdue", bool), ("days_overdue", float),
+                            ("deadline", "datetime64[D]"), ("reported_at", "datetime64[D]")]:
+            np.testing.assert_array_equal(view.case_column(name, dtype),
+                                          cases[name].to_numpy(dtype=dtype))
+    # crumbs are kept per parent: each view gets its own list, the same names as a fresh context
+    first, again = ctx.view("grid", grids.index[0]), ctx.view("grid", grids.index[0])
+    assert first.crumbs == Context(tiny_atlas).view("grid", grids.index[0]).crumbs
+    assert len(first.crumbs) == 3 and first.crumbs is not again.crumbs
+
+
 @needs_poppler
 def test_meeting_atlases_are_joined_from_the_written_posters(tiny_atlas, tmp_path, monkeypatch):
     town = "440118002"

@@ -69,14 +69,11 @@ class Metrics:
 
     def advances(self, s: str) -> list[tuple[int, float]] | None:
         """(glyph index, advance) of each character of ``s``; None if one is missing."""
-        glyph = self.glyph
-        out = []
-        for char in s:
-            g = glyph(char)
-            if g is None:
-                return None
-            out.append(g)
-        return out
+        try:                  # every character seen before: dictionary look-ups only
+            out = [self.glyphs[char] for char in s]
+        except KeyError:
+            out = [self.glyph(char) for char in s]
+        return None if None in out else out
 
 
 _METRICS: dict[str, Metrics] = {}

@@ -174,8 +174,7 @@ def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,
     (points) of open, overdue and closed cases, for the legend.
     """
     s, ctx = sheet.s, sheet.ctx
-    cases = view.cases
-    n = len(cases)
+    n = view.case_count
     unit_area_pt = max(shapely.area(shapely.box(*view.bounds)) / mpp**2, 1.0)
     spacing = math.sqrt(unit_area_pt / max(n, 1))
     d_open = float(np.clip(0.5 * spacing, 2.4 * s, 7.5 * s))
@@ -184,10 +183,10 @@ def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,
     sizes = {"open": d_open, "overdue": d_over, "closed": d_closed}
     if not n:
         return sizes
-    xy = _to_points(sheet, shapely.get_coordinates(cases.geometry.values), extent, mpp)
-    state = cases["state"].to_numpy()
-    overdue = cases["overdue"].to_numpy(dtype=bool)
-    recurring = cases["recurring"].to_numpy(dtype=bool)
+    xy = _to_points(sheet, shapely.get_coordinates(view.case_column("geometry")), extent, mpp)
+    state = view.case_column("state")
+    overdue = view.case_column("overdue", bool)
+    recurring = view.case_column("recurring", bool)
     color = ctx.color
     # closed cases carry a thin dark edge: the closed-share ramp is green too, so a bare
     # green dot vanishes on a well-closed unit. Grids show each case full size; on the
@@ -214,10 +213,10 @@ def draw_cases(sheet: Sheet, view: View, extent: Extent, mpp: float,
         order = np.lexsort((state == "closed", ~overdue))
         if n > 10:   # every glyph costs ~0.1 ms in PDF text shaping: skip closed ones
             order = order[state[order] != "closed"]
-        data_xy = shapely.get_coordinates(cases.geometry.values)
+        data_xy, ids = shapely.get_coordinates(view.case_column("geometry")), view.case_column("index")
         for i in order[:60]:
             labels.place(sheet, data_xy[i, 0] + d_open * mpp * 0.7, data_xy[i, 1],
-                         str(cases.index[i]), 4.6 * s, extent, mpp, zorder=13, ha="left",
+                         str(ids[i]), 4.6 * s, extent, mpp, zorder=13, ha="left",
                          halo=False, color=ctx.color["overdue"] if overdue[i] else INK)
     return sizes
 

@@ -279,17 +279,16 @@ def _ranking_rows(frame: pd.DataFrame) -> list[tuple[str, ...]]:
 def _case_table(sheet: Sheet, cur: Cursor, view: View) -> None:
     """A grid's cases: overdue first (longest first), then open, then closed."""
     s, ctx = sheet.s, sheet.ctx
-    cases = view.cases
-    _heading(sheet, cur, f"网格案件清单（{len(cases)} 件）")
-    overdue = cases["overdue"].to_numpy(dtype=bool)
-    state = cases["state"].to_numpy()
-    days = cases["days_overdue"].to_numpy(dtype=float)
+    _heading(sheet, cur, f"网格案件清单（{view.case_count} 件）")
+    overdue = view.case_column("overdue", bool)
+    state = view.case_column("state")
+    days = view.case_column("days_overdue", float)
     order = np.lexsort((-days, state == "closed", ~overdue))   # stable, as a sort by columns
-    deadline = cases["deadline"].to_numpy(dtype="datetime64[D]")
+    deadline = view.case_column("deadline", "datetime64[D]")
     deadlines = np.where(np.isnat(deadline), "", np.datetime_as_string(deadline, unit="D"))
     columns = [("编号", 0.0, "left"), ("类型", 0.25, "left"), ("状态", 0.55, "left"),
                ("整改期限", 0.72, "left"), ("超期", 1.0, "right")]
-    ids, types = cases.index.to_numpy(), cases["problem_type"].to_numpy()
+    ids, types = view.case_column("index"), view.case_column("problem_type")
     rows = [(str(ids[i]), str(types[i]), ctx.label.get(state[i], state[i]), str(deadlines[i]),
              f"{int(days[i])}天" if overdue[i] else "") for i in order]
     # every printed glyph costs time, so at most CASE_ROWS rows, never under CASE_PT;

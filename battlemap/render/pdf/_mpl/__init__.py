@@ -311,6 +311,7 @@ def draw_shapes(renderer: _Renderer, items, trans, clipbox=None) -> None:
     renderer.check_gc(gc)          # leave the clip of the artist drawn before (or set ours)
     gc.restore()
     file = renderer.file
+    trans = trans.get_affine()     # the product once, not once a path (the same matrix)
     out = [b"q\n"]
     fill_now = edge_now = lw_now = cap_now = alpha_now = None
     for path, fill, edge, lw, cap in items:
