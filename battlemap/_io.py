@@ -30,10 +30,17 @@ def writing_into(out: Path) -> Iterator[Path]:
     """Refuse every atomic write outside ``out`` until the block ends."""
     global _ROOT
     previous, _ROOT = _ROOT, Path(out).resolve()
+    _READY.clear()
     try:
         yield _ROOT
     finally:
         _ROOT = previous
+        _READY.clear()
+
+
+_READY: set[tuple[Path, Path]] = set()
+"""(output folder, folder) pairs this build has checked and made: a folder is resolved and
+made once, not at every file (a build writes thousands of files into a dozen folders)."""
 
 
 @contextlib.contextmanager
@@ -50,24 +57,45 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise RenderError(f"{path}: a written path may not contain '..'; this is a bug in "
                           "battlemap, please report it")
     root = _ROOT if _ROOT is not None else _output_root(path)
-    if root is not None:
-        inside(root, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if root is None:  # outside an output folder (a direct API call): beside the file
+        path.parent.mkdir(parents=True, exist_ok=True)
         folder, prefix = path.parent, f".{path.name}.tmp-"
     else:
+        _ready(root, path.parent)
         folder, prefix = root / TEMP_DIR, "tmp-"
-        folder.mkdir(exist_ok=True)
     # ending in the real suffix so drivers (GPKG) are content
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=folder)
+    os.fchmod(fd, 0o644)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        tmp_path.chmod(0o644)
-        tmp_path.replace(path)
-    finally:
+        try:
+            tmp_path.replace(path)
+        except FileNotFoundError:  # the folder went away since this build made it
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp_path.replace(path)
+    except BaseException:
         tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def _ready(root: Path, folder: Path) -> None:
+    """Refuse ``folder`` unless, resolved, it is ``root`` or below; make it and the temporary
+    folder (once per build).
+
+    The file's own name is not resolved: it is a made-safe id, and a rename replaces
+    a link of that name instead of writing through it.
+    """
+    if (root, folder) in _READY:
+        return
+    resolved = folder.resolve()
+    if resolved != root and not resolved.is_relative_to(root):
+        inside(root, folder / "x")  # raises, with the message every refusal gives
+    folder.mkdir(parents=True, exist_ok=True)
+    (root / TEMP_DIR).mkdir(exist_ok=True)
+    if _ROOT is not None:  # only a build's folders are remembered, and only for it
+        _READY.add((root, folder))
 
 
 def _output_root(path: Path) -> Path | None:

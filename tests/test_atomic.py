@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -99,3 +100,45 @@ def test_a_write_outside_the_build_folder_is_refused(tmp_path: Path) -> None:
             with pytest.raises(RenderError):
                 write_text(bad, "no")
     assert not (tmp_path / "escaped.txt").exists() and (out / "a" / "ok.txt").is_file()
+
+
+def test_a_linked_folder_leading_out_is_refused_in_every_build(tmp_path: Path) -> None:
+    from battlemap._io import write_text, writing_into
+    from battlemap.errors import RenderError
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / "a").mkdir(parents=True)
+    elsewhere.mkdir()
+    with writing_into(out):
+        write_text(out / "a" / "ok.txt", "fine")  # out/a is checked (and remembered) here
+    shutil.rmtree(out / "a")
+    (out / "a").symlink_to(elsewhere, target_is_directory=True)
+    with writing_into(out), pytest.raises(RenderError, match="outside the output folder"):
+        write_text(out / "a" / "escaped.txt", "no")  # a new build checks it again
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_link_in_place_of_a_file_is_replaced_not_written_through(tmp_path: Path) -> None:
+    from battlemap._io import write_text, writing_into
+
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    (out / "a").mkdir(parents=True)
+    victim.write_text("keep", encoding="utf-8")
+    (out / "a" / "x.txt").symlink_to(victim)
+    with writing_into(out):
+        write_text(out / "a" / "x.txt", "new")
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert not (out / "a" / "x.txt").is_symlink()
+    assert (out / "a" / "x.txt").read_text(encoding="utf-8") == "new"
+
+
+def test_a_folder_removed_during_a_build_is_made_again(tmp_path: Path) -> None:
+    from battlemap._io import write_text, writing_into
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with writing_into(out):
+        write_text(out / "a" / "one.txt", "1")
+        shutil.rmtree(out / "a")
+        write_text(out / "a" / "two.txt", "2")
+    assert (out / "a" / "two.txt").read_text(encoding="utf-8") == "2"
