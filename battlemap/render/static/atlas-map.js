@@ -134,7 +134,10 @@
         mapLabel(p, el('span', null, bm.S.index.town[k][1]), 'bm-label-faint').tip.addTo(bm.map);
       });
     }
-    L.polygon(bm.S.district.g, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
+    // the district page draws its overview geometry (render/web: simplified for its view,
+    // the towns as one coverage); every other page the district's outline of shared.js
+    var overview = bm.D.overview, outline = overview ? overview.outline : bm.S.district.g;
+    L.polygon(outline, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
       fill: bm.LEVEL === 'district' && !bm.S.basemap, fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(bm.map);
     if (bm.D.corridor && bm.D.corridor.length) {
       L.polygon(bm.D.corridor, { renderer: unitRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
@@ -180,8 +183,10 @@
   // and its label open the river.
   function drawRivers() {
     var unitsClick = !!(bm.D.children && bm.D.children.length);
-    bm.S.rivers.forEach(function (river) {
-      var stem = river[0], name = river[1], kind = river[2], geom = river[3];
+    var overview = bm.D.overview;
+    bm.S.rivers.forEach(function (river, k) {
+      var stem = river[0], name = river[1], kind = river[2];
+      var geom = overview ? overview.rivers[k] : river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = bm.LEVEL === 'river' && stem === bm.STEM;
       var text = name + (main ? '（干流）' : ''), href = pageHref('river', stem);

@@ -75,10 +75,12 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
                 "stem": web.stems[below][cid], "name": web.names[below][cid],
                 "chief": web.chiefs[below][cid],
                 "stats": web.stats[below][cid],
-                "g": None if below == "town" else web.geoms[below][cid],
+                "g": web.overview["towns"][cid] if below == "town" else web.geoms[below][cid],
                 "i": pos, "label": web.labels[below][cid]})
         data["children"] = children
         data["childLevel"] = below
+    if level == "district":
+        data["overview"] = {"outline": web.overview["outline"], "rivers": web.overview["rivers"]}
     if level == "river":
         data["bounds"] = _extend_bounds(data["bounds"], web, positions)
         data["kind"] = str(frame.at[unit_id, "kind"])
