@@ -43,7 +43,7 @@ def test_one_page_per_unit_and_river(tiny_atlas, tmp_path):
     for river_id in tiny_atlas.rivers.index:
         assert (tmp_path / "river" / f"{river_id}.html").exists()
     assert {p.name for p in (tmp_path / "assets").iterdir()} >= {
-        ATLAS_BUNDLE, "leaflet.css", "atlas.css", "images"}
+        ATLAS_BUNDLE, "atlas.css", "images"}
     assert all(p.exists() for p in written)
     assert not leftover_temp_files(tmp_path)
 
@@ -66,6 +66,10 @@ def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
     starts = [bundle.index(f"/* ---- {name} ---- */\n") for name in ATLAS_SCRIPTS]
     assert bundle.index("window.L") < starts[0] and starts == sorted(starts)  # in load order
     assert "sourceMappingURL" not in bundle
+    sheets = re.findall(r'<link rel="stylesheet" href="\.\./assets/([^"]+)"', town)
+    assert sheets == ["atlas.css"]                            # one file: Leaflet's CSS, then ours
+    css = (tmp_path / "assets" / "atlas.css").read_text(encoding="utf-8")
+    assert css.index(".leaflet-pane") < css.index("/* ---- atlas.css ---- */\n") < css.index(".bm-header")
 
 
 def test_free_text_never_reaches_html(tiny_atlas, tmp_path):
