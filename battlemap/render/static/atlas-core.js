@@ -47,18 +47,40 @@ window.battlemap = window.battlemap || {};
   var DIGIT = new Uint8Array(128);
   for (var d = 0; d < 64; d++) DIGIT[DIGITS.charCodeAt(d)] = d;
   var PACKED = ['x', 'y', 's', 't', 'c', 'd', 'f', 'g', 'o'];
+  // arrays the first drawing and the filters do not read (grid, days overdue: popups,
+  // search, export), decoded when first read
+  var LATER = { g: true, o: true };
+  // one loop per width (1 to 3 digits: every array of a district): the first decoding
+  // runs before the page's code is optimised, where each inner step counts
   function unpackInts(enc) {
-    var w = enc.w, v = enc.v, n = w ? v.length / w : 0, out = new Int32Array(n);
-    for (var i = 0, p = 0; i < n; i++) {
-      var x = 0;
-      for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
-      out[i] = x + enc.b;
+    var w = enc.w, v = enc.v, b = enc.b, n = w ? v.length / w : 0, out = new Int32Array(n);
+    var i, p;
+    if (w === 1) {
+      for (i = 0; i < n; i++) out[i] = DIGIT[v.charCodeAt(i)] + b;
+    } else if (w === 2) {
+      for (i = 0, p = 0; i < n; i++, p += 2) out[i] = DIGIT[v.charCodeAt(p)] * 64 + DIGIT[v.charCodeAt(p + 1)] + b;
+    } else if (w === 3) {
+      for (i = 0, p = 0; i < n; i++, p += 3) {
+        out[i] = (DIGIT[v.charCodeAt(p)] * 64 + DIGIT[v.charCodeAt(p + 1)]) * 64 + DIGIT[v.charCodeAt(p + 2)] + b;
+      }
+    } else {
+      for (i = 0, p = 0; i < n; i++) {
+        var x = 0;
+        for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
+        out[i] = x + b;
+      }
     }
     return out;
   }
+  function lazyInts(c, key, enc) {
+    var ints = null;
+    Object.defineProperty(c, key, { enumerable: true,
+      get: function () { return ints || (ints = unpackInts(enc)); } });
+  }
   function unpackCases(c) {
     PACKED.forEach(function (k) {
-      if (c[k] && typeof c[k].v === 'string') c[k] = unpackInts(c[k]);
+      if (!c[k] || typeof c[k].v !== 'string') return;
+      if (LATER[k]) lazyInts(c, k, c[k]); else c[k] = unpackInts(c[k]);
     });
     // c.count: how many cases; the case numbers (c.id) are decoded when first read (a
     // popup, the search, the export), not before the map is drawn
