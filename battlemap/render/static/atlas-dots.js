@@ -76,21 +76,27 @@
     var image = new ImageData(W, H), buf = image.data;
     // coverage (all 0 between paints) and the pixels a paint touched, kept for the next redraw
     if (!scratch || scratch.cover.length !== W * H) {
-      scratch = { cover: new Uint8Array(W * H), touched: new Int32Array(W * H) };
+      scratch = { cover: new Uint8Array(W * H), touched: new Int32Array(W * H),
+        seen: new Int32Array(W * H), paints: 0 };
     }
-    var cover = scratch.cover, touched = scratch.touched;
+    var cover = scratch.cover, touched = scratch.touched, seen = scratch.seen;
 
     // A dot wholly inside the buffer is stamped through its pixels' offsets in the buffer
     // (dot.at, made once per buffer width); one at the edge pixel by pixel, clipped. The
-    // first paint onto a pixel (nothing under it yet) just takes the paint's colour.
+    // first paint onto a pixel (nothing under it yet) just takes the paint's colour. Dots
+    // of one paint on the same device pixel stamp the same pixels: the union has them
+    // once, so each is stamped once (`seen` holds the paint's number at its centre;
+    // 6,000 of the district's 29,700 closed cases share a pixel at the opening view).
     function paint(list, sx, sy, dot, css, alpha) {
       var t = 0, half = dot.half, ox = dot.dx, oy = dot.dy, shape = dot.cover, m = shape.length;
-      var at = offsets(dot, W);
+      var at = offsets(dot, W), mark = ++scratch.paints;
       for (var a = 0; a < list.length; a++) {
         var i = list[a], x0 = Math.round(sx[i] * ratio), y0 = Math.round(sy[i] * ratio);
         var e, p, old, v;
         if (x0 >= half && y0 >= half && x0 + half < W && y0 + half < H) {
           var base = y0 * W + x0;
+          if (seen[base] === mark) continue;
+          seen[base] = mark;
           for (e = 0; e < m; e++) {
             p = base + at[e]; old = cover[p]; v = shape[e];
             if (!old) touched[t++] = p;
