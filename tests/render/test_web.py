@@ -135,7 +135,7 @@ def test_district_data_is_compact(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
     district = (tmp_path / "data" / "district" / "440118.js").read_text(encoding="utf-8")
     assert "onerror" not in district        # details stay in the grid files
-    assert '"ids":{"p":["C"],"w":[2],"n":[1,1,2,1,1,3,1]}' in district
+    assert '"ids":{"p":["C"],"w":[2],"c":7,"n":"1,1,2,1,1,3,1"}' in district
 
 
 def _payload(path: Path) -> dict:
@@ -247,10 +247,14 @@ def test_wgs84_basemap_keeps_coordinates(tiny_atlas, tmp_path):
     ["甲1", "乙", ""], []])
 def test_case_numbers_round_trip(ids):
     encoded = _encode_ids(ids)
+    assert encoded["c"] == len(ids) and all(isinstance(encoded[key], str) for key in ("n", "k")
+                                            if key in encoded)
+    deltas = [int(d) for d in encoded["n"].split(",")] if ids else []
+    prefixes = [int(k) for k in encoded["k"].split(",")] if "k" in encoded else [0] * len(ids)
     decoded, number = [], 0
-    for i, delta in enumerate(encoded["n"]):
+    for i, delta in enumerate(deltas):
         number += delta
-        k = encoded.get("k", [0] * len(ids))[i]
+        k = prefixes[i]
         width = encoded["w"][k]
         decoded.append(encoded["p"][k] + (str(number).zfill(width) if width else ""))
     assert decoded == ids

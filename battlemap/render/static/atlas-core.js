@@ -26,11 +26,13 @@ window.battlemap = window.battlemap || {};
   var registry = {}, waiters = {}, loading = {};
 
   window.battlemapShared = function (data) { bm.S = data; };
+  // case numbers as encode._encode_ids writes them (n, k: comma-separated text)
   function decodeIds(enc) {
-    var out = new Array(enc.n.length), num = 0, pads = {};
-    for (var i = 0; i < enc.n.length; i++) {
-      num += enc.n[i];
-      var k = enc.k ? enc.k[i] : 0, w = enc.w[k];
+    var out = new Array(enc.c), num = 0, pads = {};
+    var n = enc.c ? enc.n.split(',') : [], ks = enc.k ? enc.k.split(',') : null;
+    for (var i = 0; i < enc.c; i++) {
+      num += +n[i];
+      var k = ks ? +ks[i] : 0, w = enc.w[k];
       if (!w) { out[i] = enc.p[k]; continue; }
       var digits = String(num);
       if (digits.length < w) {
@@ -84,7 +86,7 @@ window.battlemap = window.battlemap || {};
     });
     // c.count: how many cases; the case numbers (c.id) are decoded when first read (a
     // popup, the search, the export), not before the map is drawn
-    c.count = c.ids ? c.ids.n.length : c.id.length;
+    c.count = c.ids ? c.ids.c : c.id.length;
     if (c.ids) {
       var enc = c.ids, ids = null;
       delete c.ids;
