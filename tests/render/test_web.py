@@ -43,7 +43,7 @@ def test_one_page_per_unit_and_river(tiny_atlas, tmp_path):
     for river_id in tiny_atlas.rivers.index:
         assert (tmp_path / "river" / f"{river_id}.html").exists()
     assert {p.name for p in (tmp_path / "assets").iterdir()} >= {
-        ATLAS_BUNDLE, "leaflet.css", "atlas.css", "images"}
+        ATLAS_BUNDLE, "atlas.css", "images"}
     assert all(p.exists() for p in written)
     assert not leftover_temp_files(tmp_path)
 
@@ -66,6 +66,10 @@ def test_links_are_relative_and_offline(tiny_atlas, tmp_path):
     starts = [bundle.index(f"/* ---- {name} ---- */\n") for name in ATLAS_SCRIPTS]
     assert bundle.index("window.L") < starts[0] and starts == sorted(starts)  # in load order
     assert "sourceMappingURL" not in bundle
+    sheets = re.findall(r'<link rel="stylesheet" href="\.\./assets/([^"]+)"', town)
+    assert sheets == ["atlas.css"]                            # one file: Leaflet's CSS, then ours
+    css = (tmp_path / "assets" / "atlas.css").read_text(encoding="utf-8")
+    assert css.index(".leaflet-pane") < css.index("/* ---- atlas.css ---- */\n") < css.index(".bm-header")
 
 
 def test_free_text_never_reaches_html(tiny_atlas, tmp_path):
@@ -131,7 +135,7 @@ def test_district_data_is_compact(tiny_atlas, tmp_path):
     render_web(tiny_atlas, tmp_path)
     district = (tmp_path / "data" / "district" / "440118.js").read_text(encoding="utf-8")
     assert "onerror" not in district        # details stay in the grid files
-    assert '"ids":{"p":["C"],"w":[2],"n":[1,1,2,1,1,3,1]}' in district
+    assert '"ids":{"p":["C"],"w":[2],"c":7,"n":"1,1,2,1,1,3,1"}' in district
 
 
 def _payload(path: Path) -> dict:
@@ -243,10 +247,14 @@ def test_wgs84_basemap_keeps_coordinates(tiny_atlas, tmp_path):
     ["甲1", "乙", ""], []])
 def test_case_numbers_round_trip(ids):
     encoded = _encode_ids(ids)
+    assert encoded["c"] == len(ids) and all(isinstance(encoded[key], str) for key in ("n", "k")
+                                            if key in encoded)
+    deltas = [int(d) for d in encoded["n"].split(",")] if ids else []
+    prefixes = [int(k) for k in encoded["k"].split(",")] if "k" in encoded else [0] * len(ids)
     decoded, number = [], 0
-    for i, delta in enumerate(encoded["n"]):
+    for i, delta in enumerate(deltas):
         number += delta
-        k = encoded.get("k", [0] * len(ids))[i]
+        k = prefixes[i]
         width = encoded["w"][k]
         decoded.append(encoded["p"][k] + (str(number).zfill(width) if width else ""))
     assert decoded == ids

@@ -26,11 +26,13 @@ window.battlemap = window.battlemap || {};
   var registry = {}, waiters = {}, loading = {};
 
   window.battlemapShared = function (data) { bm.S = data; };
+  // case numbers as encode._encode_ids writes them (n, k: comma-separated text)
   function decodeIds(enc) {
-    var out = new Array(enc.n.length), num = 0, pads = {};
-    for (var i = 0; i < enc.n.length; i++) {
-      num += enc.n[i];
-      var k = enc.k ? enc.k[i] : 0, w = enc.w[k];
+    var out = new Array(enc.c), num = 0, pads = {};
+    var n = enc.c ? enc.n.split(',') : [], ks = enc.k ? enc.k.split(',') : null;
+    for (var i = 0; i < enc.c; i++) {
+      num += +n[i];
+      var k = ks ? +ks[i] : 0, w = enc.w[k];
       if (!w) { out[i] = enc.p[k]; continue; }
       var digits = String(num);
       if (digits.length < w) {
@@ -47,22 +49,44 @@ window.battlemap = window.battlemap || {};
   var DIGIT = new Uint8Array(128);
   for (var d = 0; d < 64; d++) DIGIT[DIGITS.charCodeAt(d)] = d;
   var PACKED = ['x', 'y', 's', 't', 'c', 'd', 'f', 'g', 'o'];
+  // arrays the first drawing and the filters do not read (grid, days overdue: popups,
+  // search, export), decoded when first read
+  var LATER = { g: true, o: true };
+  // one loop per width (1 to 3 digits: every array of a district): the first decoding
+  // runs before the page's code is optimised, where each inner step counts
   function unpackInts(enc) {
-    var w = enc.w, v = enc.v, n = w ? v.length / w : 0, out = new Int32Array(n);
-    for (var i = 0, p = 0; i < n; i++) {
-      var x = 0;
-      for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
-      out[i] = x + enc.b;
+    var w = enc.w, v = enc.v, b = enc.b, n = w ? v.length / w : 0, out = new Int32Array(n);
+    var i, p;
+    if (w === 1) {
+      for (i = 0; i < n; i++) out[i] = DIGIT[v.charCodeAt(i)] + b;
+    } else if (w === 2) {
+      for (i = 0, p = 0; i < n; i++, p += 2) out[i] = DIGIT[v.charCodeAt(p)] * 64 + DIGIT[v.charCodeAt(p + 1)] + b;
+    } else if (w === 3) {
+      for (i = 0, p = 0; i < n; i++, p += 3) {
+        out[i] = (DIGIT[v.charCodeAt(p)] * 64 + DIGIT[v.charCodeAt(p + 1)]) * 64 + DIGIT[v.charCodeAt(p + 2)] + b;
+      }
+    } else {
+      for (i = 0, p = 0; i < n; i++) {
+        var x = 0;
+        for (var k = 0; k < w; k++) x = x * 64 + DIGIT[v.charCodeAt(p++)];
+        out[i] = x + b;
+      }
     }
     return out;
   }
+  function lazyInts(c, key, enc) {
+    var ints = null;
+    Object.defineProperty(c, key, { enumerable: true,
+      get: function () { return ints || (ints = unpackInts(enc)); } });
+  }
   function unpackCases(c) {
     PACKED.forEach(function (k) {
-      if (c[k] && typeof c[k].v === 'string') c[k] = unpackInts(c[k]);
+      if (!c[k] || typeof c[k].v !== 'string') return;
+      if (LATER[k]) lazyInts(c, k, c[k]); else c[k] = unpackInts(c[k]);
     });
     // c.count: how many cases; the case numbers (c.id) are decoded when first read (a
     // popup, the search, the export), not before the map is drawn
-    c.count = c.ids ? c.ids.n.length : c.id.length;
+    c.count = c.ids ? c.ids.c : c.id.length;
     if (c.ids) {
       var enc = c.ids, ids = null;
       delete c.ids;

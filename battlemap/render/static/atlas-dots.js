@@ -61,25 +61,53 @@
       cover: new Uint8Array(cover) });
   }
 
+  // the dot's pixels as offsets in a buffer `width` pixels wide (kept for the last width)
+  function offsets(dot, width) {
+    if (dot.width === width) return dot.at;
+    var at = new Int32Array(dot.dx.length);
+    for (var e = 0; e < at.length; e++) at[e] = dot.dy[e] * width + dot.dx[e];
+    dot.width = width;
+    return (dot.at = at);
+  }
+
   // A buffer of W × H device pixels; fill/stroke take case positions `list` into the
   // CSS-pixel places sx, sy and sizes in CSS pixels, as the 2-D context would.
   bm.dotRaster = function (W, H, ratio) {
     var image = new ImageData(W, H), buf = image.data;
     // coverage (all 0 between paints) and the pixels a paint touched, kept for the next redraw
     if (!scratch || scratch.cover.length !== W * H) {
-      scratch = { cover: new Uint8Array(W * H), touched: new Int32Array(W * H) };
+      scratch = { cover: new Uint8Array(W * H), touched: new Int32Array(W * H),
+        seen: new Int32Array(W * H), paints: 0 };
     }
-    var cover = scratch.cover, touched = scratch.touched;
+    var cover = scratch.cover, touched = scratch.touched, seen = scratch.seen;
 
+    // A dot wholly inside the buffer is stamped through its pixels' offsets in the buffer
+    // (dot.at, made once per buffer width); one at the edge pixel by pixel, clipped. The
+    // first paint onto a pixel (nothing under it yet) just takes the paint's colour. Dots
+    // of one paint on the same device pixel stamp the same pixels: the union has them
+    // once, so each is stamped once (`seen` holds the paint's number at its centre;
+    // 6,000 of the district's 29,700 closed cases share a pixel at the opening view).
     function paint(list, sx, sy, dot, css, alpha) {
       var t = 0, half = dot.half, ox = dot.dx, oy = dot.dy, shape = dot.cover, m = shape.length;
+      var at = offsets(dot, W), mark = ++scratch.paints;
       for (var a = 0; a < list.length; a++) {
         var i = list[a], x0 = Math.round(sx[i] * ratio), y0 = Math.round(sy[i] * ratio);
-        var inside = x0 >= half && y0 >= half && x0 + half < W && y0 + half < H;
-        for (var e = 0; e < m; e++) {
+        var e, p, old, v;
+        if (x0 >= half && y0 >= half && x0 + half < W && y0 + half < H) {
+          var base = y0 * W + x0;
+          if (seen[base] === mark) continue;
+          seen[base] = mark;
+          for (e = 0; e < m; e++) {
+            p = base + at[e]; old = cover[p]; v = shape[e];
+            if (!old) touched[t++] = p;
+            if (v > old) cover[p] = v;
+          }
+          continue;
+        }
+        for (e = 0; e < m; e++) {
           var x = x0 + ox[e], y = y0 + oy[e];
-          if (!inside && (x < 0 || y < 0 || x >= W || y >= H)) continue;
-          var p = y * W + x, old = cover[p], v = shape[e];
+          if (x < 0 || y < 0 || x >= W || y >= H) continue;
+          p = y * W + x; old = cover[p]; v = shape[e];
           if (!old) touched[t++] = p;
           if (v > old) cover[p] = v;
         }
@@ -88,7 +116,12 @@
       for (var q = 0; q < t; q++) {
         var pix = touched[q], as = cover[pix] * unit, o = 4 * pix;
         cover[pix] = 0;
-        var ad = buf[o + 3] / 255, rest = ad * (1 - as), ao = as + rest;
+        var ad = buf[o + 3];
+        if (!ad) {      // source-over onto nothing: the paint's colour at its own alpha
+          if (as > 0) { buf[o] = cr; buf[o + 1] = cg; buf[o + 2] = cb; buf[o + 3] = as * 255; }
+          continue;
+        }
+        var rest = ad / 255 * (1 - as), ao = as + rest;
         if (ao <= 0) continue;
         var ks = as / ao, kd = rest / ao;
         buf[o] = cr * ks + buf[o] * kd;

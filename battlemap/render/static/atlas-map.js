@@ -72,7 +72,7 @@
     function moved(r, dx, dy) {
       return { left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy };
     }
-    var items = labels.concat(riverLabels).filter(function (item) { return item.tip.getElement() && !item.off; });
+    var items = labels.concat(riverLabels).filter(function (item) { return item.tip && item.tip.getElement() && !item.off; });
     // every label shown and measured at once (one layout, not one per label), the hidden
     // ones hidden after; a river label's other places are its box moved along the river
     items.forEach(function (item) { item.node.style.visibility = ''; });
@@ -122,6 +122,12 @@
     return layer;
   }
 
+  // Leaflet simplifies every line again on each redraw (smoothFactor 1: a pixel); the
+  // district's overview geometry is already simplified for its view (render/web), so
+  // there it is drawn as it is (5,500 vertices: drawing them costs less than the
+  // simplifying did)
+  function smoothing() { return bm.D.overview ? 0 : 1; }
+
   function drawContext() {
     // neighbouring towns, faint, for orientation (every page but the district)
     if (bm.LEVEL !== 'district') {
@@ -134,7 +140,10 @@
         mapLabel(p, el('span', null, bm.S.index.town[k][1]), 'bm-label-faint').tip.addTo(bm.map);
       });
     }
-    L.polygon(bm.S.district.g, { renderer: unitRenderer, interactive: false, color: '#3b3b3b', weight: 2.5,
+    // the district page draws its overview geometry (render/web: simplified for its view,
+    // the towns as one coverage); every other page the district's outline of shared.js
+    var overview = bm.D.overview, outline = overview ? overview.outline : bm.S.district.g;
+    L.polygon(outline, { renderer: unitRenderer, interactive: false, smoothFactor: smoothing(), color: '#3b3b3b', weight: 2.5,
       fill: bm.LEVEL === 'district' && !bm.S.basemap, fillColor: '#fbfaf6', fillOpacity: 1 }).addTo(bm.map);
     if (bm.D.corridor && bm.D.corridor.length) {
       L.polygon(bm.D.corridor, { renderer: unitRenderer, interactive: false, color: '#2b7bba', weight: 1.5,
@@ -149,7 +158,7 @@
       var geom = child.g || (childLevel === 'town' ? bm.S.towns.g[child.i] : null);
       if (!geom) return;
       var rate = stat(child.stats, 'closed_rate');
-      var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1,
+      var poly = L.polygon(geom, { renderer: unitRenderer, color: '#6b6b6b', weight: 1, smoothFactor: smoothing(),
         fillColor: rateColor(child.stats), fillOpacity: bm.S.basemap ? 0.5 : 0.85 }).addTo(bm.map);
       // the figures' table is made when the tooltip opens (53 villages on a town page)
       poly.bindTooltip(function () { return unitContent(childLevel, child.name, child.chief, child.stats); },
@@ -180,8 +189,10 @@
   // and its label open the river.
   function drawRivers() {
     var unitsClick = !!(bm.D.children && bm.D.children.length);
-    bm.S.rivers.forEach(function (river) {
-      var stem = river[0], name = river[1], kind = river[2], geom = river[3];
+    var overview = bm.D.overview;
+    bm.S.rivers.forEach(function (river, k) {
+      var stem = river[0], name = river[1], kind = river[2];
+      var geom = overview ? overview.rivers[k] : river[3];
       if (!geom || !geom.length) return;
       var main = kind === 'main', mine = bm.LEVEL === 'river' && stem === bm.STEM;
       var text = name + (main ? '（干流）' : ''), href = pageHref('river', stem);
@@ -193,7 +204,7 @@
           opacity: 1, lineCap: 'round' }).addTo(bm.map);
         return;
       }
-      var line = L.polyline(geom, { renderer: unitRenderer, interactive: !unitsClick,
+      var line = L.polyline(geom, { renderer: unitRenderer, interactive: !unitsClick, smoothFactor: smoothing(),
         color: main ? '#1565c0' : '#1f7fd0', weight: main ? 4.5 : 2.5,
         opacity: bm.LEVEL === 'river' ? 0.5 : 0.95, lineCap: 'round' }).addTo(bm.map);
       if (unitsClick) return;
@@ -210,13 +221,15 @@
   // with a label already shown, at the next of LABEL_PLACES (declutter); placed again
   // after every pan and zoom.
   var TRIBUTARY_LABEL_ZOOM = 11;
+  // (its marker is made when it is first placed: on the district overview most never are)
   function riverLabel(text, geom, rank, href) {
     var parts = typeof geom[0][0] === 'number' ? [geom] : geom;
-    var item = mapLabel(null, el('span', null, text), 'bm-label-river' + (rank < 2 ? ' bm-label-main' : ''), href);
     var size = 0;
     parts.forEach(function (p) { size += p.length; });
-    item.parts = parts; item.rank = rank; item.size = size; item.off = false;
-    riverLabels.push(item);
+    riverLabels.push({ tip: null, node: null, parts: parts, rank: rank, size: size, off: false,
+      make: function () {
+        return mapLabel(null, el('span', null, text), 'bm-label-river' + (rank < 2 ? ' bm-label-main' : ''), href);
+      } });
   }
   // points at these shares of the way along the river's segments inside `view` (pixel
   // bounds), halfway first; [] when none of the river is in view
@@ -250,7 +263,8 @@
     riverLabels.forEach(function (item) {
       item.places = item.rank < 2 || zoom >= TRIBUTARY_LABEL_ZOOM ? placesInView(item.parts, view) : [];
       item.off = !item.places.length;
-      if (item.off) { m.removeLayer(item.tip); return; }
+      if (item.off) { if (item.tip) m.removeLayer(item.tip); return; }
+      if (!item.tip) { var made = item.make(); item.tip = made.tip; item.node = made.node; }
       item.tip.setLatLng(item.places[0]);
       if (!m.hasLayer(item.tip)) item.tip.addTo(m);
     });

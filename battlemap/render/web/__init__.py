@@ -10,7 +10,7 @@ Layout under ``out_dir``::
     data/shared.js              labels, colours, town outlines, rivers, context, unit index
     data/<level>/<id>.js        one page's data, loaded by a <script> tag (file:// safe)
     assets/                     atlas.js (Leaflet from the js_lib_leaflet package and the
-                                atlas-*.js scripts, one file), leaflet.css, atlas.css
+                                atlas-*.js scripts, one file), atlas.css (Leaflet's CSS and ours)
 
 Cases travel as compact parallel arrays (integer coordinates, small-integer
 codes; each array one string of fixed-width base-64 digits, ``encode._pack_ints``,

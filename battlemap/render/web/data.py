@@ -24,6 +24,7 @@ from battlemap.render.web.encode import (
     FLAG_RECURRING,
     SIMPLIFY_M,
     STAT_KEYS,
+    _coverage_geometries,
     _encode_ids,
     _fmt_time,
     _js_call,
@@ -32,6 +33,7 @@ from battlemap.render.web.encode import (
     _stat_rows,
     _unit_bounds,
     _web_geometries,
+    overview_tolerance,
     page_name,
 )
 from battlemap.stats import count_rule
@@ -84,6 +86,7 @@ class _WebAtlas:
     grid_index: dict[str, int] = field(default_factory=dict)
     stretches: pd.DataFrame = field(default_factory=pd.DataFrame)
     river_units: dict[str, pd.DataFrame] = field(default_factory=dict)  # level -> rows
+    overview: dict = field(default_factory=dict)  # the district page's lighter geometry
     _rivers_of: dict[tuple[str, str], list] | None = None
     _shared_js: str | None = None
 
@@ -117,6 +120,7 @@ class _WebAtlas:
                                   frame.groupby("parent_id", sort=False).indices.items()}
         web = cls(atlas, stems, names, chiefs, _parents(atlas), stats, geoms, labels, bounds,
                   children_of, gcj)
+        web.overview = _overview(atlas, gcj)
         web._encode_cases()
         web._river_links()
         return web
@@ -292,6 +296,20 @@ class _WebAtlas:
         return {"url": basemap.url, "attribution": basemap.attribution,
                 "maxZoom": basemap.max_zoom, "subdomains": basemap.subdomains,
                 "coordinates": basemap.coordinates}
+
+
+def _overview(atlas: Atlas, gcj: bool) -> dict:
+    """The district page's geometry, simplified for its view (:func:`overview_tolerance`).
+
+    ``towns``: town id -> latlngs, simplified as one coverage; ``outline``: the district's;
+    ``rivers``: latlngs in the order of ``atlas.rivers`` (as ``shared.js`` lists them).
+    """
+    district, towns = atlas.units["district"], atlas.units["town"]
+    tolerance = overview_tolerance(district.geometry)
+    return {"towns": dict(zip([str(i) for i in towns.index],
+                              _coverage_geometries(towns, tolerance, gcj), strict=True)),
+            "outline": _web_geometries(district, tolerance, gcj)[0],
+            "rivers": _web_geometries(atlas.rivers, tolerance, gcj)}
 
 
 def _parents(atlas: Atlas) -> dict[str, dict[str, str]]:

@@ -75,10 +75,12 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
                 "stem": web.stems[below][cid], "name": web.names[below][cid],
                 "chief": web.chiefs[below][cid],
                 "stats": web.stats[below][cid],
-                "g": None if below == "town" else web.geoms[below][cid],
+                "g": web.overview["towns"][cid] if below == "town" else web.geoms[below][cid],
                 "i": pos, "label": web.labels[below][cid]})
         data["children"] = children
         data["childLevel"] = below
+    if level == "district":
+        data["overview"] = {"outline": web.overview["outline"], "rivers": web.overview["rivers"]}
     if level == "river":
         data["bounds"] = _extend_bounds(data["bounds"], web, positions)
         data["kind"] = str(frame.at[unit_id, "kind"])
@@ -121,7 +123,6 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="{root}assets/leaflet.css">
 <link rel="stylesheet" href="{root}assets/atlas.css">
 </head>
 <body data-root="{root}" data-level="{level}" data-stem="{stem}">
@@ -189,7 +190,11 @@ def _write_page(web: _WebAtlas, out_dir: Path, level: str, unit_id: str) -> list
 
 
 def _write_assets(out_dir: Path) -> list[Path]:
-    """Leaflet (js_lib_leaflet package) and our scripts as one file; leaflet.css, atlas.css."""
+    """Leaflet (js_lib_leaflet package) and our scripts as one file, its CSS and ours as another.
+
+    One stylesheet, not two: every file a page loads before its first frame is one more
+    request (leaflet.css first, so that our rules win as they did in two files).
+    """
     assets = out_dir / "assets"
     try:
         leaflet = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
@@ -198,8 +203,7 @@ def _write_assets(out_dir: Path) -> list[Path]:
     ours = importlib.resources.files("battlemap.render") / _STATIC
     written = [_copy(_bundle(leaflet / "leaflet.js", [ours / n for n in ATLAS_SCRIPTS]),
                      assets / ATLAS_BUNDLE),
-               _copy((leaflet / "leaflet.css").read_bytes(), assets / "leaflet.css"),
-               _copy((ours / "atlas.css").read_bytes(), assets / "atlas.css")]
+               _copy(_bundle(leaflet / "leaflet.css", [ours / "atlas.css"]), assets / "atlas.css")]
     images = leaflet / "images"
     for item in sorted(images.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".png"):
@@ -209,11 +213,11 @@ def _write_assets(out_dir: Path) -> list[Path]:
 
 def _bundle(leaflet: importlib.resources.abc.Traversable,
             scripts: list[importlib.resources.abc.Traversable]) -> bytes:
-    """Leaflet, then each script under a comment naming it; each file ends on a newline
-    (Leaflet's last line is a ``//`` comment), Leaflet's source-map line left out (the
-    map is not shipped)."""
+    """Leaflet's file, then each of ours under a comment naming it; each file ends on a
+    newline (Leaflet's last line is a ``//`` comment), Leaflet's source-map line left out
+    (the map is not shipped)."""
     parts = [b"\n".join(line for line in leaflet.read_bytes().splitlines()
-                        if not line.startswith(b"//# sourceMappingURL="))]
+                        if not line.startswith((b"//# sourceMappingURL=", b"/*# sourceMappingURL=")))]
     parts += [b"/* ---- " + s.name.encode() + b" ---- */\n" + s.read_bytes() for s in scripts]
     return b"".join(part.rstrip(b"\n") + b"\n" for part in parts)
 
