@@ -118,8 +118,10 @@ class Atlas:
     rivers: gpd.GeoDataFrame
     cases: gpd.GeoDataFrame
     context: gpd.GeoDataFrame | None = None
-    by_type: pd.DataFrame | None = None      # long: level, unit_id, problem_type, count
-    by_channel: pd.DataFrame | None = None   # long: level, unit_id, channel, count, valid
+    by_type: pd.DataFrame | None = None      # long: level, unit_id, problem_type, count, …
+    """Per unit and problem type, the cases counted in the figures (:func:`stats.by_category`)."""
+    by_channel: pd.DataFrame | None = None   # long: level, unit_id, channel, count, valid, …
+    """Per unit and channel, every case (valid or not: the tip statistics), ``counted`` among them."""
     period: tuple[dt.date, dt.date] | None = None  # the current period [start, end]
     extra: dict[str, object] = field(default_factory=dict)
     neighbours: gpd.GeoDataFrame | None = None   # neighbouring districts, for orientation

@@ -13,6 +13,7 @@ import pandas as pd
 
 from battlemap import LEVELS, STATES
 from battlemap._model import Atlas
+from battlemap._text import text_series
 from battlemap.config import Config
 from battlemap.history import (
     CHANGE_COLUMNS,
@@ -120,7 +121,7 @@ def build_atlas(config: Config, units: dict[str, gpd.GeoDataFrame], rivers: gpd.
     return Atlas(
         config=config, units=figures,
         rivers=river_figures,
-        cases=cases, context=context, by_type=by_category(cases, "problem_type"),
+        cases=cases, context=context, by_type=by_category(cases[counted(cases)], "problem_type"),
         by_channel=by_category(cases, "channel"), period=period, extra=extra,
         neighbours=neighbours,
     )
@@ -242,13 +243,19 @@ def rank_siblings(units: gpd.GeoDataFrame, group: str | None = "parent_id") -> p
 
 
 def by_category(cases: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Long counts per unit and category: level, unit_id, <column>, count, closed, valid."""
+    """Long counts per unit and category: level, unit_id, <column>, count, closed, valid, counted.
+
+    ``counted``: the cases counted in the rectification figures, the ones the maps draw
+    (:func:`battlemap.join.counted`). A blank category is ``""``: its cases are counted too.
+    """
     flags = pd.DataFrame({"count": 1, "closed": (cases["state"] == "closed").astype(int),
-                          "valid": cases["valid"].astype(int)}, index=cases.index)
+                          "valid": cases["valid"].astype(int),
+                          "counted": counted(cases).astype(int)}, index=cases.index)
+    category = text_series(cases[column]).rename(column)
     rows = []
     for level in (*LEVELS, "river"):
         key = f"{level}_id"
-        counts = flags.groupby([cases[key].rename("unit_id"), cases[column]]).sum().reset_index()
+        counts = flags.groupby([cases[key].rename("unit_id"), category]).sum().reset_index()
         counts.insert(0, "level", level)
         rows.append(counts)
     return pd.concat(rows, ignore_index=True)

@@ -60,6 +60,11 @@ def test_invalid_tips_and_void_words_leave_the_figures_but_not_the_ledger(sample
     assert not cases.loc[invalid | void, ["overdue", "recurring"]].any().any()
     channels = sample.atlas.by_channel.query("level == 'district'")
     assert channels["count"].sum() == len(cases)     # the channel statistics count every tip
+    assert channels["counted"].sum() == district["total"]  # and which of them the figures count
+    # the problem types count what the figures count: a town's types add up to its total
+    by_type = sample.atlas.by_type.query("level == 'town'").groupby("unit_id")["count"].sum()
+    towns = sample.atlas.units["town"]["total"]
+    assert by_type.reindex(towns.index, fill_value=0).to_dict() == towns.to_dict()
 
 
 def test_town_ranking_follows_the_rule(sample) -> None:

@@ -10,8 +10,15 @@ import pandas as pd
 import pytest
 
 from battlemap import LEVELS, STATES
+from battlemap.join import counted
 from battlemap.render.closure import closure_color, closure_legend
-from battlemap.stats import closure_classes, previous_ranks, rank_siblings, unit_statistics
+from battlemap.stats import (
+    by_category,
+    closure_classes,
+    previous_ranks,
+    rank_siblings,
+    unit_statistics,
+)
 
 
 def test_every_unit_present_with_zero_cases(tiny_atlas) -> None:
@@ -76,11 +83,27 @@ def test_rivers_have_statistics(tiny_atlas) -> None:
 
 
 def test_categories(tiny_atlas) -> None:
-    by_type = tiny_atlas.by_type
+    """Types count what the figures count (the maps' cases); channels every tip, valid or not."""
+    cases = tiny_atlas.cases
+    keep = counted(cases)  # the sample's 930 uncounted cases: tests/test_pipeline_sample.py
+    by_type, channels = tiny_atlas.by_type, tiny_atlas.by_channel
     district = by_type[by_type["level"] == "district"]
-    assert district["count"].sum() == len(tiny_atlas.cases)
-    channels = tiny_atlas.by_channel
-    assert set(channels.columns) >= {"level", "unit_id", "channel", "count", "closed", "valid"}
+    assert district["count"].sum() == keep.sum() == tiny_atlas.units["district"]["total"].sum()
+    towns = by_type[by_type["level"] == "town"].groupby("unit_id")["count"].sum()
+    assert towns.to_dict() == tiny_atlas.units["town"]["total"][lambda t: t > 0].to_dict()
+    assert set(channels.columns) >= {"level", "unit_id", "channel", "count", "closed", "valid",
+                                     "counted"}
+    district = channels[channels["level"] == "district"]
+    assert district["count"].sum() == len(cases) and district["counted"].sum() == keep.sum()
+
+
+def test_a_blank_category_is_counted_not_lost() -> None:
+    cases = pd.DataFrame({"state": ["closed", "assigned", "assigned"], "valid": [True] * 3,
+                          "counted": [True] * 3, "problem_type": ["排水口", None, " "],
+                          **{f"{level}_id": "u" for level in (*LEVELS, "river")}})
+    long = by_category(cases, "problem_type")
+    district = long[long["level"] == "district"].set_index("problem_type")
+    assert district["count"].to_dict() == {"排水口": 1, "": 1, " ": 1}
 
 
 def test_previous_ranks_recounted_from_the_snapshot() -> None:

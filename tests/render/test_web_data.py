@@ -93,3 +93,22 @@ def test_packed_ints_are_short():
     packed = _pack_ints(np.array([5, 7, 70]))
     assert packed == {"b": 5, "w": 2, "v": "AAACBB"}
     assert _pack_ints(np.arange(60_000))["w"] == 3   # a case's coordinate: 3 characters
+
+
+def test_the_filter_menus_show_the_stats_stages_counts(tiny_atlas, tmp_path):
+    """Each type's and channel's count on a page is the stats stage's, never recounted here."""
+    by_type = tiny_atlas.by_type.assign(count=tiny_atlas.by_type["count"] * 10)
+    by_channel = tiny_atlas.by_channel.assign(counted=tiny_atlas.by_channel["counted"] + 1)
+    doctored = dataclasses.replace(tiny_atlas, by_type=by_type, by_channel=by_channel)
+    render_web(doctored, tmp_path)
+    web = web_atlas(doctored)
+    for level, frame in (("town", doctored.units["town"]), ("river", doctored.rivers)):
+        for unit_id in frame.index.astype(str):
+            counts = _data(tmp_path, level, unit_id)["filterCounts"]
+            types = by_type[(by_type["level"] == level) & (by_type["unit_id"] == unit_id)]
+            channels = by_channel[(by_channel["level"] == level)
+                                  & (by_channel["unit_id"] == unit_id)]
+            assert ({web.types[k]: n for k, n in enumerate(counts["t"]) if n}
+                    == dict(zip(types["problem_type"], types["count"], strict=True)))
+            assert ({web.channels[k]: n for k, n in enumerate(counts["c"]) if n}
+                    == dict(zip(channels["channel"], channels["counted"], strict=True)))

@@ -221,7 +221,7 @@ def _statistics_pages(ctx: Context, town: View, villages: pd.DataFrame) -> Itera
     if by_type is not None and len(by_type):
         sub = by_type[(by_type["level"] == "town") & (by_type["unit_id"] == town.unit_id)]
         sub = sub.sort_values("count", ascending=False)
-        type_rows = [[str(r["problem_type"]), f"{int(r['count']):,}",
+        type_rows = [[as_text(r["problem_type"]) or "（未填）", f"{int(r['count']):,}",
                       f"{int(r.get('closed', 0)):,}",
                       f"{(r.get('closed', 0) / r['count']):.0%}" if r["count"] else "—"]
                      for _, r in sub.iterrows()]

@@ -143,18 +143,14 @@
   // ---------------------------------------------------------------- filters
   function buildFilters(panel) {
     var sec = section('筛选');
-    // one pass over the cases: how many of each type and channel, the first and last day
-    var c = bm.D.cases, types = bm.S.types.map(function () { return 0; });
-    var channels = bm.S.channels.map(function () { return 0; });
-    var minDay = Infinity, maxDay = -Infinity;
+    // the cases of each type and channel: the stats stage's counts (filterCounts), not ours
+    var c = bm.D.cases, counts = bm.D.filterCounts, minDay = Infinity, maxDay = -Infinity;
     for (var i = 0; i < c.count; i++) {
-      if (c.t[i] >= 0) types[c.t[i]]++;
-      if (c.c[i] >= 0) channels[c.c[i]]++;
       var day = c.d[i];
       if (day >= 0) { if (day < minDay) minDay = day; if (day > maxDay) maxDay = day; }
     }
-    sec.appendChild(selectFor('问题类型', bm.S.types, types, function (v) { bm.filters.type = v; }));
-    sec.appendChild(selectFor('上报渠道', bm.S.channels, channels, function (v) { bm.filters.channel = v; }));
+    sec.appendChild(selectFor('问题类型', bm.S.types, counts.t, function (v) { bm.filters.type = v; }));
+    sec.appendChild(selectFor('上报渠道', bm.S.channels, counts.c, function (v) { bm.filters.channel = v; }));
     var dates = el('div', 'bm-dates');
     var from = el('input'), to = el('input');
     from.type = to.type = 'date';

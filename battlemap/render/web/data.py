@@ -81,6 +81,7 @@ class _WebAtlas:
     details: list[list] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
+    filter_counts: dict[str, dict[tuple[str, str], list[int]]] = field(default_factory=dict)
     epoch: pd.Timestamp | None = None
     origin: tuple[int, int] = (0, 0)
     grid_index: dict[str, int] = field(default_factory=dict)
@@ -153,8 +154,12 @@ class _WebAtlas:
         reported = cases["reported_at"]
         self.epoch = reported.min().normalize() if len(cases) and reported.notna().any() \
             else pd.Timestamp(self.atlas.as_of)
-        self.types = cases["problem_type"].fillna("").astype(str).value_counts().index.tolist()
-        self.channels = cases["channel"].fillna("").astype(str).value_counts().index.tolist()
+        types, channels = text_series(cases["problem_type"]), text_series(cases["channel"])
+        self.types = types.value_counts().index.tolist()
+        self.channels = channels.value_counts().index.tolist()
+        self.filter_counts = {"t": _per_unit(self.atlas.by_type, "problem_type", "count", self.types),
+                              "c": _per_unit(self.atlas.by_channel, "channel", "counted",
+                                             self.channels)}
         grid_ids = [str(i) for i in self.atlas.units["grid"].index]
         self.grid_index = {g: k for k, g in enumerate(grid_ids)}
         grid_codes = cases["grid_id"].map(self.grid_index).fillna(-1).astype(int)
@@ -167,10 +172,8 @@ class _WebAtlas:
             "x": x - self.origin[0],
             "y": y - self.origin[1],
             "s": pd.Categorical(cases["state"], categories=STATES).codes.astype(np.int64),
-            "t": pd.Categorical(cases["problem_type"].fillna("").astype(str),
-                                categories=self.types).codes.astype(np.int64),
-            "c": pd.Categorical(cases["channel"].fillna("").astype(str),
-                                categories=self.channels).codes.astype(np.int64),
+            "t": pd.Categorical(types, categories=self.types).codes.astype(np.int64),
+            "c": pd.Categorical(channels, categories=self.channels).codes.astype(np.int64),
             "d": days.fillna(-1).astype(np.int64).to_numpy(),
             "f": flags.to_numpy(np.int64),
             "g": grid_codes.to_numpy(np.int64),
@@ -296,6 +299,23 @@ class _WebAtlas:
         return {"url": basemap.url, "attribution": basemap.attribution,
                 "maxZoom": basemap.max_zoom, "subdomains": basemap.subdomains,
                 "coordinates": basemap.coordinates}
+
+
+def _per_unit(long: pd.DataFrame | None, column: str, count: str,
+              values: list[str]) -> dict[tuple[str, str], list[int]]:
+    """(level, unit id) -> the stats stage's count of each of ``values`` (0 where none).
+
+    The filter menus show these counts; the stats stage counted them (:func:`stats.by_category`).
+    """
+    if long is None or not len(long):
+        return {}
+    index = {value: k for k, value in enumerate(values)}
+    out: dict[tuple[str, str], list[int]] = {}
+    for level, unit, value, n in zip(long["level"], long["unit_id"].astype(str), long[column],
+                                     long[count].astype(int), strict=True):
+        if value in index and n:
+            out.setdefault((level, unit), [0] * len(values))[index[value]] = int(n)
+    return out
 
 
 def _overview(atlas: Atlas, gcj: bool) -> dict:

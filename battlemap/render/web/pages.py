@@ -57,6 +57,8 @@ def _page_data(web: _WebAtlas, level: str, unit_id: str) -> dict:
         "bounds": web.bounds[level][unit_id],
         "g": web.geoms[level][unit_id] if level not in ("district", "river") else None,
         "cases": web.case_slice(positions, with_details=level == "grid"),
+        "filterCounts": {key: counts.get((level, unit_id), []) for key, counts
+                         in web.filter_counts.items()},
         "rivers": web.rivers_in(level, unit_id) if level != "river" else [],
         "children": [], "crosses": [],
         "uncountedNote": uncounted_note(int(frame.at[unit_id, "uncounted"])
