@@ -103,6 +103,8 @@ class Sheet:
         show(set())
         for artist in static:   # hidden, yet each cost a draw call on every page (~2 ms)
             artist.remove()
+        for ax in axes:         # nor are hidden spines, patch and axis drawn (~0.5 ms a page)
+            ax.set_axis_off()
         return lower, upper
 
     def _axes(self, box: Sequence[float], frame: bool) -> matplotlib.axes.Axes:
