@@ -8,7 +8,6 @@ marker per case.
 from __future__ import annotations
 
 from functools import cache
-from itertools import pairwise
 
 import numpy as np
 import shapely
@@ -81,31 +80,27 @@ RING = dots(np.zeros((1, 2)), 1.0, ring=RING_INNER, arcs=4)
 
 
 def polygon_paths(geoms) -> list[MplPath]:
-    """Matplotlib paths of (multi)polygons, holes included; one path per geometry.
-
-    Each path holds the rings (exterior, then holes) of the geometry's
-    polygons that have at least four vertices, each a move, lines and a
-    close; a geometry with none (empty, None, no polygon) gets a lone move.
-    Vectorised (shapely's parts, rings and coordinates of all at once): a
-    loop over polygons and rings cost ~0.7 ms a grid poster.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    polygons = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-    parts, owner = parts[polygons], owner[polygons]
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    lengths = np.bincount(ring_of, minlength=len(rings))
-    kept = lengths >= 4
-    xy, ring_of = xy[kept[ring_of]], ring_of[kept[ring_of]]
-    codes = np.full(len(xy), LINE, dtype=np.uint8)
-    if len(xy):
-        starts = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
-        codes[starts] = MOVE
-        codes[np.r_[starts[1:], len(xy)] - 1] = CLOSE
-    bounds = np.searchsorted(owner[ring_part[ring_of]], np.arange(len(geoms) + 1))
-    return [MplPath(xy[a:b], codes[a:b]) if b > a else MplPath(np.zeros((1, 2)), [MOVE])
-            for a, b in pairwise(bounds)]
+    """Matplotlib paths of (multi)polygons, holes included; one path per geometry."""
+    paths = []
+    for geom in geoms:
+        verts, codes = [], []
+        if geom is not None and not geom.is_empty:
+            for poly in shapely.get_parts(geom):
+                if poly.geom_type != "Polygon":
+                    continue
+                for ring in (poly.exterior, *poly.interiors):
+                    xy = np.asarray(ring.coords)
+                    if len(xy) < 4:
+                        continue
+                    c = np.full(len(xy), LINE, dtype=np.uint8)
+                    c[0], c[-1] = MOVE, CLOSE
+                    verts.append(xy)
+                    codes.append(c)
+        if verts:
+            paths.append(MplPath(np.concatenate(verts), np.concatenate(codes)))
+        else:
+            paths.append(MplPath(np.zeros((1, 2)), [MOVE]))
+    return paths
 
 
 def line_parts(geoms) -> list[np.ndarray]:
