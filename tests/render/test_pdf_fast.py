@@ -144,3 +144,35 @@ def test_the_map_frame_is_drawn_once_axes_are_off_after_the_layers(tiny_atlas, m
         path = sheet.save(view, tmp_path / "grid.pdf")
     on, outside = frame_darkness(path, tmp_path / "png", sheet)
     assert outside > 250 and on < 135                   # the grey (119) frame on a white margin
+
+
+class _Forgetful(dict):
+    """A cache that never finds anything: every layout made afresh."""
+
+    def get(self, key, default=None):
+        return default
+
+
+@needs_fast
+def test_texts_laid_out_from_the_cache_land_where_fresh_layouts_put_them(monkeypatch, poster_font,
+                                                                          tmp_path):
+    def page(path: Path) -> bytes:
+        fig = Figure(figsize=(4, 3), dpi=72)
+        batch = TextBatch(poster_font.path, fig.transFigure, 3)
+        for k, (va, size, spacing) in enumerate([("top", 8, None), ("bottom", 8, None),
+                                                 ("center", 8, 1.4), ("baseline", 9, None),
+                                                 ("top", 8, 1.4), ("top", 8, None)]):
+            batch.add(0.1 + 0.12 * k, 0.5, "乙镇\n销号率 25%", size, va=va, linespacing=spacing,
+                      ha="center")
+        fig.add_artist(batch)
+        with matplotlib.rc_context(rc_params(poster_font)):
+            save_pdf(fig, path, {"CreationDate": None}, poster_font.path)
+        return path.read_bytes()
+
+    from battlemap.render.pdf import artists
+
+    monkeypatch.setattr(artists, "_LAID", {})
+    cold, warm = page(tmp_path / "cold.pdf"), page(tmp_path / "warm.pdf")
+    assert len(artists._LAID) == 5                       # one layout per text, size, va, spacing
+    monkeypatch.setattr(artists, "_LAID", _Forgetful())
+    assert cold == warm == page(tmp_path / "fresh.pdf")
