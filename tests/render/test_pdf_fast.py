@@ -176,3 +176,24 @@ def test_texts_laid_out_from_the_cache_land_where_fresh_layouts_put_them(monkeyp
     assert len(artists._LAID) == 5                       # one layout per text, size, va, spacing
     monkeypatch.setattr(artists, "_LAID", _Forgetful())
     assert cold == warm == page(tmp_path / "fresh.pdf")
+
+
+def test_to_unicode_entries_read_back_as_written_from_the_cache(poster_font, tmp_path):
+    from battlemap.render.pdf.objects import _BFCHAR, classic_objects, our_fonts, split_stream
+
+    def page(path: Path, text: str) -> bytes:
+        with matplotlib.rc_context(rc_params(poster_font)):
+            fig = Figure(figsize=(4, 3), dpi=72)
+            fig.text(0.1, 0.5, text, fontsize=12)
+            save_pdf(fig, path, {"CreationDate": None}, poster_font.path)
+        return path.read_bytes()
+
+    for k, text in enumerate(["塱氹𬒈 · 销号率", "销号率 • 𬒈村 ・", "销号率"]):   # again, and anew
+        objects = classic_objects(page(tmp_path / f"{k}.pdf", text))[0]
+        [(chars, _parts)] = our_fonts(objects).values()
+        streams = [zlib.decompressobj().decompress(split_stream(body)[1]) for body in
+                   objects.values() if b"/FlateDecode" in split_stream(body)[0]]
+        [cmap] = [data for data in streams if b"beginbfchar" in data]
+        assert chars == {int(g, 16): bytes.fromhex(u.decode()).decode("utf-16-be")
+                         for g, u in _BFCHAR.findall(cmap)}
+        assert set(text) - {" "} <= set("".join(chars.values()))
