@@ -115,7 +115,13 @@ class TextBatch(Artist):
             if runs is None:
                 break
             _x, _y, text, size, color, ha, va, malign, spacing, angle, halo = item
-            placed, width, oy = _layout(m, text, size, va, spacing)
+            key = (m.path, text, size, va, spacing)
+            laid = _LAID.get(key)
+            if laid is None:
+                if len(_LAID) >= _LAID_MAX:
+                    _LAID.clear()
+                laid = _LAID[key] = _layout(m, text, size, va, spacing)
+            placed, width, oy = laid
             ox = 0.0 if ha == "left" else width if ha == "right" else width / 2
             rgba = colors.get(color)
             if rgba is None:
@@ -142,6 +148,14 @@ class TextBatch(Artist):
             _mpl.draw_texts(base, gc, runs)
         finally:
             gc.restore()
+
+
+_LAID: dict[tuple, tuple] = {}
+"""(font path, text, size, va, spacing) → :func:`_layout`'s answer, per process: headings,
+legend and table columns recur on every poster of a series (read-only once made)."""
+
+_LAID_MAX = 50_000
+"""Layouts kept at most; then the table starts afresh."""
 
 
 def _layout(m: Metrics, text: str, size: float, va: str, spacing):

@@ -8,6 +8,7 @@ only counts the cases it shows in the legend.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,6 +76,16 @@ def _heading(sheet: Sheet, cur: Cursor, text: str) -> None:
     cur.y -= 4 * s
 
 
+@lru_cache(maxsize=1024)
+def _wrapped(text: str, size: float, width: float) -> tuple[str, ...]:
+    """``wrap_to_width``, once per process for each text, size and width.
+
+    The notes (计数口径, the ranking's rule) and headings recur on every poster
+    of a series, and wrapping measures each line again at every character.
+    """
+    return tuple(wrap_to_width(text, size, width))
+
+
 def _legend(sheet: Sheet, cur: Cursor, view: View, sizes, context_counts, ramp) -> None:
     _heading(sheet, cur, "图例")
     _case_marks(sheet, cur, view, sizes)
@@ -130,7 +141,7 @@ def _count_note(sheet: Sheet, cur: Cursor, view: View) -> None:
     uncounted = uncounted_note(int(view.stats.get("uncounted", 0)))
     if uncounted:
         note += f"；{uncounted}（未绘出）"
-    lines = wrap_to_width(note, 5 * s, cur.w)[:3]
+    lines = _wrapped(note, 5 * s, cur.w)[:3]
     sheet.column(cur.x, cur.y, lines, 5 * s, 6.5 * s, color=GREY)
     cur.y -= 6.5 * s * len(lines) + 3 * s
 
@@ -183,7 +194,7 @@ def _ramp_bar(sheet: Sheet, cur: Cursor, view: View, classes: dict) -> None:
     size, row_h, col_w = 6.2 * s, 8.6 * s, cur.w / 2
     level = ctx.style.level_labels.get(view.child_level or view.level, "")
     title = f"{level}销号率（{classes.get('rule') or '按本级分档'}）"
-    lines = wrap_to_width(title, size, cur.w)[:2]
+    lines = _wrapped(title, size, cur.w)[:2]
     sheet.column(cur.x, cur.y, lines, size, row_h)
     cur.y -= row_h * len(lines)
     items = [*closure_legend(classes), (NO_CASES, "无案件")]
@@ -251,7 +262,7 @@ def _ranking(sheet: Sheet, cur: Cursor, view: View) -> None:
              else f"{child}排名")
     rule = str(ctx.atlas.extra.get("ranking_rule", ""))
     if rule:
-        lines = wrap_to_width(rule, 5 * s, cur.w)[:3]
+        lines = _wrapped(rule, 5 * s, cur.w)[:3]
         sheet.column(cur.x, cur.y, lines, 5 * s, 6.5 * s, color=GREY)
         cur.y -= 6.5 * s * len(lines) + 3 * s
     columns = [("名次", 0.0, "left"), ("名称", 0.09, "left"), ("河长", 0.44, "left"),

@@ -39,6 +39,9 @@ _BATCHABLE = frozenset({"color", "ha", "va", "multialignment", "linespacing", "z
                         "rotation", "rotation_mode", "halo"})
 """Keyword arguments of :meth:`Sheet.text` that a :class:`TextBatch` handles."""
 
+_CHECKED_MAX = 20_000
+"""Texts a sheet remembers as checked at most (then it starts afresh)."""
+
 
 class Sheet:
     """One reusable poster figure for a paper size and orientation.
@@ -63,6 +66,7 @@ class Sheet:
         self.points = Affine2D().scale(1 / 72) + self.fig.dpi_scale_trans
         """Page points → display, for paths built in points (short numbers in the PDF)."""
         self.dynamic: list[matplotlib.artist.Artist] = []
+        self._checked: dict[str, str] = {}
         self._over: list[matplotlib.artist.Artist] = []   # static, but above the map
         self._static = True
         self._draw_frame()
@@ -103,6 +107,8 @@ class Sheet:
         show(set())
         for artist in static:   # hidden, yet each cost a draw call on every page (~2 ms)
             artist.remove()
+        for ax in axes:         # nor are hidden spines, patch and axis drawn (~0.5 ms a page)
+            ax.set_axis_off()
         return lower, upper
 
     def _axes(self, box: Sequence[float], frame: bool) -> matplotlib.axes.Axes:
@@ -138,7 +144,7 @@ class Sheet:
         :class:`TextBatch` per axes and z-order and returns None.
         """
         ax = ax or self.page_ax
-        s = check_text(s, self.ctx.font)
+        s = self._drawable(s)
         kw.setdefault("color", INK)
         if (not self._static and kw.keys() <= _BATCHABLE and ax is not self.loc_ax
                 and (not kw.get("rotation") or kw.get("rotation_mode") == "anchor")):
@@ -156,6 +162,15 @@ class Sheet:
         if halo is not None:
             kw["path_effects"] = [withStroke(linewidth=halo, foreground="white")]
         return self.keep(ax.text(x, y, s, fontsize=size, parse_math=False, **kw))
+
+    def _drawable(self, s: str) -> str:
+        """``check_text(s, font)``, remembered: most texts recur on every poster of a series."""
+        found = self._checked.get(s)
+        if found is None:
+            if len(self._checked) >= _CHECKED_MAX:
+                self._checked.clear()
+            found = self._checked[s] = check_text(s, self.ctx.font)
+        return found
 
     def column(self, x, top, values, size, row_h, ha="left", **kw):
         """One text per column: ``values`` one per row, rows ``row_h`` points apart."""
