@@ -11,8 +11,8 @@ numeric columns are not touched, nor is text that is a plain number such as
 ``-113.5`` (or only dashes, ``-``, a common blank).
 
 :func:`write_workbook` is also the one place sheets get their look, and it
-writes each sheet in one pass through openpyxl's write-only mode (rows are
-streamed to the file, never held as a workbook of cell objects), so the
+writes each sheet in one pass (:mod:`battlemap._xlsx` streams the rows into
+the file a chunk at a time, never holding a workbook of cell objects), so the
 layout is decided from the frame before the first row goes out.
 
 The history snapshots (``history/*.csv.gz``) are left as they are: they
@@ -25,17 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
-from itertools import islice
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.workbook import Workbook
+
+from battlemap._xlsx import GENERAL, Package, SheetWriter, Styled
 
 __all__ = ["DATE", "DATE_TIME", "PERCENT", "formula_like", "inert_csv_frame", "inert_csv_text",
            "write_workbook"]
@@ -49,8 +45,9 @@ WIDTH_ROWS = 2000
 """Column widths are measured on the first rows of a sheet (the header among them)."""
 CHUNK_ROWS = 5000
 """Rows turned into cells at a time: the memory of a sheet stays that of a chunk."""
-Sheet = Any
-"""openpyxl's write-only worksheet (its class lives in a private openpyxl module)."""
+FORMATS = (PERCENT, DATE, DATE_TIME)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+"""The control characters an .xlsx cell cannot hold (openpyxl's own list)."""
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS = re.compile(r"-?\d+(?:\.\d+)?|-+")
@@ -86,17 +83,19 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], *, percent: t
                    max_width: int = 60) -> Path:
     """Write one sheet per frame (header row from its columns) to ``path``, laid out, inert.
 
-    Each sheet is written in one pass (openpyxl's write-only mode). Text
-    loses the control characters an .xlsx cell cannot hold, and formula-like
-    text (:func:`formula_like`) is stored as a string with the quote prefix;
-    NaN, NaT and None are empty cells; numbers stay numbers. The layout:
-    column widths from the longest text of the first rows (a Chinese
-    character counts two), the header row frozen, an autofilter over the
-    used range, the columns whose header is in ``percent`` shown as
-    percentages (the values stay fractions, 0.873 shows as 87.3%), dates
-    without a time of day shown as dates (:data:`DATE`), others with their
-    time (:data:`DATE_TIME`), and for printing: landscape, one page wide,
-    the header row repeated on every page.
+    Each sheet's XML is written straight into the package in one pass, a
+    chunk of rows at a time (:mod:`battlemap._xlsx`). Text loses the control
+    characters an .xlsx cell cannot hold and is always stored as text
+    (an inline string: no cell is ever a formula); formula-like text
+    (:func:`formula_like`) also gets the quote prefix, so Excel and WPS keep
+    it as text when it is edited; NaN, NaT and None are empty cells; numbers
+    stay numbers. The layout: column widths from the longest text of the
+    first rows (a Chinese character counts two), the header row frozen, an
+    autofilter over the used range, the columns whose header is in
+    ``percent`` shown as percentages (the values stay fractions, 0.873 shows
+    as 87.3%), dates without a time of day shown as dates (:data:`DATE`),
+    others with their time (:data:`DATE_TIME`), and for printing:
+    landscape, one page wide, the header row repeated on every page.
 
     Parameters
     ----------
@@ -114,76 +113,58 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], *, percent: t
     Path
         ``path``.
     """
-    book = Workbook(write_only=True)
-    for name, frame in sheets.items():
-        _write_sheet(book.create_sheet(name), frame, percent, max_width)
-    book.save(path)
+    with Package(path, FORMATS) as package:
+        for name, frame in sheets.items():
+            with package.sheet(name) as sheet:
+                _write_sheet(sheet, frame, percent, max_width)
     return path
 
 
-def _write_sheet(sheet: Sheet, frame: pd.DataFrame, percent: tuple[str, ...],
+def _write_sheet(sheet: SheetWriter, frame: pd.DataFrame, percent: tuple[str, ...],
                  max_width: int) -> None:
-    header = [_cell(sheet, name) for name in frame.columns]
-    rows = _rows(sheet, frame, [name in percent for name in frame.columns])
-    first = list(islice(rows, WIDTH_ROWS - 1))
-    if header:  # the layout goes first: write-only sheets write it before the rows
-        _lay_out(sheet, [header, *first], len(frame) + 1, max_width)
-    for row in (header, *first):
-        sheet.append(row)
-    for row in rows:
-        sheet.append(row)
-
-
-def _lay_out(sheet: Sheet, first: list[list[object]], rows: int, max_width: int) -> None:
-    for k, column in enumerate(zip(*first, strict=True), start=1):
-        width = max(_display_width(v.value if isinstance(v, Cell) else v) for v in column)
-        sheet.column_dimensions[get_column_letter(k)].width = min(max_width, max(6, width + 2))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(first[0]))}{rows}"
-    sheet.print_title_rows = "1:1"                  # printed: the header on every page,
-    sheet.page_setup.orientation = "landscape"      # landscape, all columns on one page width
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-
-
-def _rows(sheet: Sheet, frame: pd.DataFrame, percent: list[bool]) -> Iterator[tuple[object, ...]]:
-    """The frame's rows as cell values (or styled cells), converted a chunk of rows at a time."""
+    header = [_cell(name) for name in frame.columns]
+    shown_as_percent = [name in percent for name in frame.columns]
+    if header:  # the layout goes first: it comes before the rows in the sheet's XML
+        head = frame.iloc[:WIDTH_ROWS - 1]
+        measured = [[_value(v), *map(_value, _column(head.iloc[:, k], shown_as_percent[k]))]
+                    for k, v in enumerate(header)]
+        sheet.lay_out([min(max_width, max(6, max(map(_display_width, column)) + 2))
+                       for column in measured], len(frame) + 1)
+    sheet.rows([header])
     for start in range(0, len(frame), CHUNK_ROWS):
         chunk = frame.iloc[start:start + CHUNK_ROWS]
-        yield from zip(*(_column(sheet, chunk.iloc[:, k], shown_as_percent)
-                         for k, shown_as_percent in enumerate(percent)), strict=True)
+        sheet.rows(zip(*(_column(chunk.iloc[:, k], shown)
+                         for k, shown in enumerate(shown_as_percent)), strict=True))
 
 
-def _column(sheet: Sheet, values: pd.Series, shown_as_percent: bool) -> list[object]:
-    """One column's cells: plain values where openpyxl's defaults do, styled cells elsewhere."""
+def _column(values: pd.Series, shown_as_percent: bool) -> list[object]:
+    """One column's cells: plain values, or :class:`Styled` where a format or prefix is needed."""
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
-        items = values.tolist() if not values.hasnans else [_cell(sheet, v) for v in values]
+        items = values.tolist() if not values.hasnans else [_cell(v) for v in values]
     elif pd.api.types.is_float_dtype(values.dtype):
         items = [_number(v) for v in values.tolist()]
     elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive datetime64
-        items = _dates(sheet, values)
+        items = _dates(values)
     else:
-        items = [_cell(sheet, v) for v in values.tolist()]
+        items = [_cell(v) for v in values.tolist()]
     if shown_as_percent:
-        items = [_percent(sheet, v) for v in items]
+        items = [_percent(v) for v in items]
     return items
 
 
-def _dates(sheet: Sheet, values: pd.Series) -> list[object]:
+def _dates(values: pd.Series) -> list[object]:
     """A datetime column's cells: a date format at midnight, a date-and-time format otherwise."""
     midnight = (values == values.dt.normalize()).tolist()
-    return [None if missing else _styled(sheet, value, DATE if at_midnight else DATE_TIME)
+    return [None if missing else Styled(value, DATE if at_midnight else DATE_TIME)
             for value, at_midnight, missing in zip(values.dt.to_pydatetime().tolist(), midnight,
                                                    values.isna().tolist(), strict=True)]
 
 
-def _percent(sheet: Sheet, item: object) -> Cell:
+def _percent(item: object) -> Styled:
     """The cell shown as a percentage; a date keeps its date format."""
-    if not isinstance(item, Cell):
-        return _styled(sheet, item, PERCENT)
-    if item.number_format == "General":
-        item.number_format = PERCENT
-    return item
+    if not isinstance(item, Styled):
+        return Styled(item, PERCENT)
+    return item if item.number_format != GENERAL else item._replace(number_format=PERCENT)
 
 
 def _number(value: float) -> object:
@@ -195,36 +176,29 @@ def _number(value: float) -> object:
     return value
 
 
-def _cell(sheet: Sheet, value: object) -> object:
+def _cell(value: object) -> object:
     """A value as it goes into a cell: inert text, dates formatted, missing values empty."""
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)   # control characters a cell cannot hold
-        if formula_like(text):
-            cell = WriteOnlyCell(sheet, value=text)
-            cell.data_type, cell.quotePrefix = "s", True
-            return cell
-        return text
+        return Styled(text, GENERAL, quote=True) if formula_like(text) else text
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime | np.datetime64):
         value = pd.Timestamp(value).to_pydatetime()
-        return _styled(sheet, value, DATE if value.time() == dt.time() else DATE_TIME)
+        return Styled(value, DATE if value.time() == dt.time() else DATE_TIME)
     if isinstance(value, dt.date):
-        return _styled(sheet, value, DATE)
+        return Styled(value, DATE)
     if isinstance(value, np.generic):
         return _number(value.item()) if isinstance(value, np.floating) else value.item()
     if isinstance(value, float):
         return _number(value)
     if isinstance(value, bool | int):
         return value
-    return _cell(sheet, str(value))
+    return _cell(str(value))
 
 
-def _styled(sheet: Sheet, value: object, number_format: str) -> Cell:
-    cell = WriteOnlyCell(sheet)
-    cell.number_format = number_format   # first: a date then keeps it, not openpyxl's default
-    cell.value = value
-    return cell
+def _value(item: object) -> object:
+    return item.value if isinstance(item, Styled) else item
 
 
 def _display_width(value: object) -> int:

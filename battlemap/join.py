@@ -56,8 +56,8 @@ def join_rivers(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, config: Confi
     ``join.river_distance_m``, main stems and tributaries alike (a case on
     the bank of the 增江 belongs to the 增江, not to a tributary further
     off), else none (``river_id == ""``). Ties go to the smaller river id.
-    Rivers are split into two-point segments first, which makes the nearest
-    search several times faster than on whole lines.
+    Rivers are split into short pieces first (:func:`split_lines`), which
+    makes the nearest search several times faster than on whole lines.
     """
     cases = cases.copy()
     cases["river_id"] = ""
@@ -84,15 +84,34 @@ def _by_catchment(cases: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame,
         cases.geometry[placed].values, rivers.geometry.loc[river_id[placed]].values)
 
 
-def split_lines(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rivers as two-point segments, each carrying its river's id."""
+SEGMENT_VERTICES = 9
+"""Rivers are searched for the nearest one as pieces of at most this many vertices. Measured at
+×10 (322k cases, 11,662 river vertices), CPU of the search: two-point segments 5.6 s, 5 vertices
+4.4 s, 9 vertices 3.9 s, 17 vertices 5.3 s, 33 vertices 6.8 s; the answers are the same."""
+
+
+def split_lines(rivers: gpd.GeoDataFrame, vertices: int = SEGMENT_VERTICES) -> gpd.GeoDataFrame:
+    """Rivers as pieces of at most ``vertices`` vertices (two: single segments), with river ids.
+
+    Consecutive pieces of a line share their end vertex, so every segment of
+    every line is in exactly one piece and a point's distance to the nearest
+    piece is its distance to the line, to the last bit.
+    """
     parts = rivers.geometry.explode(index_parts=False)
     coords, owner = shapely.get_coordinates(parts.values, return_index=True)
-    river_ids = parts.index.to_numpy()[owner]
-    same = owner[1:] == owner[:-1]
-    starts, ends = coords[:-1][same], coords[1:][same]
-    lines = shapely.linestrings(np.stack([starts, ends], axis=1))
-    return gpd.GeoDataFrame({"river_id": river_ids[1:][same]}, geometry=lines, crs=rivers.crs)
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
+    sizes = np.diff(np.r_[first, len(owner)])
+    step = max(vertices, 2) - 1
+    counts = np.maximum(sizes - 1 + step - 1, 0) // step   # pieces per part
+    part_of_piece = np.repeat(np.arange(len(first)), counts)
+    k = np.arange(len(part_of_piece)) - np.repeat(np.cumsum(counts) - counts, counts)
+    start = first[part_of_piece] + k * step
+    length = np.minimum(step, sizes[part_of_piece] - 1 - k * step) + 1
+    piece = np.repeat(np.arange(len(start)), length)
+    vertex = start[piece] + np.arange(len(piece)) - np.repeat(np.cumsum(length) - length, length)
+    lines = shapely.linestrings(coords[vertex], indices=piece) if len(piece) else np.array([])
+    river_ids = parts.index.to_numpy()[owner[start]] if len(start) else parts.index[:0]
+    return gpd.GeoDataFrame({"river_id": river_ids}, geometry=list(lines), crs=rivers.crs)
 
 
 def river_stretches(units: dict[str, gpd.GeoDataFrame], rivers: gpd.GeoDataFrame,

@@ -7,8 +7,9 @@ import datetime as dt
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from conftest import X0, Y0, tiny_rivers
-from shapely.geometry import Point
+from shapely.geometry import LineString, MultiLineString, Point
 
 from battlemap._findings import Findings
 from battlemap.join import (
@@ -109,6 +110,31 @@ def test_split_lines_keeps_geometry() -> None:
     segments = split_lines(rivers)
     assert len(segments) == 3
     assert segments.geometry.length.sum() == pytest.approx(rivers.length.sum())
+
+
+@pytest.mark.parametrize("vertices", [2, 3, 9, 50])
+def test_split_lines_pieces_cover_every_segment_once(vertices: int, tiny_config) -> None:
+    zigzag = LineString([(X0 + 100 * k, Y0 + (300 if k % 2 else 0)) for k in range(40)])
+    rivers = gpd.GeoDataFrame({"code": ["Z", "S", "P"]}, crs="EPSG:4526", geometry=[
+        zigzag, LineString([(X0, Y0 - 500), (X0 + 4000, Y0 - 500)]),
+        MultiLineString([[(X0, Y0 + 900), (X0 + 50, Y0 + 950), (X0 + 90, Y0 + 900)],
+                         [(X0 + 200, Y0 + 900), (X0 + 300, Y0 + 990)]])]).set_index("code")
+    pieces = split_lines(rivers, vertices)
+    assert pieces.geometry.length.sum() == pytest.approx(rivers.length.sum(), rel=1e-12)
+    assert shapely.get_num_coordinates(pieces.geometry.values).max() <= vertices
+    assert pieces.groupby("river_id").size().to_dict() == {  # ⌈segments / (vertices − 1)⌉ a part
+        "Z": -(-39 // (vertices - 1)), "S": 1, "P": -(-2 // (vertices - 1)) + 1}
+    for river_id, line in rivers.geometry.items():   # the same vertices, in order, none lost
+        own = pieces[pieces["river_id"] == river_id].geometry
+        assert shapely.equals(shapely.line_merge(shapely.union_all(own.values)),
+                              shapely.line_merge(line))
+    points = [Point(X0 + x, Y0 + y) for x in range(-150, 4100, 37) for y in (-700, -260, 150, 310, 920)]
+    cases = gpd.GeoDataFrame(geometry=points, crs="EPSG:4526",
+                             index=pd.Index([f"C{k}" for k in range(len(points))], name="case_id"))
+    joined = join_rivers(cases, rivers.rename_axis("river_id"), tiny_config)
+    distance = pd.DataFrame({r: rivers.geometry[r].distance(cases.geometry) for r in rivers.index})
+    assert (joined["river_distance_m"] == distance.min(axis=1)).all()   # to the last bit
+    assert (joined["river_id"] == distance.idxmin(axis=1)).all()
 
 
 def test_river_stretches(tiny_config) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,28 @@ def test_workbook_widths_from_the_first_rows_and_every_chunk_written(tmp_path: P
     assert [row[0].quotePrefix for row in sheet.iter_rows(min_row=2)] == [
         k % 5 == 0 for k in range(30)]
     assert sheet.column_dimensions["A"].width == 10 and sheet.auto_filter.ref == "A1:B31"
+
+
+def test_workbook_text_round_trips_and_no_cell_is_a_formula(tmp_path: Path) -> None:
+    texts = ["a & b <c> \"d\" 'e'", " 前后空格 ", "第一行\r\n第二行\t制表", "=1+1", "x" * 40000,
+             "𬒈塱氹"]
+    frame = pd.DataFrame({"文字": texts, "时间": pd.to_datetime(
+        ["2026-11-27 08:30:15.250", "1900-01-01", "1900-03-01", None, "2026-01-02", "2026-12-31"],
+        format="ISO8601")})
+    path = write_workbook(tmp_path / "x.xlsx", {"表&<'甲'>": frame})
+    book = openpyxl.load_workbook(path)
+    sheet = book["表&<'甲'>"]
+    assert [sheet[f"A{r}"].value for r in range(2, 8)] == [*texts[:4], "x" * 32767, texts[5]]
+    assert sheet.print_title_rows == "$1:$1" and sheet.auto_filter.ref == "A1:B7"
+    assert [sheet[f"B{r}"].value for r in (2, 3, 4, 6, 7)] == [
+        dt.datetime(2026, 11, 27, 8, 30, 15, 250000), dt.datetime(1900, 1, 1),
+        dt.datetime(1900, 3, 1), dt.datetime(2026, 1, 2), dt.datetime(2026, 12, 31)]
+    with zipfile.ZipFile(path) as package:
+        xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml and xml.count('t="inlineStr"') == 8
+    assert xml.count('<t xml:space="preserve">') == 8   # Excel keeps leading and trailing spaces
+
+
+def test_workbook_refuses_a_sheet_name_excel_cannot_hold(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sheet name"):
+        write_workbook(tmp_path / "x.xlsx", {"a/b": pd.DataFrame({"x": [1]})})
