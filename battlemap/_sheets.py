@@ -46,8 +46,9 @@ WIDTH_ROWS = 2000
 CHUNK_ROWS = 5000
 """Rows turned into cells at a time: the memory of a sheet stays that of a chunk."""
 FORMATS = (PERCENT, DATE, DATE_TIME)
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-"""The control characters an .xlsx cell cannot hold (openpyxl's own list)."""
+ILLEGAL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What an .xlsx cell cannot hold, since XML 1.0 cannot: control characters (openpyxl's
+list), the two noncharacters U+FFFE and U+FFFF (valid UTF-8 in a CSV), lone surrogates."""
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS = re.compile(r"-?\d+(?:\.\d+)?|-+")
@@ -179,7 +180,7 @@ def _number(value: float) -> object:
 def _cell(value: object) -> object:
     """A value as it goes into a cell: inert text, dates formatted, missing values empty."""
     if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)   # control characters a cell cannot hold
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)   # characters a cell cannot hold
         return Styled(text, GENERAL, quote=True) if formula_like(text) else text
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None

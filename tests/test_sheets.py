@@ -67,6 +67,13 @@ def test_workbook_headers_are_inert_and_control_characters_go(tmp_path: Path) ->
     assert sheet["A3"].quotePrefix and not sheet["A2"].quotePrefix
 
 
+def test_workbook_drops_what_xml_cannot_hold(tmp_path: Path) -> None:
+    """U+FFFE and U+FFFF are valid UTF-8 in a CSV; no XML parser (Excel's) takes them."""
+    frame = pd.DataFrame({"说明": ["尾\uffff巴\ufffe", "孤\ud800立"]})
+    sheet = _book(tmp_path, {"表": frame}).active  # openpyxl's parser refuses them, as Excel
+    assert [sheet["A2"].value, sheet["A3"].value] == ["尾巴", "孤立"]
+
+
 def test_workbook_missing_values_are_empty_cells(tmp_path: Path) -> None:
     frame = pd.DataFrame({"数": [1.5, np.nan], "文字": ["a", None],
                           "时间": [pd.NaT, pd.Timestamp("2026-01-02")],
