@@ -8,6 +8,7 @@ turn. Every job's files go into the manifest (:mod:`battlemap._jobs`).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -80,12 +81,12 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
                   ) -> dict[str, dict[str, int]]:
     """Exports, bulletin and letters: one job each, run side by side on the workers.
 
-    Each one's time is what its job took on its worker. The longest
-    (letters) goes out first, so the others share the second worker.
+    Each one's time is what its job took on its worker. The longest goes out
+    first (:func:`_longest_first`), so the others share the second worker.
     """
     prints = {r: _whole_print(atlas, unit_prints, r) for r in renderers}
     plans = {r: _plan(atlas, out, r, prints[r], manifest, options, log) for r in renderers}
-    jobs = [job for r in reversed(renderers) for job in plans[r][1]]
+    jobs = [job for r in _longest_first(out, renderers) for job in plans[r][1]]
     progress = Progress(WHOLE_LABEL, len(jobs), quiet=options.quiet)
     try:
         run_jobs(_render_whole_job, atlas, out, jobs, workers=options.workers,
@@ -99,6 +100,21 @@ def _render_whole(atlas: Atlas, out: Path, renderers: list[str],
             timings[r] = round(progress.worker_seconds(r), 3)
     return {r: _outcome(out, r, wanted, stale, manifest, prints[r], log)
             for r, (wanted, stale, _) in plans.items()}
+
+
+def _longest_first(out: Path, renderers: list[str]) -> list[str]:
+    """The renderers, the one that took longest at the last build first (its report.json).
+
+    Without a report: letters, bulletin, exports (the letters are the longest at the
+    sample's size; at ten times its cases the exports are).
+    """
+    order = list(reversed(renderers))
+    try:
+        seconds = json.loads((out / "report.json").read_text(encoding="utf-8"))["timings_s"]
+        took = {r: float(seconds.get(r) or 0) for r in order}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return order
+    return sorted(order, key=lambda r: -took[r])
 
 
 def _plan(atlas: Atlas, out: Path, renderer: str, prints: dict[tuple[str, str], str],

@@ -76,3 +76,13 @@ def test_their_progress_line_keeps_the_column(tmp_path: Path, monkeypatch, capsy
              if line.startswith(render_module.WHOLE_LABEL)]
     assert lines and all(line[9] == " " for line in lines)   # the stage column is 9 wide
     assert lines[-1].split()[1] == "3/3"
+
+
+def test_the_longest_document_of_the_last_build_goes_out_first(tmp_path: Path) -> None:
+    whole = list(render_module.WHOLE_ATLAS)
+    assert render_module._longest_first(tmp_path, whole) == ["letters", "bulletin", "exports"]
+    report = {"timings_s": {"load": 40.0, "exports": 27.0, "bulletin": 15.1, "letters": 18.0}}
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    assert render_module._longest_first(tmp_path, whole) == ["exports", "letters", "bulletin"]
+    (tmp_path / "report.json").write_text("{broken", encoding="utf-8")
+    assert render_module._longest_first(tmp_path, whole) == ["letters", "bulletin", "exports"]
